@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tasker",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tasker", targets: ["tasker"]),
+        .library(name: "Fleet", targets: ["Fleet"]),
+        .library(name: "SSH", targets: ["SSH"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+        .systemLibrary(name: "CSystem"),
+        .target(name: "SSH", dependencies: ["CLibSSH2", "CSystem"]),
+        .target(name: "Fleet", dependencies: ["SSH"]),
+        .executableTarget(
+            name: "tasker",
+            dependencies: [
+                "Fleet",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SSHTests", dependencies: ["SSH"]),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet"]),
+        .testTarget(name: "TaskerCLITests", dependencies: ["Fleet"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

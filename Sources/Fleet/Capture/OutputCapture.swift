@@ -1,0 +1,119 @@
+import Foundation
+import SSH
+import Synchronization
+
+/// Where one host's output goes besides its bounded buffers.
+public struct CaptureOptions: Sendable {
+    /// Bytes kept from the start and from the end of each stream.
+    public var headBytes: Int
+    public var tailBytes: Int
+    /// When set, each host's full streams are also written to `DIR/HOST.stdout` and `DIR/HOST.stderr`.
+    public var outputDirectory: String?
+    /// Print complete lines as they arrive, prefixed `host: `.
+    public var live: Bool
+
+    public init(headBytes: Int = 64 << 10, tailBytes: Int = 64 << 10, outputDirectory: String? = nil, live: Bool = false) {
+        self.headBytes = headBytes
+        self.tailBytes = tailBytes
+        self.outputDirectory = outputDirectory
+        self.live = live
+    }
+}
+
+/// A finished stream: the retained text and exact byte count.
+public struct CapturedStream: Sendable, Equatable {
+    public var text: String
+    public var bytes: UInt64
+    public var truncated: Bool
+
+    public init(text: String = "", bytes: UInt64 = 0, truncated: Bool = false) {
+        self.text = text
+        self.bytes = bytes
+        self.truncated = truncated
+    }
+}
+
+/// The capture of one host's stdout and stderr: bounded buffers, optional
+/// spill files and optional live lines. Fed on an event-loop thread, read
+/// once the host is done.
+public final class OutputCapture: OutputSink {
+    private struct Stream {
+        var buffer: BoundedBuffer
+        var lines = LineSplitter()
+        var spill: FileHandle?
+    }
+
+    private struct State {
+        var streams: [Stream]
+        var finished = false
+    }
+
+    public let label: String
+    private let live: Bool
+    private let prefix: [UInt8]
+    private let state: Mutex<State>
+
+    public init(label: String, options: CaptureOptions) throws {
+        self.label = label
+        live = options.live
+        prefix = Array("\(label): ".utf8)
+        var streams: [Stream] = []
+        for kind in OutputStreamKind.allCases {
+            var stream = Stream(buffer: BoundedBuffer(headLimit: options.headBytes, tailLimit: options.tailBytes))
+            if let directory = options.outputDirectory {
+                stream.spill = try Self.openSpillFile(directory: directory, label: label, kind: kind)
+            }
+            streams.append(stream)
+        }
+        state = Mutex(State(streams: streams))
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer, to stream: OutputStreamKind) {
+        state.withLock { state in
+            state.streams[stream.rawValue].buffer.append(bytes)
+            if let spill = state.streams[stream.rawValue].spill {
+                try? spill.write(contentsOf: Data(bytes))
+            }
+            if live {
+                let destination: ConsoleWriter.Destination = stream == .stdout ? .stdout : .stderr
+                state.streams[stream.rawValue].lines.feed(bytes) { line in
+                    ConsoleWriter.shared.writeLine(prefix: prefix, line: line, to: destination)
+                }
+            }
+        }
+    }
+
+    /// Flushes partial live lines, closes spill files and returns both streams.
+    public func finish() -> (stdout: CapturedStream, stderr: CapturedStream) {
+        state.withLock { state in
+            if !state.finished {
+                state.finished = true
+                for index in state.streams.indices {
+                    if live {
+                        let destination: ConsoleWriter.Destination = index == 0 ? .stdout : .stderr
+                        state.streams[index].lines.flush { line in
+                            ConsoleWriter.shared.writeLine(prefix: prefix, line: line, to: destination)
+                        }
+                    }
+                    try? state.streams[index].spill?.close()
+                    state.streams[index].spill = nil
+                }
+            }
+            let captured = state.streams.map {
+                CapturedStream(text: $0.buffer.text, bytes: $0.buffer.totalBytes, truncated: $0.buffer.isTruncated)
+            }
+            return (captured[0], captured[1])
+        }
+    }
+
+    private static func openSpillFile(directory: String, label: String, kind: OutputStreamKind) throws -> FileHandle {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let safeName = label.map { $0 == "/" ? "_" : $0 }
+        let path = "\(directory)/\(String(safeName)).\(kind == .stdout ? "stdout" : "stderr")"
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: path) else {
+            throw FleetError.badInput("cannot create output file \(path)")
+        }
+        return handle
+    }
+}

@@ -1,0 +1,15 @@
+/// The one-line account of a host that did not succeed, e.g.
+/// `node003: exit code 1` or `node004: unreachable: connect: connection refused`.
+public enum HostProblemLine {
+    public static func text(for result: HostResult) -> String? {
+        switch result.status {
+        case .ok:
+            return nil
+        case .failed:
+            if let signal = result.signal { return "\(result.host): killed by signal \(signal)" }
+            return "\(result.host): exit code \(result.exitCode.map(String.init) ?? "unknown")"
+        default:
+            return "\(result.host): \(result.status.rawValue): \(result.error ?? "no detail")"
+        }
+    }
+}

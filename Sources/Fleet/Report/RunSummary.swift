@@ -1,0 +1,37 @@
+import Glibc
+
+/// Totals of a finished run.
+public struct RunSummary: Sendable {
+    public var hosts: Int
+    public var counts: [HostStatus: Int]
+    public var exitCode: Int32
+    public var wallMilliseconds: Int
+    public var connectionsOpened: Int
+    public var peakResidentKilobytes: Int
+
+    public init(results: [HostResult], exitCode: Int32, wallMilliseconds: Int, connectionsOpened: Int) {
+        hosts = results.count
+        counts = Dictionary(grouping: results, by: \.status).mapValues(\.count)
+        self.exitCode = exitCode
+        self.wallMilliseconds = wallMilliseconds
+        self.connectionsOpened = connectionsOpened
+        peakResidentKilobytes = Self.peakResidentKilobytes()
+    }
+
+    /// This process's peak resident set size, from getrusage.
+    public static func peakResidentKilobytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss
+    }
+
+    /// `50 hosts: 48 ok, 1 failed, 1 unreachable (1.23s)`
+    public var text: String {
+        let parts = HostStatus.allCases.compactMap { status -> String? in
+            guard let count = counts[status], count > 0 else { return nil }
+            return "\(count) \(status.rawValue)"
+        }
+        let seconds = Double(wallMilliseconds) / 1000
+        return "\(hosts) host\(hosts == 1 ? "" : "s"): \(parts.joined(separator: ", ")) (\(seconds)s)"
+    }
+}

@@ -1,0 +1,151 @@
+import SSH
+import Synchronization
+
+/// Options of one fan-out run.
+public struct FleetRunOptions: Sendable {
+    /// Hosts running at once.
+    public var forks: Int
+    /// Deadline for each command, in seconds; nil for none.
+    public var commandTimeout: Double?
+    /// Deadline for the whole run, in seconds; nil for none.
+    public var runTimeout: Double?
+    /// Run a host's later commands even after one fails.
+    public var keepGoing: Bool
+    public var capture: CaptureOptions
+
+    public init(forks: Int = 64, commandTimeout: Double? = nil, runTimeout: Double? = nil,
+                keepGoing: Bool = false, capture: CaptureOptions = .init()) {
+        self.forks = forks
+        self.commandTimeout = commandTimeout
+        self.runTimeout = runTimeout
+        self.keepGoing = keepGoing
+        self.capture = capture
+    }
+}
+
+/// Runs commands on many hosts at once over pooled connections: at most
+/// `forks` hosts in flight, each host's commands in order on its one
+/// connection, every host ending as a `HostResult` whatever happens to the others.
+public final class FleetRunner: Sendable {
+    public let pool: ConnectionPool
+
+    public init(pool: ConnectionPool = ConnectionPool()) {
+        self.pool = pool
+    }
+
+    /// Runs `commands` on every host; `onResult` sees each result as its host finishes.
+    /// Results are returned in the order of `specs`.
+    public func run(_ specs: [ConnectionSpec], commands: [String], options: FleetRunOptions,
+                    onResult: @escaping @Sendable (HostResult) -> Void = { _ in }) async -> [HostResult] {
+        let runDeadline = Deadline.after(seconds: options.runTimeout)
+        let expired = RunDeadlineFlag()
+        var results = [HostResult?](repeating: nil, count: specs.count)
+        await withTaskGroup(of: (Int, HostResult)?.self) { group in
+            if runDeadline != .distantFuture {
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(max(0, runDeadline.secondsRemaining)))
+                    if !Task.isCancelled { expired.set() }
+                    return nil
+                }
+            }
+            var next = 0
+            var running = 0
+            func startNext() {
+                let index = next
+                next += 1
+                running += 1
+                group.addTask {
+                    let result = await self.runHost(specs[index], commands: commands, options: options,
+                                                    runDeadline: runDeadline, expired: expired)
+                    return (index, result)
+                }
+            }
+            while next < specs.count, running < max(1, options.forks) { startNext() }
+            while running > 0, let finished = await group.next() {
+                guard let (index, result) = finished else {
+                    group.cancelAll()
+                    continue
+                }
+                running -= 1
+                results[index] = result
+                onResult(result)
+                if expired.isSet || Task.isCancelled { continue }
+                if next < specs.count { startNext() }
+            }
+            group.cancelAll()
+        }
+        // Hosts never started because the run was cancelled or out of time.
+        for index in results.indices where results[index] == nil {
+            let result = HostResult(host: specs[index].name, status: expired.isSet ? .timeout : .error,
+                                    error: expired.isSet ? "run timeout passed before the host started" : "cancelled before the host started")
+            results[index] = result
+            onResult(result)
+        }
+        return results.map { $0! }
+    }
+
+    /// Runs `commands` in order on one host.
+    public func runHost(_ spec: ConnectionSpec, commands: [String], options: FleetRunOptions,
+                        runDeadline: Deadline = .distantFuture, expired: RunDeadlineFlag = RunDeadlineFlag()) async -> HostResult {
+        let started = Deadline.now()
+        var result = HostResult(host: spec.name, status: .ok)
+        let capture: OutputCapture
+        do {
+            capture = try OutputCapture(label: spec.name, options: options.capture)
+        } catch {
+            result.status = .error
+            result.error = "\(error)"
+            return result
+        }
+        do {
+            var connection = try await pool.connection(for: spec)
+            result.connectMilliseconds = Deadline.milliseconds(since: started)
+            for command in commands {
+                let deadline = min(Deadline.after(seconds: options.commandTimeout), runDeadline)
+                let exit: RemoteExit
+                do {
+                    exit = try await connection.execute(command, output: capture, deadline: deadline)
+                } catch let error as SSHError where error.kind == .connectionLost && error.phase == .channel {
+                    // The pooled connection died while idle; the command never started.
+                    connection = try await pool.reconnect(spec, replacing: connection)
+                    exit = try await connection.execute(command, output: capture, deadline: deadline)
+                }
+                result.commandsRun += 1
+                result.exitCode = exit.exitCode
+                result.signal = exit.signal
+                if exit.signal != nil || exit.exitCode != 0 {
+                    result.status = .failed
+                    if !options.keepGoing { break }
+                }
+            }
+        } catch let error as SSHError {
+            result.status = HostStatus(error)
+            result.error = error.description
+            if error.kind == .cancelled, expired.isSet {
+                result.status = .timeout
+                result.error = "run timeout passed (\(error.phase.rawValue))"
+            } else if error.kind == .timeout, let timeout = options.commandTimeout, error.phase != .connect {
+                result.error = "command timed out after \(timeout)s; remote process group killed"
+            }
+        } catch {
+            result.status = .error
+            result.error = "\(error)"
+        }
+        let (stdout, stderr) = capture.finish()
+        result.stdout = stdout
+        result.stderr = stderr
+        result.runMilliseconds = Deadline.milliseconds(since: started)
+        return result
+    }
+}
+
+/// Set once the run's overall deadline has passed, so cancelled hosts are reported as `timeout`.
+public final class RunDeadlineFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    public init() {}
+
+    public var isSet: Bool { value.load(ordering: .acquiring) }
+
+    func set() { value.store(true, ordering: .releasing) }
+}

@@ -1,0 +1,54 @@
+import SSH
+
+/// How a host's run ended. The raw values are what `--json` prints.
+public enum HostStatus: String, Sendable, Codable, CaseIterable {
+    case ok
+    /// A command exited non-zero or was killed by a signal.
+    case failed
+    case unreachable
+    case authFailed = "auth_failed"
+    case hostkeyRejected = "hostkey_rejected"
+    case timeout
+    case error
+
+    init(_ error: SSHError) {
+        switch error.kind {
+        case .unreachable: self = .unreachable
+        case .authFailed: self = .authFailed
+        case .hostKeyRejected: self = .hostkeyRejected
+        case .timeout: self = .timeout
+        case .connectionLost, .cancelled, .other: self = .error
+        }
+    }
+}
+
+/// Everything known about one host's run; reporters only read these values.
+public struct HostResult: Sendable {
+    public var host: String
+    public var status: HostStatus
+    public var exitCode: Int32?
+    public var signal: String?
+    public var stdout: CapturedStream
+    public var stderr: CapturedStream
+    /// Time to obtain the connection (0 when it was already pooled); nil if none was obtained.
+    public var connectMilliseconds: Int?
+    public var runMilliseconds: Int
+    public var error: String?
+    /// Commands started on the host.
+    public var commandsRun: Int
+
+    public init(host: String, status: HostStatus, exitCode: Int32? = nil, signal: String? = nil,
+                stdout: CapturedStream = .init(), stderr: CapturedStream = .init(),
+                connectMilliseconds: Int? = nil, runMilliseconds: Int = 0, error: String? = nil, commandsRun: Int = 0) {
+        self.host = host
+        self.status = status
+        self.exitCode = exitCode
+        self.signal = signal
+        self.stdout = stdout
+        self.stderr = stderr
+        self.connectMilliseconds = connectMilliseconds
+        self.runMilliseconds = runMilliseconds
+        self.error = error
+        self.commandsRun = commandsRun
+    }
+}

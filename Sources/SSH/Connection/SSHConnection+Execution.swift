@@ -1,0 +1,163 @@
+import CLibSSH2
+
+extension SSHConnection {
+    /// Runs `command` with the remote user's shell on a new channel, streaming
+    /// stdout and stderr to `output` until the command ends or `deadline` passes.
+    ///
+    /// On timeout or cancellation the remote process group is killed over a
+    /// second channel before the error is thrown, so no remote work outlives it.
+    public func execute(_ command: String, output: any OutputSink, deadline: Deadline) async throws -> RemoteExit {
+        if let failure { throw failure }
+        await acquireChannelSlot()
+        defer { releaseChannelSlot() }
+        if Task.isCancelled { throw SSHError(.cancelled, phase: .channel, "cancelled") }
+        guard let session else { throw SSHError(.connectionLost, phase: .channel, "connection closed") }
+
+        let channel = try await openChannel(session, deadline: deadline, cancellable: true)
+        channelsOpened += 1
+        var preamble = ProcessIDPreamble()
+        do {
+            let wrapped = ProcessIDPreamble.wrap(command)
+            let rc = try await retry(.exec, until: deadline, onTimeout: .timeout) {
+                tasker_channel_exec(channel, wrapped, UInt32(wrapped.utf8.count))
+            }
+            if rc != 0 { throw channelError(.exec, rc, "exec request refused") }
+            try await pump(channel, preamble: &preamble, output: output, deadline: deadline)
+        } catch let error as SSHError {
+            if error.kind == .timeout || error.kind == .cancelled {
+                await killProcessGroup(preamble.pid, session: session)
+            }
+            await release(channel, session: session)
+            throw error
+        }
+        return await finish(channel, session: session)
+    }
+
+    func openChannel(_ session: OpaquePointer, deadline: Deadline, cancellable: Bool) async throws -> OpaquePointer {
+        var refusals = 0
+        while true {
+            let before = ioGeneration
+            if let channel = tasker_channel_open_session(session, settings.channelWindowSize, 32768) {
+                noteProgress(since: before)
+                return channel
+            }
+            let code = lastErrno()
+            if code == LIBSSH2_ERROR_EAGAIN {
+                try await awaitSocket(since: before, phase: .channel, deadline: deadline,
+                                      onTimeout: .timeout, cancellable: cancellable)
+                continue
+            }
+            noteProgress(since: before)
+            // sshd refuses a channel while a just-closed one still holds its
+            // MaxSessions slot; it frees it a moment later.
+            if code == LIBSSH2_ERROR_CHANNEL_FAILURE, refusals < 100, !deadline.hasPassed {
+                refusals += 1
+                await loop.sleep(until: .after(seconds: 0.02 * Double(min(refusals, 10))))
+                continue
+            }
+            throw channelError(.channel, code, "cannot open a channel")
+        }
+    }
+
+    /// Drains stdout and stderr until the remote side sends EOF on both.
+    private func pump(_ channel: OpaquePointer, preamble: inout ProcessIDPreamble,
+                      output: any OutputSink, deadline: Deadline) async throws {
+        let buffer = readBuffer
+        // Yield after this much per stream so one fast host cannot starve the loop.
+        let slice = 1 << 20
+        while true {
+            let before = ioGeneration
+            var delivered = 0
+            for stream in OutputStreamKind.allCases {
+                var fromStream = 0
+                while fromStream < slice {
+                    let n = libssh2_channel_read_ex(channel, Int32(stream.rawValue), buffer.baseAddress, buffer.count)
+                    if n > 0 {
+                        let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+                        if stream == .stdout {
+                            preamble.consume(chunk) { output.write($0, to: .stdout) }
+                        } else {
+                            output.write(chunk, to: .stderr)
+                        }
+                        fromStream += n
+                        continue
+                    }
+                    if n == 0 || n == Int(LIBSSH2_ERROR_EAGAIN) { break }
+                    throw channelError(.read, Int32(n), "read failed")
+                }
+                delivered += fromStream
+            }
+            noteProgress(since: before)
+            if libssh2_channel_eof(channel) == 1 {
+                preamble.flush { output.write($0, to: .stdout) }
+                return
+            }
+            if deadline.hasPassed { throw SSHError(.timeout, phase: .read, "command timed out") }
+            if delivered > 0 {
+                await Task.yield()
+                continue
+            }
+            try await awaitSocket(since: before, phase: .read, deadline: deadline, onTimeout: .timeout, cancellable: true)
+        }
+    }
+
+    /// Closes a finished channel and collects its exit status.
+    private func finish(_ channel: OpaquePointer, session: OpaquePointer) async -> RemoteExit {
+        let grace = Deadline.after(seconds: 5)
+        _ = try? await retry(.close, until: grace, onTimeout: .other, cancellable: false) { libssh2_channel_close(channel) }
+        _ = try? await retry(.close, until: grace, onTimeout: .other, cancellable: false) { libssh2_channel_wait_closed(channel) }
+        var exit = RemoteExit(exitCode: nil, signal: nil)
+        var name: UnsafeMutablePointer<CChar>?
+        var nameLength = 0
+        libssh2_channel_get_exit_signal(channel, &name, &nameLength, nil, nil, nil, nil)
+        if let name {
+            if nameLength > 0 { exit.signal = String(cString: name) }
+            libssh2_free(session, name)
+        }
+        if exit.signal == nil { exit.exitCode = libssh2_channel_get_exit_status(channel) }
+        await free(channel)
+        return exit
+    }
+
+    /// Abandons a channel: closes it without waiting for the remote side to finish.
+    private func release(_ channel: OpaquePointer, session: OpaquePointer) async {
+        if failure == nil {
+            _ = try? await retry(.close, until: .after(seconds: 2), onTimeout: .other, cancellable: false) {
+                libssh2_channel_close(channel)
+            }
+        }
+        await free(channel)
+    }
+
+    private func free(_ channel: OpaquePointer) async {
+        _ = try? await retry(.close, until: .after(seconds: 2), onTimeout: .other, cancellable: false) {
+            libssh2_channel_free(channel)
+        }
+    }
+
+    /// Kills the remote shell's process group (sshd made the shell a session
+    /// leader) over a separate channel, bounded by a short deadline.
+    private func killProcessGroup(_ pid: Int32?, session: OpaquePointer) async {
+        guard let pid, failure == nil else { return }
+        let deadline = Deadline.after(seconds: 5)
+        guard let channel = try? await openChannel(session, deadline: deadline, cancellable: false) else { return }
+        let command = "kill -KILL -- -\(pid) 2>/dev/null || kill -KILL \(pid) 2>/dev/null; true"
+        _ = try? await retry(.exec, until: deadline, onTimeout: .other, cancellable: false) {
+            tasker_channel_exec(channel, command, UInt32(command.utf8.count))
+        }
+        _ = try? await retry(.close, until: deadline, onTimeout: .other, cancellable: false) {
+            libssh2_channel_wait_eof(channel)
+        }
+        await release(channel, session: session)
+    }
+
+    private func channelError(_ phase: SSHPhase, _ code: Int32, _ fallback: String) -> SSHError {
+        let socketCodes: Set<Int32> = [LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_RECV,
+                                       LIBSSH2_ERROR_SOCKET_DISCONNECT, LIBSSH2_ERROR_SOCKET_TIMEOUT,
+                                       LIBSSH2_ERROR_BAD_SOCKET]
+        let error = SSHError(socketCodes.contains(code) ? .connectionLost : .other,
+                             phase: phase, lastErrorMessage(default: fallback), code: code)
+        if error.kind == .connectionLost { failure = error }
+        return error
+    }
+}

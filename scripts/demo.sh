@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The main job: installs what it needs, builds Tasker, brings up a local fleet
+# of real sshd servers on loopback and runs commands across it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+hosts="${HOSTS:-20}"
+scripts/install-deps.sh
+swift build -c release
+tasker=.build/release/tasker
+scripts/fleet.sh up -n "$hosts"
+echo
+echo "== tasker exec: one command on $hosts hosts, output folded =="
+"$tasker" exec -F .fleet/ssh_config --hosts-file .fleet/hosts --fold -- 'echo "kernel $(uname -r)"; uptime | sed "s/.*load/load/"'
+echo
+echo "== three commands in a row per host over one connection each, as NDJSON (first 2 lines) =="
+"$tasker" exec -F .fleet/ssh_config --hosts-file .fleet/hosts --json -c hostname -c 'id -un' -c 'df -h / | tail -1' | head -2
+echo
+echo "Fleet is still up: try '$tasker exec -F .fleet/ssh_config --hosts-file .fleet/hosts -- uptime'; stop it with 'scripts/fleet.sh down'."

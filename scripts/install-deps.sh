@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the system packages Tasker builds and tests against, if missing.
+set -euo pipefail
+need=()
+pkg-config --exists libssh2 2>/dev/null || need+=(libssh2-1-dev)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+[[ -x /usr/sbin/sshd ]] || need+=(openssh-server)
+command -v ssh-keygen >/dev/null || need+=(openssh-client)
+command -v pgrep >/dev/null || need+=(procps)
+if ((${#need[@]})); then
+    if [[ $(id -u) != 0 ]]; then
+        echo "install-deps: missing ${need[*]}; run as root or install them" >&2
+        exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "install-deps: swift is not on PATH (expected a Swift 6 toolchain)" >&2; exit 1; }
