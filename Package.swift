@@ -28,9 +28,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SSHTests", dependencies: ["SSH"]),
-        .testTarget(name: "FleetTests", dependencies: ["Fleet"]),
-        .testTarget(name: "TaskerCLITests", dependencies: ["Fleet"]),
+        .target(name: "TestFleet", path: "Tests/TestFleet"),
+        .testTarget(name: "SSHTests", dependencies: ["SSH", "TestFleet"]),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "TestFleet"]),
+        .testTarget(name: "TaskerCLITests", dependencies: ["TestFleet"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,26 @@
+import XCTest
+@testable import SSH
+
+final class SHA1Tests: XCTestCase {
+    private func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    func testKnownDigests() {
+        XCTAssertEqual(hex(SHA1.hash([])), "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        XCTAssertEqual(hex(SHA1.hash(Array("abc".utf8))), "a9993e364706816aba3e25717850c26c9cd0d89d")
+        let long = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
+        XCTAssertEqual(hex(SHA1.hash(long)), "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
+    }
+
+    func testHMACMatchesRFC2202() {
+        XCTAssertEqual(hex(SHA1.hmac(key: [UInt8](repeating: 0x0b, count: 20), message: Array("Hi There".utf8))),
+                       "b617318655057264e28bc0b6fb378c8ef146be00")
+        XCTAssertEqual(hex(SHA1.hmac(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))),
+                       "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79")
+        // Keys longer than the block size are hashed first.
+        XCTAssertEqual(hex(SHA1.hmac(key: [UInt8](repeating: 0xaa, count: 80),
+                                     message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))),
+                       "aa4ae5e15272d00e95705637ce8a3b55ed402112")
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Runs a program to completion and captures its output, for tests.
+public enum ProcessRunner {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public var seconds: Double
+    }
+
+    /// Runs `executable` with `arguments`; kills it after `timeout` seconds.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                           timeout: Double = 120) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let stdoutFile = try TemporaryFile()
+        let stderrFile = try TemporaryFile()
+        process.standardOutput = stdoutFile.handle
+        process.standardError = stderrFile.handle
+        process.standardInput = FileHandle.nullDevice
+        let started = Date()
+        try process.run()
+        let deadline = started.addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() > deadline {
+                process.terminate()
+                process.waitUntilExit()
+                throw TestFleetError(message: "\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout)s")
+            }
+            usleep(5_000)
+        }
+        return Result(status: process.terminationStatus, stdout: stdoutFile.contents(), stderr: stderrFile.contents(),
+                      seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Runs a shell snippet with /bin/sh.
+    public static func shell(_ script: String, timeout: Double = 60) throws -> Result {
+        try run("/bin/sh", ["-c", script], timeout: timeout)
+    }
+}
+
+/// A file in the temporary directory, removed when the value is released.
+public final class TemporaryFile {
+    public let path: String
+    public let handle: FileHandle
+
+    public init() throws {
+        path = NSTemporaryDirectory() + "/tasker-test-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+              let handle = FileHandle(forUpdatingAtPath: path) else {
+            throw TestFleetError(message: "cannot create \(path)")
+        }
+        self.handle = handle
+    }
+
+    public func contents() -> String {
+        (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }
+
+    deinit {
+        try? handle.close()
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// A fresh directory for one test, removed when the value is released.
+public final class TemporaryDirectory {
+    public let path: String
+
+    public init() throws {
+        path = NSTemporaryDirectory() + "/tasker-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
