@@ -56,6 +56,7 @@ final class SSHConnectionTests: XCTestCase {
     }
 
     func testManyConcurrentCommandsOnOneConnectionAllComplete() async throws {
+        let before = fleet.connectionCount(toHost: 2)
         let connection = try await connect(settings(host: 2))
         let marker = "/tmp/tasker-concurrency-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: marker) }
@@ -76,7 +77,7 @@ final class SSHConnectionTests: XCTestCase {
         XCTAssertEqual(counts.count, 12)
         XCTAssertFalse(counts.contains(-1))
         XCTAssertGreaterThan(counts.max() ?? 0, 1, "commands should overlap on one connection")
-        XCTAssertEqual(fleet.connectionCount(toHost: 2), 1)
+        XCTAssertEqual(fleet.connectionsLogged(toHost: 2, since: before), 1)
         await connection.close()
     }
 

@@ -35,9 +35,22 @@ public final class TestFleet: Sendable {
 
     /// Lines of host `index`'s sshd log that record a TCP connection to that host's address.
     public func connectionCount(toHost index: Int) -> Int {
-        let log = (try? String(contentsOfFile: sshdLog(forHost: index), encoding: .utf8)) ?? ""
+        // The log may hold bytes that are not UTF-8 (client banners are logged raw).
+        let data = FileManager.default.contents(atPath: sshdLog(forHost: index)) ?? Data()
+        let log = String(decoding: data, as: UTF8.self)
         let marker = "on \(Self.address(index)) port \(Self.port)"
-        return log.split(separator: "\n").filter { $0.contains("Connection from") && $0.contains(marker) }.count
+        return log.split(whereSeparator: \.isNewline).filter { $0.contains("Connection from") && $0.contains(marker) }.count
+    }
+
+    /// Connections to host `index` logged since `baseline` was read, waiting up to
+    /// two seconds for sshd to log a connection that is already up.
+    public func connectionsLogged(toHost index: Int, since baseline: Int) -> Int {
+        var seen = connectionCount(toHost: index) - baseline
+        for _ in 0..<40 where seen == 0 {
+            usleep(50_000)
+            seen = connectionCount(toHost: index) - baseline
+        }
+        return seen
     }
 
     private static let instance = Mutex<Result<TestFleet, TestFleetError>?>(nil)

@@ -1,0 +1,139 @@
+import Foundation
+import SSH
+import TestFleet
+import XCTest
+@testable import Fleet
+
+/// The fan-out runner and the pool against the real test fleet.
+final class FleetRunnerTests: XCTestCase {
+    private var fleet: TestFleet!
+    private var resolver: ConnectionResolver!
+
+    override func setUpWithError() throws {
+        fleet = try TestFleet.shared()
+        resolver = ConnectionResolver(sshConfig: try SSHConfig(contentsOf: fleet.sshConfig), overrides: .init())
+    }
+
+    private func spec(_ index: Int) throws -> ConnectionSpec {
+        try resolver.resolve(HostTarget(host: TestFleet.name(index)))
+    }
+
+    func testTwentyCommandsToOneHostUseOneConnection() async throws {
+        let pool = ConnectionPool()
+        let runner = FleetRunner(pool: pool)
+        let before = fleet.connectionCount(toHost: 9)
+        let result = await runner.runHost(try spec(9), commands: (1...20).map { "echo \($0)" }, options: .init())
+        XCTAssertEqual(result.status, .ok, result.error ?? "")
+        XCTAssertEqual(result.commandsRun, 20)
+        XCTAssertEqual(result.stdout.text, (1...20).map { "\($0)\n" }.joined())
+        // A second batch in the same process reuses the pooled connection too.
+        let again = await runner.runHost(try spec(9), commands: ["true"], options: .init())
+        XCTAssertEqual(again.status, .ok)
+        XCTAssertEqual(pool.statistics.connectionsOpened, 1)
+        XCTAssertEqual(fleet.connectionsLogged(toHost: 9, since: before), 1, "sshd saw exactly one TCP connection")
+        await pool.closeAll()
+    }
+
+    func testStopsAtTheFirstFailureUnlessKeepGoing() async throws {
+        let runner = FleetRunner()
+        let commands = ["echo one", "echo two; exit 5", "echo three"]
+        let stopped = await runner.runHost(try spec(10), commands: commands, options: .init())
+        XCTAssertEqual(stopped.status, .failed)
+        XCTAssertEqual(stopped.exitCode, 5)
+        XCTAssertEqual(stopped.commandsRun, 2)
+        XCTAssertEqual(stopped.stdout.text, "one\ntwo\n")
+
+        let kept = await runner.runHost(try spec(10), commands: commands, options: FleetRunOptions(keepGoing: true))
+        XCTAssertEqual(kept.status, .failed, "a failure earlier in the list still marks the host failed")
+        XCTAssertEqual(kept.exitCode, 0, "the exit code is that of the last command")
+        XCTAssertEqual(kept.stdout.text, "one\ntwo\nthree\n")
+        await runner.pool.closeAll()
+    }
+
+    func testDeadHostsDoNotDelayTheOthers() async throws {
+        let listener = try SilentTCPListener()
+        var silentTarget = try resolver.resolve(HostTarget(host: "127.0.0.1", port: listener.port))
+        silentTarget.settings.connectTimeout = 3
+        silentTarget.name = "silent"
+        var closed = try spec(11)
+        closed.settings.port = 2201
+        closed.name = "closed"
+        let good = try (12...15).map(spec)
+        let runner = FleetRunner()
+        let results = await runner.run([silentTarget, closed] + good, commands: ["hostname"], options: FleetRunOptions(forks: 8))
+        XCTAssertEqual(results.map(\.host), ["silent", "closed"] + good.map(\.name), "results keep the input order")
+        XCTAssertEqual(results[0].status, .unreachable)
+        XCTAssertEqual(results[1].status, .unreachable)
+        XCTAssertLessThan(results[1].runMilliseconds, 3000, "a refused port fails at once")
+        for result in results[2...] {
+            XCTAssertEqual(result.status, .ok)
+            XCTAssertLessThan(result.runMilliseconds, 3000, "\(result.host) waited for the dead host's deadline")
+        }
+        await runner.pool.closeAll()
+    }
+
+    func testRunTimeoutReportsUnfinishedHostsAsTimeout() async throws {
+        let runner = FleetRunner()
+        let specs = try (16...17).map(spec)
+        let results = await runner.run(specs, commands: ["sleep 39.5"], options: FleetRunOptions(forks: 1, runTimeout: 1))
+        XCTAssertEqual(results.map(\.status), [.timeout, .timeout])
+        XCTAssertEqual(results[1].error, "run timeout passed before the host started")
+        await runner.pool.closeAll()
+        XCTAssertNotEqual(try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep 39.5"]).status, 0)
+    }
+
+    func testBrokenPooledConnectionIsReopenedOnce() async throws {
+        let pool = ConnectionPool()
+        let runner = FleetRunner(pool: pool)
+        let first = await runner.runHost(try spec(18), commands: ["true"], options: .init())
+        XCTAssertEqual(first.status, .ok)
+        // Kill the sshd process serving our connection, as a reboot or a network cut would.
+        let kill = try ProcessRunner.shell(
+            "ss -Htnp state established '( sport = :\(TestFleet.port) )' src \(TestFleet.address(18)) | grep -o 'pid=[0-9]*' | cut -d= -f2 | xargs -r kill -9")
+        XCTAssertEqual(kill.status, 0, kill.stderr)
+        try await Task.sleep(for: .milliseconds(200))
+        let second = await runner.runHost(try spec(18), commands: ["echo back"], options: .init())
+        XCTAssertEqual(second.status, .ok, second.error ?? "")
+        XCTAssertEqual(second.stdout.text, "back\n")
+        XCTAssertEqual(pool.statistics.reconnects, 1)
+        await pool.closeAll()
+    }
+
+    func testOutputDirectoryKeepsFullStreams() async throws {
+        let directory = try TemporaryDirectory()
+        let options = FleetRunOptions(capture: CaptureOptions(headBytes: 10, tailBytes: 10, outputDirectory: directory.path))
+        let runner = FleetRunner()
+        let result = await runner.runHost(try spec(19), commands: ["seq 1 1000; echo warn >&2"], options: options)
+        XCTAssertTrue(result.stdout.truncated)
+        XCTAssertEqual(result.stdout.bytes, 3893)
+        let full = try String(contentsOfFile: "\(directory.path)/\(TestFleet.name(19)).stdout", encoding: .utf8)
+        XCTAssertEqual(full, (1...1000).map { "\($0)\n" }.joined())
+        XCTAssertEqual(try String(contentsOfFile: "\(directory.path)/\(TestFleet.name(19)).stderr", encoding: .utf8), "warn\n")
+        await runner.pool.closeAll()
+    }
+}
+
+/// A TCP listener on 127.0.0.1 that never speaks SSH.
+final class SilentTCPListener {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else { throw TestFleetError(message: "cannot listen") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(fd) }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import XCTest
+@testable import Fleet
+
+final class ReportTests: XCTestCase {
+    func testHostListsAreCompacted() {
+        XCTAssertEqual(HostListFormatter.compact(["node001", "node002", "node003", "node007"]), "node[001-003,007]")
+        XCTAssertEqual(HostListFormatter.compact(["web1", "web2", "db1", "web10"]), "web[1-2,10],db1")
+        XCTAssertEqual(HostListFormatter.compact(["alpha", "web1"]), "web1,alpha")
+        XCTAssertEqual(HostListFormatter.compact(["a1.eu", "a2.eu"]), "a[1-2].eu")
+    }
+
+    func testExitStatusFirstMatchWins() {
+        func results(_ statuses: [HostStatus]) -> [HostResult] { statuses.map { HostResult(host: "h", status: $0) } }
+        XCTAssertEqual(ExitPolicy.exitStatus(for: results([.ok, .ok])), 0)
+        XCTAssertEqual(ExitPolicy.exitStatus(for: results([.ok, .failed])), 1)
+        XCTAssertEqual(ExitPolicy.exitStatus(for: results([.error])), 1)
+        XCTAssertEqual(ExitPolicy.exitStatus(for: results([.failed, .authFailed])), 3)
+        XCTAssertEqual(ExitPolicy.exitStatus(for: results([.hostkeyRejected, .ok])), 3)
+        XCTAssertEqual(ExitPolicy.exitStatus(for: results([.unreachable, .timeout, .failed])), 4)
+        XCTAssertEqual(ExitPolicy.exitStatus(for: []), 0)
+    }
+
+    func testJSONLineEscapesAndUsesNulls() {
+        let result = HostResult(host: "web\"1", status: .failed, exitCode: 2,
+                                stdout: CapturedStream(text: "a\nb\t\u{1}", bytes: 5, truncated: false))
+        let line = JSONLines.hostLine(result)
+        XCTAssertTrue(line.hasPrefix(#"{"type":"host","host":"web\"1","status":"failed","exit_code":2,"signal":null,"stdout":"a\nb\t\u0001""#), line)
+        let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        XCTAssertEqual(object?["stdout_bytes"] as? Int, 5)
+        XCTAssertTrue(object?["error"] is NSNull)
+    }
+
+    func testFoldGroupsIdenticalOutput() {
+        let out = CapturedStream(text: "same\n", bytes: 5)
+        let results = [
+            HostResult(host: "n1", status: .ok, stdout: out, commandsRun: 1),
+            HostResult(host: "n2", status: .ok, stdout: CapturedStream(text: "other\n", bytes: 6), commandsRun: 1),
+            HostResult(host: "n3", status: .ok, stdout: out, commandsRun: 1),
+            HostResult(host: "n4", status: .unreachable),
+        ]
+        let text = FoldReport.render(results)
+        XCTAssertTrue(text.contains("n[1,3] (2)\n---------------\nsame\n"), text)
+        XCTAssertTrue(text.contains("n2 (1)\n---------------\nother\n"), text)
+        XCTAssertFalse(text.contains("n4"), "hosts that ran nothing have no output block")
+    }
+
+    func testProblemLines() {
+        XCTAssertNil(HostProblemLine.text(for: HostResult(host: "a", status: .ok)))
+        XCTAssertEqual(HostProblemLine.text(for: HostResult(host: "a", status: .failed, exitCode: 3)), "a: exit code 3")
+        XCTAssertEqual(HostProblemLine.text(for: HostResult(host: "a", status: .failed, signal: "KILL")), "a: killed by signal KILL")
+        XCTAssertEqual(HostProblemLine.text(for: HostResult(host: "a", status: .unreachable, error: "connect: refused")),
+                       "a: unreachable: connect: refused")
+    }
+}
