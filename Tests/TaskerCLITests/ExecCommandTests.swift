@@ -1,0 +1,163 @@
+import Foundation
+import TestFleet
+import XCTest
+
+/// `tasker exec` as a user runs it, against the real test fleet.
+final class ExecCommandTests: XCTestCase {
+    private var fleet: TestFleet!
+
+    override func setUpWithError() throws {
+        fleet = try TestFleet.shared()
+    }
+
+    private var tasker: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tasker").path
+    }
+
+    private func exec(_ arguments: [String], timeout: Double = 120) throws -> ProcessRunner.Result {
+        try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig] + arguments, timeout: timeout)
+    }
+
+    private func jsonLines(_ text: String) throws -> [[String: Any]] {
+        try text.split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], String($0))
+        }
+    }
+
+    func testSuccessPrintsPrefixedLinesAndExitsZero() throws {
+        let result = try exec(["-H", "node001,node002", "--", "echo", "hello;", "echo", "world"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = Set(result.stdout.split(separator: "\n").map(String.init))
+        XCTAssertEqual(lines, ["node001: hello", "node001: world", "node002: hello", "node002: world"])
+    }
+
+    func testNonZeroExitAndSeparateStderr() throws {
+        let result = try exec(["-H", "node003", "--json", "--", "echo out; echo err >&2; exit 3"])
+        XCTAssertEqual(result.status, 1)
+        let objects = try jsonLines(result.stdout)
+        XCTAssertEqual(objects.count, 2)
+        let host = objects[0]
+        XCTAssertEqual(host["type"] as? String, "host")
+        XCTAssertEqual(host["host"] as? String, "node003")
+        XCTAssertEqual(host["status"] as? String, "failed")
+        XCTAssertEqual(host["exit_code"] as? Int, 3)
+        XCTAssertEqual(host["stdout"] as? String, "out\n")
+        XCTAssertEqual(host["stderr"] as? String, "err\n")
+        XCTAssertEqual(host["stdout_bytes"] as? Int, 4)
+        XCTAssertEqual(host["stderr_bytes"] as? Int, 4)
+        XCTAssertEqual(host["stdout_truncated"] as? Bool, false)
+        XCTAssertNotNil(host["connect_ms"] as? Int)
+        XCTAssertNotNil(host["run_ms"] as? Int)
+        XCTAssertTrue(host["signal"] is NSNull)
+        let summary = objects[1]
+        XCTAssertEqual(summary["type"] as? String, "summary")
+        XCTAssertEqual(summary["failed"] as? Int, 1)
+        XCTAssertEqual(summary["exit_code"] as? Int, 1)
+    }
+
+    func testSeveralCommandsRunInOrderOverOneConnection() throws {
+        let before = fleet.connectionCount(toHost: 4)
+        let args = ["-H", "node004", "--json"] + (1...20).flatMap { ["-c", "echo \($0)"] }
+        let result = try exec(args)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let objects = try jsonLines(result.stdout)
+        XCTAssertEqual(objects[0]["stdout"] as? String, (1...20).map { "\($0)\n" }.joined())
+        XCTAssertEqual(objects[0]["commands_run"] as? Int, 20)
+        XCTAssertEqual(objects[1]["connections_opened"] as? Int, 1)
+        XCTAssertEqual(fleet.connectionsLogged(toHost: 4, since: before), 1)
+
+        let keepGoing = try exec(["-H", "node004", "--json", "--keep-going", "-c", "false", "-c", "echo after"])
+        XCTAssertEqual(keepGoing.status, 1)
+        XCTAssertEqual(try jsonLines(keepGoing.stdout)[0]["stdout"] as? String, "after\n")
+    }
+
+    func testFoldGroupsIdenticalOutput() throws {
+        let result = try exec(["--hosts-file", fleet.hostsFile, "-b", "--", "echo same"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("node[001-024] (24)\n"), result.stdout)
+        XCTAssertEqual(result.stdout.components(separatedBy: "same\n").count, 2, "the output is printed once")
+    }
+
+    func testGigabyteOfOutputKeepsMemoryFlatAndCountsExactly() throws {
+        let result = try exec(["-H", "node005", "--json", "--", "head -c 1073741824 /dev/zero"], timeout: 300)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let objects = try jsonLines(result.stdout)
+        XCTAssertEqual(objects[0]["stdout_bytes"] as? Int, 1 << 30)
+        XCTAssertEqual(objects[0]["stdout_truncated"] as? Bool, true)
+        let peak = try XCTUnwrap(objects[1]["peak_rss_kb"] as? Int)
+        XCTAssertLessThan(peak, 100 * 1024, "peak RSS \(peak) KiB for 1 GiB of output")
+    }
+
+    func testTimeoutKillsRemoteCommandAndExitsFour() throws {
+        let marker = "40.\(Int.random(in: 100...999))"
+        let result = try exec(["-H", "node006,node007", "--timeout", "1", "--", "sleep \(marker)"])
+        XCTAssertEqual(result.status, 4, result.stderr)
+        XCTAssertTrue(result.stderr.contains("node006: timeout"), result.stderr)
+        XCTAssertNotEqual(try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).status, 0,
+                          "the remote command must not outlive its timeout")
+    }
+
+    func testUnreachableAndRefusedHostsExitThree() throws {
+        let result = try exec(["-H", "node008,node009:2201", "--json", "--", "true"])
+        XCTAssertEqual(result.status, 3)
+        let objects = try jsonLines(result.stdout)
+        let statuses = Dictionary(uniqueKeysWithValues: objects.dropLast().map { ($0["host"] as! String, $0["status"] as! String) })
+        XCTAssertEqual(statuses, ["node008": "ok", "node009:2201": "unreachable"])
+        XCTAssertTrue((objects.first { $0["host"] as? String == "node009:2201" }?["error"] as? String)?.contains("refused") ?? false)
+
+        let directory = try TemporaryDirectory()
+        let emptyKnownHosts = directory.path + "/known_hosts"
+        let rejected = try exec(["-H", "node010", "--known-hosts", emptyKnownHosts, "--json", "--", "true"])
+        XCTAssertEqual(rejected.status, 3)
+        XCTAssertEqual(try jsonLines(rejected.stdout)[0]["status"] as? String, "hostkey_rejected")
+        let accepted = try exec(["-H", "node010", "--known-hosts", emptyKnownHosts, "--host-key-policy", "accept-new", "--", "true"])
+        XCTAssertEqual(accepted.status, 0, accepted.stderr)
+    }
+
+    func testInterruptKillsRemoteCommandsAndExits130() throws {
+        let marker = "41.\(Int.random(in: 100...999))"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tasker)
+        process.arguments = ["exec", "-F", fleet.sshConfig, "-H", "node011,node012", "--", "sleep \(marker)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var started = false
+        for _ in 0..<100 where !started {
+            usleep(50_000)
+            started = try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).stdout.split(separator: "\n").count >= 2
+        }
+        XCTAssertTrue(started)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertNotEqual(try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).status, 0)
+    }
+
+    func testBadInputExitsTwoWithAOneLineReason() throws {
+        let cases: [([String], String)] = [
+            (["-H", "node001:http", "--", "true"], "invalid port 'http'"),
+            (["-H", "node001", "--forks", "0", "--", "true"], "--forks must be at least 1"),
+            (["-H", "node001", "--timeout=0", "--", "true"], "--timeout must be positive"),
+            (["-H", "node001", "--timeout", "-1", "--", "true"], "--timeout"),
+            (["-H", "node001"], "no command"),
+            (["--", "true"], "no targets"),
+            (["-H", "node001", "--bogus", "--", "true"], "--bogus"),
+            (["-H", "node001", "-p", "99999", "--", "true"], "invalid port 99999"),
+            (["--hosts-file", "/nonexistent/hosts", "--", "true"], "/nonexistent/hosts: cannot read hosts file"),
+            (["-H", "node001", "--host-key-policy", "sometimes", "--", "true"], "sometimes"),
+        ]
+        for (arguments, reason) in cases {
+            let result = try exec(arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(reason), "\(arguments): \(result.stderr)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(arguments): \(result.stderr)")
+            XCTAssertEqual(result.stdout, "")
+        }
+        let badConfig = try TemporaryFile()
+        try "Host *\n  Port many\n".write(toFile: badConfig.path, atomically: true, encoding: .utf8)
+        let result = try ProcessRunner.run(tasker, ["exec", "-F", badConfig.path, "-H", "x", "--", "true"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("\(badConfig.path):2: bad Port: many"), result.stderr)
+    }
+}
