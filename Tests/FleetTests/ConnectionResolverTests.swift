@@ -42,7 +42,7 @@ final class ConnectionResolverTests: XCTestCase {
         XCTAssertEqual(fromCLI.settings.port, 2003)
         XCTAssertEqual(fromCLI.settings.identityFiles, ["/keys/cli", "/keys/inv", "/keys/config"])
         XCTAssertEqual(fromCLI.settings.hostKeyPolicy, .acceptNew)
-        XCTAssertFalse(fromCLI.settings.useAgent, "-k limits authentication to the given keys")
+        XCTAssertNil(fromCLI.settings.agentSocket, "-k limits authentication to the given keys")
 
         let explicit = try ConnectionResolver(sshConfig: sshConfig, overrides: overrides)
             .resolve(HostTarget(host: "web1", user: "me", port: 2004), inventory: inventory)
@@ -64,7 +64,7 @@ final class ConnectionResolverTests: XCTestCase {
         XCTAssertEqual(spec.settings.knownHosts.files.first, "/kh/db_2222")
         XCTAssertFalse(spec.settings.knownHosts.files.contains("none"))
         XCTAssertEqual(spec.settings.hostKeyPolicy, .off)
-        XCTAssertFalse(spec.settings.useAgent)
+        XCTAssertNil(spec.settings.agentSocket)
     }
 
     func testBadSSHConfigValueIsBadInput() throws {

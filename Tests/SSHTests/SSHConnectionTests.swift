@@ -18,7 +18,7 @@ final class SSHConnectionTests: XCTestCase {
                           connectTimeout: Double = 5) -> SSHConnectionSettings {
         SSHConnectionSettings(
             address: TestFleet.address(index), port: port, user: NSUserName(),
-            identityFiles: [key ?? fleet.clientKey], useAgent: false,
+            identityFiles: [key ?? fleet.clientKey],
             knownHosts: KnownHosts(files: [knownHosts ?? fleet.knownHosts]), hostKeyPolicy: policy,
             connectTimeout: connectTimeout)
     }
@@ -176,6 +176,32 @@ final class SSHConnectionTests: XCTestCase {
             _ = try await self.connect(self.settings(host: 7, key: key))
         }
         XCTAssertTrue(error?.message.contains("SHA-1") ?? false, "\(String(describing: error))")
+    }
+
+    func testAuthenticatesWithAKeyFromTheAgent() async throws {
+        let directory = try TemporaryDirectory()
+        let socket = directory.path + "/agent.sock"
+        // In the foreground (-D): a daemonising agent would outlive the test.
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
+        agent.arguments = ["-D", "-a", socket]
+        agent.standardOutput = FileHandle.nullDevice
+        agent.standardError = FileHandle.nullDevice
+        try agent.run()
+        defer {
+            kill(agent.processIdentifier, SIGKILL)
+            agent.waitUntilExit()
+        }
+        XCTAssertTrue(try waitUntil(seconds: 5) { FileManager.default.fileExists(atPath: socket) })
+        let add = try ProcessRunner.run("/usr/bin/ssh-add", [fleet.clientKey], environment: ["SSH_AUTH_SOCK": socket])
+        XCTAssertEqual(add.status, 0, add.stderr)
+        var viaAgent = settings(host: 7)
+        viaAgent.identityFiles = []
+        viaAgent.agentSocket = socket
+        let connection = try await connect(viaAgent)
+        let exit = try await connection.execute("true", output: CollectingSink(), deadline: .after(seconds: 10))
+        XCTAssertEqual(exit.exitCode, 0)
+        await connection.close()
     }
 
     func testClosedPortIsUnreachableAtOnce() async throws {

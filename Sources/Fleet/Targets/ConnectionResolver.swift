@@ -96,13 +96,27 @@ public struct ConnectionResolver: Sendable {
             port: port,
             user: user,
             identityFiles: identities,
-            useAgent: !(config.identitiesOnly ?? false) && overrides.identityFiles.isEmpty,
+            agentSocket: agentSocket(config, host: target.host, user: user, port: port),
             knownHosts: knownHostsCache.load(knownHostsFiles),
             hostKeyPolicy: overrides.hostKeyPolicy ?? config.hostKeyPolicy ?? .strict,
             connectTimeout: overrides.connectTimeout ?? config.connectTimeout ?? 10,
             keepaliveInterval: config.serverAliveInterval ?? 15,
             maxChannels: overrides.maxChannelsPerHost ?? 8)
         return ConnectionSpec(name: target.description, settings: settings)
+    }
+
+    /// The agent to ask for keys: none with `IdentitiesOnly yes` or `-k`, else
+    /// ssh_config's `IdentityAgent`, else `SSH_AUTH_SOCK`.
+    private func agentSocket(_ config: SSHConfigValues, host: String, user: String, port: Int) -> String? {
+        if config.identitiesOnly == true || !overrides.identityFiles.isEmpty { return nil }
+        let environment = ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"]
+        switch config.identityAgent {
+        case nil, "SSH_AUTH_SOCK": return environment.flatMap { $0.isEmpty ? nil : $0 }
+        case "none": return nil
+        case let path?:
+            if path.hasPrefix("$") { return ProcessInfo.processInfo.environment[String(path.dropFirst())] }
+            return expand(path, host: host, user: user, port: port)
+        }
     }
 
     /// OpenSSH's `~` and `%` tokens in paths and host names.

@@ -118,6 +118,8 @@ public struct SSHConfig: Sendable {
         case "connecttimeout":
             guard let seconds = Double(value), seconds > 0 else { throw invalid("bad ConnectTimeout") }
             values.connectTimeout = seconds
+        case "identityagent":
+            values.identityAgent = value
         case "serveraliveinterval":
             guard let seconds = Int(value), seconds >= 0 else { throw invalid("bad ServerAliveInterval") }
             values.serverAliveInterval = seconds
@@ -185,6 +187,8 @@ public struct SSHConfigValues: Sendable, Equatable {
     public var hostKeyPolicy: HostKeyPolicy?
     public var connectTimeout: Double?
     public var serverAliveInterval: Int?
+    /// `IdentityAgent`: a socket path, `none`, or `SSH_AUTH_SOCK`.
+    public var identityAgent: String?
 
     public init() {}
 }

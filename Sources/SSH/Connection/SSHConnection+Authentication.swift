@@ -8,8 +8,10 @@ extension SSHConnection {
         var tried: [String] = []
         var notes: [String] = []
 
-        if settings.useAgent, let socket = ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"], !socket.isEmpty {
-            if try await authenticateWithAgent(session, user: user, deadline: deadline, tried: &tried) { return }
+        if let socket = settings.agentSocket, !socket.isEmpty {
+            if try await authenticateWithAgent(session, socket: socket, user: user, deadline: deadline, tried: &tried) {
+                return
+            }
         }
         for file in settings.identityFiles {
             guard FileManager.default.isReadableFile(atPath: file) else {
@@ -38,9 +40,10 @@ extension SSHConnection {
 
     /// Offers each agent identity in turn. The agent socket is local, so its
     /// own request/response calls are short; the server round-trips are non-blocking.
-    private func authenticateWithAgent(_ session: OpaquePointer, user: String, deadline: Deadline,
+    private func authenticateWithAgent(_ session: OpaquePointer, socket: String, user: String, deadline: Deadline,
                                        tried: inout [String]) async throws -> Bool {
         guard let agent = libssh2_agent_init(session) else { return false }
+        libssh2_agent_set_identity_path(agent, socket)
         defer {
             libssh2_agent_disconnect(agent)
             libssh2_agent_free(agent)

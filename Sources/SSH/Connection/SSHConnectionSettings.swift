@@ -6,8 +6,8 @@ public struct SSHConnectionSettings: Sendable {
     public var user: String
     /// Private key files to offer, in order.
     public var identityFiles: [String]
-    /// Also offer the keys of the agent at `SSH_AUTH_SOCK` (tried first, as OpenSSH does).
-    public var useAgent: Bool
+    /// The ssh-agent socket whose keys are offered first, as OpenSSH does; nil for none.
+    public var agentSocket: String?
     public var knownHosts: KnownHosts
     public var hostKeyPolicy: HostKeyPolicy
     /// TCP connect, banner, key exchange and authentication must finish within this.
@@ -20,14 +20,14 @@ public struct SSHConnectionSettings: Sendable {
     public var maxChannels: Int
 
     public init(address: String, port: Int = 22, user: String, identityFiles: [String] = [],
-                useAgent: Bool = true, knownHosts: KnownHosts, hostKeyPolicy: HostKeyPolicy = .strict,
+                agentSocket: String? = nil, knownHosts: KnownHosts, hostKeyPolicy: HostKeyPolicy = .strict,
                 connectTimeout: Double = 10, keepaliveInterval: Int = 15,
                 channelWindowSize: UInt32 = 8 << 20, maxChannels: Int = 8) {
         self.address = address
         self.port = port
         self.user = user
         self.identityFiles = identityFiles
-        self.useAgent = useAgent
+        self.agentSocket = agentSocket
         self.knownHosts = knownHosts
         self.hostKeyPolicy = hostKeyPolicy
         self.connectTimeout = connectTimeout
