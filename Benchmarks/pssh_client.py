@@ -1,0 +1,29 @@
+"""parallel-ssh peer for the benchmarks: one ParallelSSHClient (pool_size = hosts),
+reused for every round, output consumed and exit codes read as a user would."""
+import argparse
+import sys
+
+from pssh.clients import ParallelSSHClient
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--hosts-file", required=True)
+parser.add_argument("--user", required=True)
+parser.add_argument("--key", required=True)
+parser.add_argument("--port", type=int, required=True)
+parser.add_argument("--rounds", type=int, default=1)
+parser.add_argument("--command", required=True)
+args = parser.parse_args()
+
+hosts = [line.strip() for line in open(args.hosts_file) if line.strip()]
+client = ParallelSSHClient(hosts, user=args.user, pkey=args.key, port=args.port,
+                           pool_size=len(hosts), num_retries=1, timeout=60)
+failures = 0
+for _ in range(args.rounds):
+    output = client.run_command(args.command, stop_on_errors=False)
+    client.join(output)
+    for host_output in output:
+        for _line in host_output.stdout or []:
+            pass
+        if host_output.exception is not None or host_output.exit_code != 0:
+            failures += 1
+sys.exit(1 if failures else 0)
