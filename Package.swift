@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -20,7 +21,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CSystem"),
         .target(name: "SSH", dependencies: ["CLibSSH2", "CSystem"]),
-        .target(name: "Fleet", dependencies: ["SSH"]),
+        .target(name: "Fleet", dependencies: ["SSH", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "tasker",
             dependencies: [

@@ -22,6 +22,11 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("File with one target per line (# comments).", valueName: "file"))
     var hostsFile: [String] = []
 
+    @OptionGroup var inventory: InventoryOptions
+
+    @Flag(name: .long, help: "With -i, an inventory pattern that matches no hosts is not an error.")
+    var allowEmpty = false
+
     @Option(name: .customShort("c"), help: ArgumentHelp("A command to run (repeatable; run in order).", valueName: "command"))
     var commands: [String] = []
 
@@ -51,13 +56,21 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Bytes kept from the start and from the end of each stream.", valueName: "bytes"))
     var keepBytes: Int = 64 << 10
 
+    @Argument(help: "With -i: the inventory host pattern (e.g. 'web:&eu').")
+    var pattern: String?
+
     @Argument(parsing: .postTerminator, help: "The command (after --).")
     var words: [String] = []
 
     func validate() throws {
         if words.isEmpty, commands.isEmpty { throw ValidationError("no command: give it after -- or with -c") }
         if !words.isEmpty, !commands.isEmpty { throw ValidationError("give the command either after -- or with -c, not both") }
-        if hosts.isEmpty, hostsFile.isEmpty { throw ValidationError("no targets: use -H host1,host2 or --hosts-file FILE") }
+        if hosts.isEmpty, hostsFile.isEmpty, inventory.inventories.isEmpty {
+            throw ValidationError("no targets: use -H host1,host2, --hosts-file FILE or -i INVENTORY PATTERN")
+        }
+        if !inventory.inventories.isEmpty, pattern == nil { throw ValidationError("-i needs a host pattern, e.g. 'all' or 'web:&eu'") }
+        if inventory.inventories.isEmpty, let pattern { throw ValidationError("unexpected argument '\(pattern)' (a host pattern needs -i)") }
+        if inventory.inventories.isEmpty, inventory.limit != nil { throw ValidationError("--limit needs -i") }
         if forks < 1 { throw ValidationError("--forks must be at least 1") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be positive") }
         if let runTimeout, !(runTimeout > 0) { throw ValidationError("--run-timeout must be positive") }
@@ -71,6 +84,12 @@ struct ExecCommand: AsyncParsableCommand {
             specs = try resolveTargets()
         } catch let error as FleetError {
             throw UsageError(error.description)
+        } catch let error as InventoryError {
+            throw UsageError(error.description)
+        }
+        if specs.isEmpty {
+            if allowEmpty { return }
+            throw UsageError("pattern '\(pattern ?? "")' and --limit leave no hosts to target (use --allow-empty to accept that)")
         }
         let commandList = commands.isEmpty ? [words.joined(separator: " ")] : commands
         let live = !json && !fold
@@ -122,10 +141,17 @@ struct ExecCommand: AsyncParsableCommand {
         var targets: [HostTarget] = []
         for list in hosts { targets += try HostTarget.parseList(list) }
         for file in hostsFile { targets += try HostTarget.parseFile(file) }
-        if targets.isEmpty { throw FleetError.badInput("no targets given") }
         var seen: Set<HostTarget> = []
         targets = targets.filter { seen.insert($0).inserted }
         let resolver = try connection.makeResolver()
-        return try targets.map { try resolver.resolve($0) }
+        var specs = try targets.map { try resolver.resolve($0) }
+        if let pattern, !inventory.inventories.isEmpty {
+            let loaded = try inventory.load()
+            let selected = try inventory.select(pattern, in: loaded)
+            let (inventorySpecs, warnings) = try InventoryTargets(inventory: loaded).specs(for: selected, resolver: resolver)
+            for warning in warnings { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
+            specs += inventorySpecs
+        }
+        return specs
     }
 }

@@ -161,3 +161,57 @@ final class ExecCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("\(badConfig.path):2: bad Port: many"), result.stderr)
     }
 }
+
+/// `tasker inventory` and `tasker exec -i` against the test fleet's generated inventory.
+final class InventoryCommandTests: XCTestCase {
+    private var fleet: TestFleet!
+
+    override func setUpWithError() throws {
+        fleet = try TestFleet.shared()
+    }
+
+    private var tasker: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tasker").path
+    }
+
+    func testExecTargetsAnInventoryPatternWithLimit() throws {
+        let result = try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig, "-i", fleet.inventory, "fleet[0:5]:!node002",
+                                                    "--limit", "node001,node003,node004,node020", "--json", "--", "echo $SSH_CONNECTION"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let hosts = result.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["host"] as? String
+        }
+        XCTAssertEqual(Set(hosts), ["node001", "node003", "node004"])
+        XCTAssertTrue(result.stdout.contains("\(TestFleet.address(3)) \(TestFleet.port)"), "ansible_host and ansible_port are used: \(result.stdout)")
+    }
+
+    func testPatternMatchingNothingIsAnErrorUnlessAllowed() throws {
+        let empty = try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig, "-i", fleet.inventory, "nothing", "--", "true"])
+        XCTAssertEqual(empty.status, 2)
+        XCTAssertTrue(empty.stderr.contains("leave no hosts to target"), empty.stderr)
+        let allowed = try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig, "-i", fleet.inventory, "nothing", "--allow-empty", "--", "true"])
+        XCTAssertEqual(allowed.status, 0, allowed.stderr)
+    }
+
+    func testBrokenInventoryRunsNothing() throws {
+        let file = try TemporaryFile()
+        try "[web]\nnode001\n[web:bogus]\n".write(toFile: file.path, atomically: true, encoding: .utf8)
+        let result = try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig, "-i", file.path, "all", "--", "true"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("\(file.path):3: section [web:bogus] has unknown type: bogus"), result.stderr)
+        XCTAssertEqual(result.stdout, "")
+    }
+
+    func testInventoryListGraphHostAndPattern() throws {
+        let list = try ProcessRunner.run(tasker, ["inventory", "-i", fleet.inventory, "--list"])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(((object["fleet"] as? [String: Any])?["hosts"] as? [String])?.count, TestFleet.hostCount)
+        let graph = try ProcessRunner.run(tasker, ["inventory", "-i", fleet.inventory, "--graph"])
+        XCTAssertTrue(graph.stdout.hasPrefix("@all:\n  |--@ungrouped:\n  |--@fleet:\n  |  |--node001\n"), graph.stdout)
+        let host = try ProcessRunner.run(tasker, ["inventory", "-i", fleet.inventory, "--host", "node002"])
+        XCTAssertTrue(host.stdout.contains("\"ansible_host\": \"\(TestFleet.address(2))\""), host.stdout)
+        let pattern = try ProcessRunner.run(tasker, ["inventory", "-i", fleet.inventory, "~node00[12]"])
+        XCTAssertEqual(pattern.stdout, "node001\nnode002\n")
+    }
+}

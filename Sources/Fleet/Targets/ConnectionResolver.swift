@@ -62,7 +62,9 @@ public struct ConnectionResolver: Sendable {
         }
     }
 
-    public func resolve(_ target: HostTarget, inventory: InventoryConnectionVariables = .init()) throws -> ConnectionSpec {
+    /// `name` is what the host is reported as (default: the target as written).
+    public func resolve(_ target: HostTarget, inventory: InventoryConnectionVariables = .init(),
+                        name: String? = nil) throws -> ConnectionSpec {
         let config: SSHConfigValues
         do { config = try sshConfig.resolve(host: target.host) } catch let error as SSHConfigError {
             throw FleetError.badInput("ssh config \(error)")
@@ -102,7 +104,7 @@ public struct ConnectionResolver: Sendable {
             connectTimeout: overrides.connectTimeout ?? config.connectTimeout ?? 10,
             keepaliveInterval: config.serverAliveInterval ?? 15,
             maxChannels: overrides.maxChannelsPerHost ?? 8)
-        return ConnectionSpec(name: target.description, settings: settings)
+        return ConnectionSpec(name: name ?? target.description, settings: settings)
     }
 
     /// The agent to ask for keys: none with `IdentitiesOnly yes` or `-k`, else

@@ -1,0 +1,177 @@
+/// Hosts, groups and variables read from one or more inventory sources, with
+/// Ansible's membership, ordering and variable-precedence rules.
+public struct Inventory: Sendable {
+    public struct Group: Sendable {
+        public let name: String
+        /// Direct member hosts, in insertion order.
+        public internal(set) var hosts: [String] = []
+        public internal(set) var children: [String] = []
+        public internal(set) var parents: [String] = []
+        public internal(set) var variables = InventoryVariables()
+        /// `ansible_group_priority`: breaks ties between groups of equal depth.
+        public internal(set) var priority = 1
+    }
+
+    public struct Host: Sendable {
+        public let name: String
+        public internal(set) var variables = InventoryVariables()
+        /// Groups the host was added to directly.
+        public internal(set) var groups: [String] = []
+    }
+
+    public private(set) var groups: [String: Group] = [:]
+    /// Group names in creation order.
+    public private(set) var groupOrder: [String] = []
+    public private(set) var hosts: [String: Host] = [:]
+    public private(set) var hostOrder: [String] = []
+
+    public init() {
+        addGroup("all")
+        addGroup("ungrouped")
+        try? addChild("ungrouped", to: "all")
+    }
+
+    // MARK: Building
+
+    mutating func addGroup(_ name: String) {
+        guard groups[name] == nil else { return }
+        groups[name] = Group(name: name)
+        groupOrder.append(name)
+    }
+
+    mutating func addHost(_ name: String, to group: String) {
+        addGroup(group)
+        if hosts[name] == nil {
+            hosts[name] = Host(name: name)
+            hostOrder.append(name)
+        }
+        if !groups[group]!.hosts.contains(name) { groups[group]!.hosts.append(name) }
+        if !hosts[name]!.groups.contains(group) { hosts[name]!.groups.append(group) }
+    }
+
+    mutating func addChild(_ child: String, to parent: String) throws {
+        addGroup(parent)
+        addGroup(child)
+        if child == parent || descendants(of: child).contains(parent) {
+            throw InventoryError.message("adding group '\(child)' as a child of '\(parent)' creates a recursive dependency loop (a group cannot be its own ancestor)")
+        }
+        if !groups[parent]!.children.contains(child) { groups[parent]!.children.append(child) }
+        if !groups[child]!.parents.contains(parent) { groups[child]!.parents.append(parent) }
+    }
+
+    mutating func setGroupVariable(_ group: String, _ key: String, _ value: InventoryValue) {
+        addGroup(group)
+        if key == "ansible_group_priority", case .int(let priority) = value {
+            groups[group]!.priority = priority
+            return
+        }
+        groups[group]!.variables.set(key, value)
+    }
+
+    mutating func setHostVariable(_ host: String, _ key: String, _ value: InventoryValue) {
+        hosts[host]?.variables.set(key, value)
+    }
+
+    /// Ansible's `reconcile_inventory`: parentless groups join `all`; a host in
+    /// no group but `all` joins `ungrouped`; a host in a real group leaves `ungrouped`.
+    mutating func reconcile() {
+        for name in groupOrder where name != "all" && groups[name]!.parents.isEmpty {
+            try? addChild(name, to: "all")
+        }
+        for name in hostOrder {
+            let memberOf = Set(groupsIncludingAncestors(ofHost: name))
+            if memberOf.contains("ungrouped") {
+                if !memberOf.subtracting(["all", "ungrouped"]).isEmpty {
+                    groups["ungrouped"]!.hosts.removeAll { $0 == name }
+                    hosts[name]!.groups.removeAll { $0 == "ungrouped" }
+                }
+            } else if memberOf.subtracting(["all"]).isEmpty {
+                addHost(name, to: "ungrouped")
+            }
+        }
+    }
+
+    // MARK: Queries
+
+    /// The group and its descendants, breadth-first in insertion order.
+    public func descendants(of group: String, includingSelf: Bool = false) -> [String] {
+        var ordered: [String] = includingSelf ? [group] : []
+        var seen: Set<String> = [group]
+        var queue = [group]
+        while !queue.isEmpty {
+            let current = queue.removeFirst()
+            for child in groups[current]?.children ?? [] where !seen.contains(child) {
+                seen.insert(child)
+                ordered.append(child)
+                queue.append(child)
+            }
+        }
+        return ordered
+    }
+
+    /// Hosts of a group: its own, then its descendants' (breadth-first), without duplicates.
+    public func hosts(ofGroup group: String) -> [String] {
+        var result: [String] = []
+        var seen: Set<String> = []
+        for name in descendants(of: group, includingSelf: true) {
+            for host in groups[name]?.hosts ?? [] where seen.insert(host).inserted {
+                result.append(host)
+            }
+        }
+        return result
+    }
+
+    public func ancestors(of group: String) -> [String] {
+        var result: [String] = []
+        var queue = groups[group]?.parents ?? []
+        var seen: Set<String> = []
+        while !queue.isEmpty {
+            let parent = queue.removeFirst()
+            guard seen.insert(parent).inserted else { continue }
+            result.append(parent)
+            queue += groups[parent]?.parents ?? []
+        }
+        return result
+    }
+
+    public func groupsIncludingAncestors(ofHost host: String) -> [String] {
+        var result: [String] = []
+        for group in hosts[host]?.groups ?? [] {
+            for name in [group] + ancestors(of: group) where !result.contains(name) {
+                result.append(name)
+            }
+        }
+        return result
+    }
+
+    /// Longest path from `all` (all = 0, a parentless group = 1).
+    public func depth(of group: String) -> Int {
+        var memo: [String: Int] = [:]
+        return depth(of: group, memo: &memo)
+    }
+
+    private func depth(of group: String, memo: inout [String: Int]) -> Int {
+        if group == "all" { return 0 }
+        if let known = memo[group] { return known }
+        let parents = groups[group]?.parents ?? []
+        let value = parents.isEmpty ? 1 : parents.map { depth(of: $0, memo: &memo) + 1 }.max()!
+        memo[group] = value
+        return value
+    }
+
+    /// A host's effective variables: its groups (with ancestors and `all`) merged by
+    /// (depth, priority, name), then the host's own variables on top.
+    public func variables(forHost host: String) -> InventoryVariables {
+        var memo: [String: Int] = [:]
+        var names = groupsIncludingAncestors(ofHost: host)
+        if !names.contains("all") { names.append("all") }
+        let ordered = names.map { name in (name, depth(of: name, memo: &memo), groups[name]?.priority ?? 1) }
+            .sorted { ($0.1, $0.2, $0.0) < ($1.1, $1.2, $1.0) }
+        var merged = InventoryVariables()
+        for (name, _, _) in ordered {
+            if let variables = groups[name]?.variables { merged.merge(variables) }
+        }
+        if let own = hosts[host]?.variables { merged.merge(own) }
+        return merged
+    }
+}

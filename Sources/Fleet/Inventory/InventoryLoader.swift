@@ -1,0 +1,124 @@
+import Foundation
+
+/// Loads inventory sources as `-i` names them: a file (YAML or INI, as
+/// Ansible's plugins decide), a directory (every inventory file in it), or an
+/// inline host list with a comma (`host1,host2,`). Unlike Ansible, which
+/// warns and drops a source it cannot parse, any broken source is an error:
+/// nothing runs against a half-read inventory.
+public enum InventoryLoader {
+    public struct Result: Sendable {
+        public var inventory: Inventory
+        public var warnings: [String]
+    }
+
+    /// Extensions Ansible ignores when reading a directory.
+    static let ignoredExtensions = [".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".cfg", ".retry"]
+    static let yamlExtensions = [".yml", ".yaml", ".json"]
+
+    public static func load(_ sources: [String]) throws -> Result {
+        var inventory = Inventory()
+        var warnings: [String] = []
+        for source in sources {
+            try load(source, into: &inventory, warnings: &warnings)
+        }
+        inventory.reconcile()
+        for name in inventory.hostOrder where inventory.groups[name] != nil {
+            warnings.append("found both group and host with same name: \(name)")
+        }
+        return Result(inventory: inventory, warnings: warnings)
+    }
+
+    private static func load(_ source: String, into inventory: inout Inventory, warnings: inout [String]) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) {
+            if isDirectory.boolValue {
+                try loadDirectory(source, into: &inventory, warnings: &warnings)
+            } else {
+                try loadFile(source, into: &inventory, warnings: &warnings)
+            }
+        } else if source.contains(",") {
+            try loadInlineList(source, into: &inventory)
+        } else {
+            throw InventoryError.located(file: source, line: nil, message: "inventory source not found")
+        }
+    }
+
+    private static func loadDirectory(_ path: String, into inventory: inout Inventory, warnings: inout [String]) throws {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: path).sorted() } catch {
+            throw InventoryError.located(file: path, line: nil, message: "cannot read directory")
+        }
+        for name in names where !name.hasPrefix(".") && !ignoredExtensions.contains(where: name.hasSuffix) {
+            let full = (path as NSString).appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory)
+            if isDirectory.boolValue {
+                // Variable directories are not inventories.
+                if name == "group_vars" || name == "host_vars" { continue }
+                try loadDirectory(full, into: &inventory, warnings: &warnings)
+            } else {
+                try loadFile(full, into: &inventory, warnings: &warnings)
+            }
+        }
+    }
+
+    /// YAML first for `.yml`/`.yaml`/`.json` or extension-less files, INI otherwise
+    /// or when YAML fails, as Ansible's plugin order does.
+    private static func loadFile(_ path: String, into inventory: inout Inventory, warnings: inout [String]) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InventoryError.located(file: path, line: nil, message: "cannot read file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw InventoryError.located(file: path, line: nil, message: "file is not UTF-8 text")
+        }
+        let name = (path as NSString).lastPathComponent
+        if name.hasSuffix(".toml") {
+            throw InventoryError.located(file: path, line: nil, message: "TOML inventories are not supported; use INI or YAML")
+        }
+        let hasExtension = name.dropFirst().contains(".")
+        let yamlCandidate = !hasExtension || yamlExtensions.contains(where: name.hasSuffix)
+        var yamlError: InventoryError?
+        if yamlCandidate {
+            var attempt = inventory
+            do {
+                let yamlWarnings = try YAMLInventoryParser(path: path).parse(text, into: &attempt)
+                inventory = attempt
+                warnings += yamlWarnings
+                return
+            } catch let error as InventoryError {
+                yamlError = error
+            }
+        }
+        var attempt = inventory
+        do {
+            try INIInventoryParser(path: path).parse(text, into: &attempt)
+            inventory = attempt
+        } catch let iniError as InventoryError {
+            if let yamlError, yamlExtensions.contains(where: name.hasSuffix) || looksLikeYAML(text) { throw yamlError }
+            throw iniError
+        }
+    }
+
+    private static func looksLikeYAML(_ text: String) -> Bool {
+        let first = text.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { !$0.isEmpty && !$0.hasPrefix("#") }
+        return first.map { $0 == "---" || $0.hasSuffix(":") } ?? false
+    }
+
+    /// `host1,host2:2222,` — Ansible's host_list plugin; hosts join `ungrouped`.
+    private static func loadInlineList(_ list: String, into inventory: inout Inventory) throws {
+        for item in list.split(separator: ",") {
+            let entry = item.trimmingCharacters(in: .whitespaces)
+            if entry.isEmpty { continue }
+            var host = entry
+            var port: Int?
+            if let split = INIInventoryParser.splitPort(entry) {
+                host = split.host
+                port = split.port
+            }
+            inventory.addHost(host, to: "ungrouped")
+            if let port { inventory.setHostVariable(host, "ansible_port", .int(port)) }
+        }
+    }
+}

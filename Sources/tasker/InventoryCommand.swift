@@ -1,0 +1,50 @@
+import ArgumentParser
+import Fleet
+
+struct InventoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inventory",
+        abstract: "Show inventories as Ansible reads them.",
+        discussion: """
+        --list prints JSON in the shape of `ansible-inventory --list`; --graph a tree; --host one host's
+        merged variables; a bare PATTERN prints the hosts it selects, one per line.
+        """)
+
+    @OptionGroup var inventory: InventoryOptions
+
+    @Flag(name: .long, help: "All groups and hosts as JSON, like ansible-inventory --list.")
+    var list = false
+
+    @Flag(name: .long, help: "The group tree (from PATTERN's group, default all).")
+    var graph = false
+
+    @Option(name: .long, help: ArgumentHelp("Print one host's variables as JSON.", valueName: "name"))
+    var host: String?
+
+    @Argument(help: "A host pattern (e.g. 'web:&eu', 'all:!db').")
+    var pattern: String?
+
+    func validate() throws {
+        if inventory.inventories.isEmpty { throw ValidationError("give at least one inventory with -i") }
+        let modes = [list, graph, host != nil].filter { $0 }.count
+        if modes > 1 { throw ValidationError("choose one of --list, --graph and --host") }
+        if modes == 0, pattern == nil { throw ValidationError("give --list, --graph, --host NAME or a host pattern") }
+    }
+
+    func run() throws {
+        let loaded = try inventory.load()
+        if list {
+            print(InventoryReport.list(loaded))
+        } else if graph {
+            let group = pattern ?? "all"
+            guard loaded.groups[group] != nil else { throw UsageError("no group named '\(group)' in the inventory") }
+            print(InventoryReport.graph(loaded, group: group))
+        } else if let host {
+            do { print(try InventoryReport.host(loaded, host)) } catch { throw UsageError("\(error)") }
+        } else if let pattern {
+            let hosts = try inventory.select(pattern, in: loaded)
+            for host in hosts { print(host) }
+            if hosts.isEmpty { throw UsageError("pattern '\(pattern)' matches no hosts") }
+        }
+    }
+}

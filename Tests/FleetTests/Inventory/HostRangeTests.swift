@@ -1,0 +1,65 @@
+import XCTest
+@testable import Fleet
+
+final class HostRangeTests: XCTestCase {
+    func testExpansions() throws {
+        let cases: [(String, [String])] = [
+            ("web", ["web"]),
+            ("h[01:03]", ["h01", "h02", "h03"]),
+            ("h[1:10:4]", ["h1", "h5", "h9"]),
+            ("h[:2]", ["h0", "h1", "h2"]),
+            ("h[y:B]", ["hy", "hz", "hA", "hB"]),
+            ("h[a:e:2]", ["ha", "hc", "he"]),
+            ("h[3:1]", []),
+            ("r[1:2]-c[a:b].eu", ["r1-ca.eu", "r1-cb.eu", "r2-ca.eu", "r2-cb.eu"]),
+            ("10.0.0.[1:3]", ["10.0.0.1", "10.0.0.2", "10.0.0.3"]),
+            ("h[08:10]", ["h08", "h09", "h10"]),
+        ]
+        for (pattern, expected) in cases {
+            XCTAssertEqual(try HostRange.expand(pattern), expected, pattern)
+        }
+    }
+
+    func testErrors() {
+        let cases: [(String, String)] = [
+            ("h[1]", "must be begin:end or begin:end:step"),
+            ("h[1:2:3:4]", "must be begin:end or begin:end:step"),
+            ("h[1:]", "must specify end value"),
+            ("h[01:3]", "equal-length begin and end"),
+            ("h[c:a]", "must have begin <= end"),
+            ("h[a:1]", "mixes letters and numbers"),
+            ("h[5:1:0]", "invalid step"),
+        ]
+        for (pattern, message) in cases {
+            XCTAssertThrowsError(try HostRange.expand(pattern), pattern) { error in
+                XCTAssertTrue("\(error)".contains(message), "\(pattern): \(error)")
+            }
+        }
+    }
+}
+
+final class PythonLiteralTests: XCTestCase {
+    func testTypesValuesAsAnsibleDoes() {
+        let cases: [(String, InventoryValue)] = [
+            ("1", .int(1)), ("-5", .int(-5)), ("0x10", .int(16)), ("1_000", .int(1000)),
+            ("1.5", .float(1.5)), ("1e3", .float(1000)),
+            ("True", .bool(true)), ("False", .bool(false)), ("None", .null),
+            ("true", .string("true")), ("yes", .string("yes")), ("01", .string("01")),
+            ("'01'", .string("01")), ("\"a b\"", .string("a b")),
+            ("[1,2]", .list([.int(1), .int(2)])), ("[1, 'x']", .list([.int(1), .string("x")])),
+            ("{'k': 1}", .dict([("k", .int(1))])), ("{k:1}", .string("{k:1}")),
+            ("", .string("")), ("hello world # x", .string("hello world # x")),
+            ("(1, 2)", .list([.int(1), .int(2)])), ("1 2", .string("1 2")),
+            ("/usr/bin/python3", .string("/usr/bin/python3")), ("-x", .string("-x")),
+        ]
+        for (text, expected) in cases {
+            XCTAssertEqual(PythonLiteral.value(of: text), expected, text)
+        }
+    }
+
+    func testShellWords() throws {
+        XCTAssertEqual(try ShellWords.split("h1 a=1 b='x y' c=\"q\\\"r\" # comment"), ["h1", "a=1", "b=x y", "c=q\"r"])
+        XCTAssertEqual(try ShellWords.split("h1 e={'k':1}"), ["h1", "e={k:1}"])
+        XCTAssertThrowsError(try ShellWords.split("h1 a='open"))
+    }
+}
