@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Reads an Ansible YAML inventory (`all:` / `hosts:` / `children:` / `vars:`),
@@ -115,8 +116,12 @@ struct YAMLInventoryParser {
             switch tagName(node) {
             case .null: return .null
             case .bool: return .bool(["yes", "true", "on"].contains(text.lowercased()))
-            case .int: return yamlInt(text).map(InventoryValue.int) ?? .string(text)
+            case .int:
+                // PyYAML has no `0o` octal form.
+                if text.lowercased().contains("0o") { return .string(text) }
+                return yamlInt(text).map(InventoryValue.int) ?? .string(text)
             case .float:
+                guard isPyYAMLFloat(text) else { return .string(text) }
                 let lower = text.lowercased().replacingOccurrences(of: "_", with: "")
                 if lower.hasSuffix(".inf") { return .float(lower.hasPrefix("-") ? -.infinity : .infinity) }
                 if lower == ".nan" { return .float(.nan) }
@@ -130,6 +135,13 @@ struct YAMLInventoryParser {
         case .alias:
             return .string("\(node)")
         }
+    }
+
+    /// PyYAML's float rule is stricter than Yams's: a mantissa needs a dot and an
+    /// exponent needs a sign (`1e3` stays a string, `1.0e+3` is a float).
+    static func isPyYAMLFloat(_ text: String) -> Bool {
+        let pattern = #"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"#
+        return text.range(of: pattern, options: .regularExpression) != nil
     }
 
     /// YAML 1.1 integers: `0b`, `0x`, leading-zero octal, sexagesimal, underscores.
