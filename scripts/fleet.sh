@@ -30,6 +30,9 @@ while getopts "n:d:b:p:i:" opt; do
     esac
 done
 [[ -n "$inventory" ]] || inventory="$here/inventories/local-fleet.ini"
+# sshd re-executes itself per connection and needs absolute paths.
+state="$(realpath -m "$state")"
+inventory="$(realpath -m "$inventory")"
 
 die() { echo "fleet: $*" >&2; exit 1; }
 

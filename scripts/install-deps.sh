@@ -3,6 +3,7 @@
 set -euo pipefail
 need=()
 pkg-config --exists libssh2 2>/dev/null || need+=(libssh2-1-dev)
+[[ -f /usr/include/openssl/evp.h ]] || need+=(libssl-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 [[ -x /usr/sbin/sshd ]] || need+=(openssh-server)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)

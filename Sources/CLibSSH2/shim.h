@@ -11,6 +11,9 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/evp.h>
 
 /// Per-session counters reached through libssh2's session abstract pointer.
 typedef struct tasker_session_io {
@@ -64,6 +67,45 @@ static inline int tasker_channel_exec(LIBSSH2_CHANNEL *channel, const char *comm
 
 static inline int tasker_session_disconnect(LIBSSH2_SESSION *session, const char *why) {
     return libssh2_session_disconnect_ex(session, SSH_DISCONNECT_BY_APPLICATION, why, "");
+}
+
+/// An ed25519 private key held by OpenSSL, parsed once per run from its 32-byte seed.
+static inline void *tasker_ed25519_key_new(const unsigned char *seed) {
+    return EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+}
+
+static inline void tasker_ed25519_key_free(void *key) {
+    EVP_PKEY_free((EVP_PKEY *)key);
+}
+
+/// libssh2's public-key sign callback: `*abstract` is an EVP_PKEY from
+/// tasker_ed25519_key_new. Returns the raw 64-byte signature, which libssh2
+/// wraps with the key type; libssh2 frees it with free().
+static inline int tasker_ed25519_sign(LIBSSH2_SESSION *session, unsigned char **sig, size_t *sig_len,
+                                      const unsigned char *data, size_t data_len, void **abstract) {
+    (void)session;
+    EVP_PKEY *key = (EVP_PKEY *)*abstract;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL) return -1;
+    size_t length = 64;
+    unsigned char *out = malloc(length);
+    int ok = out != NULL
+        && EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) == 1
+        && EVP_DigestSign(ctx, out, &length, data, data_len) == 1;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) {
+        free(out);
+        return -1;
+    }
+    *sig = out;
+    *sig_len = length;
+    return 0;
+}
+
+/// Public-key authentication with a key Tasker already holds in memory.
+static inline int tasker_userauth_ed25519(LIBSSH2_SESSION *session, const char *user,
+                                          const unsigned char *public_blob, size_t public_length, void **key) {
+    return libssh2_userauth_publickey(session, user, public_blob, public_length, tasker_ed25519_sign, key);
 }
 
 #endif

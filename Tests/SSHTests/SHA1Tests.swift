@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import SSH
 
@@ -22,5 +23,33 @@ final class SHA1Tests: XCTestCase {
         XCTAssertEqual(hex(SHA1.hmac(key: [UInt8](repeating: 0xaa, count: 80),
                                      message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))),
                        "aa4ae5e15272d00e95705637ce8a3b55ed402112")
+    }
+}
+
+final class Ed25519IdentityTests: XCTestCase {
+    func testParsesAnUnencryptedOpenSSHKeyAndRejectsOthers() throws {
+        let directory = NSTemporaryDirectory() + "/ed25519-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func keygen(_ name: String, _ arguments: [String]) throws -> String {
+            let path = "\(directory)/\(name)"
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
+            process.arguments = ["-q", "-f", path] + arguments
+            try process.run()
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0)
+            return path
+        }
+        let plain = try keygen("plain", ["-t", "ed25519", "-N", ""])
+        let identity = try XCTUnwrap(Ed25519Identity.parse(try String(contentsOfFile: plain, encoding: .utf8)))
+        let publicLine = try String(contentsOfFile: plain + ".pub", encoding: .utf8).split(separator: " ")
+        XCTAssertEqual(Data(identity.publicBlob).base64EncodedString(), String(publicLine[1]))
+
+        let encrypted = try keygen("encrypted", ["-t", "ed25519", "-N", "secret"])
+        XCTAssertNil(Ed25519Identity.parse(try String(contentsOfFile: encrypted, encoding: .utf8)))
+        let ecdsa = try keygen("ecdsa", ["-t", "ecdsa", "-N", ""])
+        XCTAssertNil(Ed25519Identity.parse(try String(contentsOfFile: ecdsa, encoding: .utf8)))
+        XCTAssertNil(Ed25519Identity.parse("not a key"))
     }
 }

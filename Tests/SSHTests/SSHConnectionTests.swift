@@ -168,6 +168,20 @@ final class SSHConnectionTests: XCTestCase {
         XCTAssertTrue(error?.message.contains(key) ?? false)
     }
 
+    func testAuthenticatesWithAnECDSAKeyFile() async throws {
+        let directory = try TemporaryDirectory()
+        let key = directory.path + "/ecdsa"
+        _ = try ProcessRunner.run("/usr/bin/ssh-keygen", ["-q", "-t", "ecdsa", "-N", "", "-f", key])
+        let authorized = fleet.stateDirectory + "/authorized_keys"
+        let original = try String(contentsOfFile: authorized, encoding: .utf8)
+        defer { try? original.write(toFile: authorized, atomically: true, encoding: .utf8) }
+        try (original + (try String(contentsOfFile: key + ".pub", encoding: .utf8))).write(toFile: authorized, atomically: true, encoding: .utf8)
+        let connection = try await connect(settings(host: 8, key: key))
+        let exit = try await connection.execute("true", output: CollectingSink(), deadline: .after(seconds: 10))
+        XCTAssertEqual(exit.exitCode, 0)
+        await connection.close()
+    }
+
     func testRSAKeyRefusalExplainsTheSHA1Limitation() async throws {
         let directory = try TemporaryDirectory()
         let key = directory.path + "/rsa"

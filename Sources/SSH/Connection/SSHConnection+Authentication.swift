@@ -19,8 +19,17 @@ extension SSHConnection {
                 continue
             }
             tried.append(file)
-            let rc = try await retry(.auth, until: deadline, onTimeout: .unreachable) {
-                libssh2_userauth_publickey_fromfile_ex(session, user, UInt32(user.utf8.count), nil, file, nil)
+            let rc: Int32
+            if let identity = Ed25519Identity.load(file) {
+                rc = try await retry(.auth, until: deadline, onTimeout: .unreachable) {
+                    identity.publicBlob.withUnsafeBufferPointer { blob in
+                        tasker_userauth_ed25519(session, user, blob.baseAddress, blob.count, identity.abstract)
+                    }
+                }
+            } else {
+                rc = try await retry(.auth, until: deadline, onTimeout: .unreachable) {
+                    libssh2_userauth_publickey_fromfile_ex(session, user, UInt32(user.utf8.count), nil, file, nil)
+                }
             }
             if rc == 0 { return }
             if rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_SOCKET_RECV || rc == LIBSSH2_ERROR_SOCKET_SEND {
