@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "TestFleet", path: "Tests/TestFleet"),
         .testTarget(name: "SSHTests", dependencies: ["SSH", "TestFleet"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "TestFleet"]),
-        .testTarget(name: "TaskerCLITests", dependencies: ["TestFleet"]),
+        .testTarget(name: "TaskerCLITests", dependencies: ["TestFleet"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

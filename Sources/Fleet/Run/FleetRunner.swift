@@ -50,18 +50,20 @@ public final class FleetRunner: Sendable {
             }
             var next = 0
             var running = 0
-            func startNext() {
-                let index = next
-                next += 1
-                running += 1
-                group.addTask {
-                    let result = await self.runHost(specs[index], commands: commands, options: options,
-                                                    runDeadline: runDeadline, expired: expired)
-                    return (index, result)
+            while true {
+                // Start hosts while there is room; values are captured explicitly
+                // so each child task owns its spec.
+                while next < specs.count, running < max(1, options.forks), !expired.isSet, !Task.isCancelled {
+                    let index = next
+                    let spec = specs[index]
+                    next += 1
+                    running += 1
+                    group.addTask { [spec, index] in
+                        (index, await self.runHost(spec, commands: commands, options: options,
+                                                   runDeadline: runDeadline, expired: expired))
+                    }
                 }
-            }
-            while next < specs.count, running < max(1, options.forks) { startNext() }
-            while running > 0, let finished = await group.next() {
+                guard running > 0, let finished = await group.next() else { break }
                 guard let (index, result) = finished else {
                     group.cancelAll()
                     continue
@@ -69,8 +71,6 @@ public final class FleetRunner: Sendable {
                 running -= 1
                 results[index] = result
                 onResult(result)
-                if expired.isSet || Task.isCancelled { continue }
-                if next < specs.count { startNext() }
             }
             group.cancelAll()
         }

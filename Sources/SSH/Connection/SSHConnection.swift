@@ -125,12 +125,24 @@ public actor SSHConnection {
         }
     }
 
+    /// Steers key exchange toward a host key type known_hosts records for this host.
     private func preferKnownHostKeyTypes(_ session: OpaquePointer) {
         let known = settings.knownHosts.keyTypes(host: settings.address, port: settings.port)
-        let defaults = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-                        "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
-        let order = known.filter(defaults.contains) + defaults.filter { !known.contains($0) }
+        guard !known.isEmpty else { return }
+        // Only names libssh2 supports: libssh2 1.10 removes unsupported ones with an
+        // overlapping memcpy, which corrupts memory.
+        let supported = Self.supportedHostKeyAlgorithms(session)
+        let order = (known + supported.filter { !known.contains($0) }).filter(supported.contains)
+        guard !order.isEmpty else { return }
         _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
+    }
+
+    private static func supportedHostKeyAlgorithms(_ session: OpaquePointer) -> [String] {
+        var algorithms: UnsafeMutablePointer<UnsafePointer<CChar>?>?
+        let count = libssh2_session_supported_algs(session, LIBSSH2_METHOD_HOSTKEY, &algorithms)
+        guard count > 0, let algorithms else { return [] }
+        defer { libssh2_free(session, algorithms) }
+        return (0..<Int(count)).compactMap { algorithms[$0].map { String(cString: $0) } }
     }
 
     private func verifyHostKey(_ session: OpaquePointer) throws {

@@ -67,6 +67,11 @@ public struct KnownHosts: Sendable {
     /// Files read, in order; new keys are appended to the first one.
     public let files: [String]
     let entries: [Entry]
+    /// Entries whose host list is plain names, by lower-cased name; the rest
+    /// (wildcards, negations, hashed names) are scanned. Large fleets' files are
+    /// mostly plain names, so a lookup stays cheap however many hosts they list.
+    private let exactIndex: [String: [Int]]
+    private let scanned: [Int]
 
     public init(files: [String]) {
         self.files = files
@@ -75,7 +80,25 @@ public struct KnownHosts: Sendable {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
             entries += Self.parse(text, file: file)
         }
+        var exactIndex: [String: [Int]] = [:]
+        var scanned: [Int] = []
+        for (index, entry) in entries.enumerated() {
+            let plain = entry.hashed == nil && entry.patterns.allSatisfy { !$0.contains(where: { "*?!".contains($0) }) }
+            if plain {
+                for pattern in Set(entry.patterns.map { $0.lowercased() }) { exactIndex[pattern, default: []].append(index) }
+            } else {
+                scanned.append(index)
+            }
+        }
         self.entries = entries
+        self.exactIndex = exactIndex
+        self.scanned = scanned
+    }
+
+    /// Entries that match `name`, in file order.
+    func matching(_ name: String) -> [Entry] {
+        let candidates = (exactIndex[name.lowercased()] ?? []) + scanned.filter { entries[$0].matches(name) }
+        return candidates.sorted().map { entries[$0] }
     }
 
     public static func lookupName(host: String, port: Int) -> String {
@@ -85,7 +108,7 @@ public struct KnownHosts: Sendable {
     public func verify(_ key: HostKey, host: String, port: Int) -> HostKeyVerdict {
         let name = Self.lookupName(host: host, port: port)
         var changedAt: String?
-        for entry in entries where entry.marker != .certAuthority && entry.matches(name) {
+        for entry in matching(name) where entry.marker != .certAuthority {
             if entry.marker == .revoked {
                 if entry.keyBlob == key.blob { return .revoked(location: entry.location) }
                 continue
@@ -161,7 +184,7 @@ extension KnownHosts {
     public func keyTypes(host: String, port: Int) -> [String] {
         let name = Self.lookupName(host: host, port: port)
         var types: [String] = []
-        for entry in entries where entry.marker == .none && entry.matches(name) && !types.contains(entry.keyType) {
+        for entry in matching(name) where entry.marker == .none && !types.contains(entry.keyType) {
             types.append(entry.keyType)
         }
         return types
