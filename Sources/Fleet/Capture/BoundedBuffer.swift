@@ -33,7 +33,12 @@ public struct BoundedBuffer: Sendable {
         }
         guard !rest.isEmpty, tailLimit > 0 else { return }
         if rest.count >= tailLimit {
-            ring = Array(rest.suffix(tailLimit))
+            let last = UnsafeRawBufferPointer(rebasing: rest.suffix(tailLimit))
+            if ring.count == tailLimit {
+                ring.withUnsafeMutableBytes { $0.copyMemory(from: last) }
+            } else {
+                ring = Array(last)
+            }
             ringStart = 0
             return
         }
