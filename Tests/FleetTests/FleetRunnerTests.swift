@@ -51,7 +51,7 @@ final class FleetRunnerTests: XCTestCase {
     }
 
     func testDeadHostsDoNotDelayTheOthers() async throws {
-        let listener = try SilentTCPListener()
+        let listener = try SilentListener()
         var silentTarget = try resolver.resolve(HostTarget(host: "127.0.0.1", port: listener.port))
         silentTarget.settings.connectTimeout = 3
         silentTarget.name = "silent"
@@ -111,29 +111,4 @@ final class FleetRunnerTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: "\(directory.path)/\(TestFleet.name(19)).stderr", encoding: .utf8), "warn\n")
         await runner.pool.closeAll()
     }
-}
-
-/// A TCP listener on 127.0.0.1 that never speaks SSH.
-final class SilentTCPListener {
-    let fd: Int32
-    let port: Int
-
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 16) == 0 else { throw TestFleetError(message: "cannot listen") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    deinit { close(fd) }
 }

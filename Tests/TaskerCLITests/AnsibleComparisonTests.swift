@@ -9,9 +9,7 @@ final class AnsibleComparisonTests: XCTestCase {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    private var tasker: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tasker").path
-    }
+    private var tasker: String { TestFleet.taskerExecutable }
 
     private var inventories: [String] {
         let fixtures = repository.appendingPathComponent("Tests/TaskerCLITests/Fixtures/inventories").path

@@ -10,9 +10,7 @@ final class ExecCommandTests: XCTestCase {
         fleet = try TestFleet.shared()
     }
 
-    private var tasker: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tasker").path
-    }
+    private var tasker: String { TestFleet.taskerExecutable }
 
     private func exec(_ arguments: [String], timeout: Double = 120) throws -> ProcessRunner.Result {
         try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig] + arguments, timeout: timeout)
@@ -170,9 +168,7 @@ final class InventoryCommandTests: XCTestCase {
         fleet = try TestFleet.shared()
     }
 
-    private var tasker: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tasker").path
-    }
+    private var tasker: String { TestFleet.taskerExecutable }
 
     func testExecTargetsAnInventoryPatternWithLimit() throws {
         let result = try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig, "-i", fleet.inventory, "fleet[0:5]:!node002",

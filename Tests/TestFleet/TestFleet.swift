@@ -18,6 +18,11 @@ public final class TestFleet: Sendable {
     public var hostsFile: String { stateDirectory + "/hosts" }
     public var inventory: String { stateDirectory + "/inventory.ini" }
 
+    /// The `tasker` executable built beside the test bundle.
+    public static var taskerExecutable: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tasker").path
+    }
+
     public var hostNames: [String] { (1...Self.hostCount).map(Self.name) }
 
     public static func name(_ index: Int) -> String {
