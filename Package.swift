@@ -22,6 +22,7 @@ let package = Package(
         .systemLibrary(name: "CSystem"),
         .target(name: "SSH", dependencies: ["CLibSSH2", "CSystem"]),
         .target(name: "Fleet", dependencies: ["SSH", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Workflow", dependencies: ["Fleet"]),
         .executableTarget(
             name: "tasker",
             dependencies: [
@@ -32,6 +33,7 @@ let package = Package(
         .target(name: "TestFleet", path: "Tests/TestFleet"),
         .testTarget(name: "SSHTests", dependencies: ["SSH", "TestFleet"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "TestFleet"]),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "TaskerCLITests", dependencies: ["TestFleet"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

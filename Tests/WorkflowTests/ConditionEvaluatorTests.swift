@@ -1,0 +1,103 @@
+import XCTest
+@testable import Workflow
+
+final class ConditionEvaluatorTests: XCTestCase {
+    private func check(_ condition: String, exit: Int = 0, stdout: String = "", stderr: String = "",
+                       success: Bool? = nil, resolver: PlaceholderResolver = .init(), _ expected: Bool,
+                       file: StaticString = #filePath, line: UInt = #line) {
+        let context = ConditionContext(exitCode: exit, stdout: stdout, stderr: stderr, success: success)
+        XCTAssertEqual(ConditionEvaluator.evaluate(condition, context: context, resolver: resolver), expected,
+                       "\(condition) exit=\(exit) stdout=\(stdout.debugDescription)", file: file, line: line)
+    }
+
+    func testReferenceExamples() {
+        // The table of the reference (§7.6).
+        check("exit_0", exit: 0, true)
+        check("stdout~OK", stdout: "xOKx\n", true)
+        check("stdout~\"a=b\"", stdout: "xa=b", true)
+        check("stdout=123", stdout: "123\n", false)
+        check("stdout>5", stdout: "7.5\n", true)
+        check("stdout~", stdout: "  \n", true)
+        check("stderr~", stderr: " \n", false)
+        check("stdout_count=1", stdout: "a\n", true)
+        check("STDOUT_COUNT=1", stdout: "a\n", false)
+        check("stdout_count>=1", stdout: "a\n", false)
+        check("(exit_0|exit_1)", exit: 1, false)
+        check("exit_0 AND stdout~OK", stdout: "OK", false)
+        check("exit_0&stdout~OK|exit_1", stdout: "OK", false)
+        check("stdout:space,1=b", stdout: "a b c\n", true)
+        check("success", exit: 1, success: false, false)
+        let resolver = PlaceholderResolver(results: [0: TaskResult(exitCode: 0, stdout: "5\n", stderr: "", success: true)])
+        check("@0_success@=True", resolver: resolver, true)
+        check("@0_success@=true", resolver: resolver, true)
+        check("@0_stdout@=5", resolver: resolver, true)
+        check("@0_exit@=0", resolver: resolver, true)
+        check("@0_success@", resolver: resolver, true)
+        check("@0_exit@", resolver: resolver, false)
+    }
+
+    func testExitForms() {
+        check("exit_not_0", exit: 3, true)
+        check("exit_3", exit: 3, true)
+        check("exit_-1", exit: -1, true)
+        check("exit_x", exit: 0, false)
+        check("EXIT_0", exit: 0, false)
+        check("exit=0", exit: 0, true)
+        check("exit>2", exit: 3, true)
+        check("exit!=0", exit: 0, false)
+    }
+
+    func testBooleanStructure() {
+        check("exit_1|stdout~ok", exit: 0, stdout: "ok", true)
+        check("exit_0&stdout~ok", exit: 0, stdout: "nope", false)
+        check("((exit_0))", exit: 0, true)
+        check("exit_0|", exit: 1, false)
+        check("", false)
+        check("true", true)
+        check("FALSE", false)
+        check("something else", false)
+    }
+
+    func testStreams() {
+        check("stdout!~", stdout: "x", true)
+        check("stdout!~error", stdout: "all good", true)
+        check("stdout~'quoted'", stdout: "a quoted b", true)
+        check("stdout=a~b", stdout: "xb", true)
+        check("stderr~", stderr: "\n\n", true)
+        check("stderr_count=2", stderr: "a\nb\n", true)
+        check("stdout_count=0", stdout: "  \n", true)
+        check("stdout=OK", stdout: "OK\n", true)
+        check("stdout!=OK", stdout: "OK\n", false)
+        check("stdout<10", stdout: "abc", false)
+        check("stdout~123", stdout: "x123", true)
+        check("contains:needle", stdout: "haystack with needle", true)
+        check("not_contains:needle", stdout: "haystack", true)
+    }
+
+    func testTypedComparisons() {
+        check("5=5", true)
+        check("5=5.0", true)
+        check("True=1", true)
+        check("abc=abc", true)
+        check("abc<5", false)
+        check("2.5>=2.5", true)
+        check("x~\"unclosed", false)
+        check("a=\"b\\\"c\"", false)
+    }
+
+    func testAggregates() {
+        XCTAssertTrue(ConditionEvaluator.aggregate("all_success", successes: 3, failures: 0))
+        XCTAssertFalse(ConditionEvaluator.aggregate("all_success", successes: 2, failures: 1))
+        XCTAssertTrue(ConditionEvaluator.aggregate("any_success", successes: 1, failures: 5))
+        XCTAssertFalse(ConditionEvaluator.aggregate("majority_success", successes: 2, failures: 2))
+        XCTAssertTrue(ConditionEvaluator.aggregate("majority_success", successes: 3, failures: 2))
+        XCTAssertTrue(ConditionEvaluator.aggregate("min_success=3", successes: 3, failures: 9))
+        XCTAssertTrue(ConditionEvaluator.aggregate("max_failed=1", successes: 3, failures: 1))
+        XCTAssertFalse(ConditionEvaluator.aggregate("min_failed=2", successes: 3, failures: 1))
+        XCTAssertTrue(ConditionEvaluator.aggregate("max_success=0", successes: 0, failures: 1))
+        XCTAssertFalse(ConditionEvaluator.aggregate("min_success = 1", successes: 3, failures: 0))
+        XCTAssertFalse(ConditionEvaluator.aggregate("all_success", successes: 0, failures: 0), "an empty result list is false")
+        XCTAssertTrue(ConditionEvaluator.aggregate("always", successes: 0, failures: 2))
+        XCTAssertFalse(ConditionEvaluator.aggregate("bogus", successes: 1, failures: 0))
+    }
+}
