@@ -1,0 +1,71 @@
+import XCTest
+@testable import Workflow
+
+final class RoutingTests: XCTestCase {
+    private func route(_ fields: [String: String], ok: Bool, fireAndForget: Bool = false,
+                       conditions: [String: Bool] = [:]) -> RouteDecision {
+        var loop: LoopState?
+        return Routing.route(id: 5, fields: fields, ok: ok, fireAndForget: fireAndForget, loop: &loop) { conditions[$0] ?? false }
+    }
+
+    func testTable() {
+        XCTAssertEqual(route([:], ok: true), .task(6))
+        XCTAssertEqual(route([:], ok: false), .stopFailed)
+        XCTAssertEqual(route([:], ok: false, fireAndForget: true), .task(6))
+        XCTAssertEqual(route(["on_success": "9"], ok: true), .task(9))
+        XCTAssertEqual(route(["on_success": "9"], ok: false), .stopFailedByCondition)
+        XCTAssertEqual(route(["on_success": "9"], ok: false, fireAndForget: true), .stopFailedByCondition)
+        XCTAssertEqual(route(["on_failure": "8"], ok: false), .task(8))
+        XCTAssertEqual(route(["on_failure": "8"], ok: true), .task(6))
+        XCTAssertEqual(route(["on_failure": "8"], ok: false, fireAndForget: true), .task(8))
+        XCTAssertEqual(route(["on_success": "9", "on_failure": "8"], ok: true), .task(9))
+        XCTAssertEqual(route(["on_success": "9", "on_failure": "8"], ok: false), .task(8))
+        XCTAssertEqual(route(["next": "never"], ok: false), .stopSucceeded)
+        XCTAssertEqual(route(["next": "always"], ok: false), .task(6))
+        XCTAssertEqual(route(["next": "stdout~x"], ok: false, conditions: ["stdout~x": true]), .task(6))
+        XCTAssertEqual(route(["next": "stdout~x"], ok: true), .stopFailed)
+        XCTAssertEqual(route(["on_success": "abc"], ok: true), .task(6), "a non-integer on_success continues at ID+1")
+        XCTAssertEqual(route(["on_failure": "abc"], ok: false), .stopFailed)
+    }
+
+    func testLoopRunsNTimesWhateverTheIterationsReturn() {
+        var loop: LoopState?
+        var runs = 1
+        let fields = ["next": "loop", "loop": "3"]
+        while Routing.route(id: 2, fields: fields, ok: false, fireAndForget: false, loop: &loop, evaluate: { _ in false }) == .repeatTask {
+            runs += 1
+        }
+        XCTAssertEqual(runs, 3)
+        XCTAssertNil(loop)
+    }
+
+    func testLoopBreak() {
+        var loop: LoopState?
+        let fields = ["next": "loop", "loop": "10", "loop_break": "stdout~done"]
+        XCTAssertEqual(Routing.route(id: 2, fields: fields, ok: true, fireAndForget: false, loop: &loop) { _ in false }, .repeatTask)
+        XCTAssertEqual(loop?.iteration, 2)
+        XCTAssertEqual(Routing.route(id: 2, fields: fields, ok: true, fireAndForget: false, loop: &loop) { _ in true }, .task(3))
+        XCTAssertNil(loop)
+    }
+
+    func testFinalExitCodes() {
+        var state = FinalState()
+        XCTAssertEqual(state.exitCode(endedBecauseNextUndefined: false), 10, "stopped before any task ran")
+        state.record(exitCode: 0, success: true)
+        XCTAssertEqual(state.exitCode(endedBecauseNextUndefined: false), 0)
+        state.record(exitCode: 0, success: false)
+        XCTAssertEqual(state.exitCode(endedBecauseNextUndefined: false), 1, "failed with exit 0 under a success criterion")
+        state.record(exitCode: 124, success: false)
+        XCTAssertEqual(state.exitCode(endedBecauseNextUndefined: false), 124)
+        XCTAssertEqual(state.exitCode(endedBecauseNextUndefined: true), 0, "a gap ends the run successfully")
+        state.failedByCondition = true
+        XCTAssertEqual(state.exitCode(endedBecauseNextUndefined: false), 10)
+        var never = FinalState()
+        never.record(exitCode: 3, success: false)
+        never.lastTaskStoppedWithNever = true
+        XCTAssertEqual(never.exitCode(endedBecauseNextUndefined: false), 0)
+        var killed = FinalState()
+        killed.record(exitCode: -9, success: false)
+        XCTAssertEqual(killed.exitCode(endedBecauseNextUndefined: false), -9)
+    }
+}
