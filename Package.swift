@@ -22,7 +22,11 @@ let package = Package(
         .systemLibrary(name: "CSystem"),
         .target(name: "SSH", dependencies: ["CLibSSH2", "CSystem"]),
         .target(name: "Fleet", dependencies: ["SSH", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Workflow", dependencies: ["Fleet"]),
+        .target(
+            name: "Workflow",
+            dependencies: ["Fleet", .product(name: "Yams", package: "Yams")],
+            resources: [.copy("Resources/execution_types.yaml")]
+        ),
         .executableTarget(
             name: "tasker",
             dependencies: [

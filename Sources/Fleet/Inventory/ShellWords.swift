@@ -1,8 +1,9 @@
-/// Python's `shlex.split(text, comments=True)` (POSIX mode), which Ansible
-/// uses to split INI host lines: quotes group words and are removed,
-/// backslash escapes outside single quotes, an unquoted `#` starts a comment.
-enum ShellWords {
-    static func split(_ text: String) throws -> [String] {
+/// Python's `shlex.split` (POSIX mode), which Ansible uses for INI host lines
+/// (with comments) and TASKER for `arguments` (without): quotes group words
+/// and are removed, backslash escapes outside single quotes (inside double
+/// quotes only `"` and `\`), and with `comments` an unquoted `#` ends the line.
+public enum ShellWords {
+    public static func split(_ text: String, comments: Bool = true) throws -> [String] {
         var words: [String] = []
         var current = ""
         var inWord = false
@@ -31,7 +32,7 @@ enum ShellWords {
                 if inWord { words.append(current) }
                 current = ""
                 inWord = false
-            case "#":
+            case "#" where comments:
                 if inWord { words.append(current) }
                 return words
             case "'", "\"":
@@ -45,9 +46,14 @@ enum ShellWords {
                 inWord = true
             }
         }
-        if quote != nil { throw InventoryError.message("no closing quotation") }
-        if escaping { throw InventoryError.message("no escaped character") }
+        if quote != nil { throw ShellWordsError(message: "no closing quotation") }
+        if escaping { throw ShellWordsError(message: "no escaped character") }
         if inWord { words.append(current) }
         return words
     }
+}
+
+public struct ShellWordsError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
 }

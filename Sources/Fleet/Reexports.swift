@@ -1,0 +1,5 @@
+import SSH
+
+/// The monotonic deadline type of the SSH layer, for callers above Fleet
+/// (the workflow engine times local processes with the same clock).
+public typealias Deadline = SSH.Deadline

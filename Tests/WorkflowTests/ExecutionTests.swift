@@ -1,0 +1,78 @@
+import Foundation
+import XCTest
+@testable import Workflow
+
+final class ExecutionTests: XCTestCase {
+    private var spill: String!
+
+    override func setUpWithError() throws {
+        spill = NSTemporaryDirectory() + "/tasker-spill-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: spill, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: spill)
+    }
+
+    func testShippedConfigurationAndTemplates() throws {
+        let config = try ExecutionTypes.load()
+        XCTAssertEqual(config.defaultExecType, "pbrun")
+        XCTAssertEqual(config.defaultTimeout, 300)
+        XCTAssertEqual(config.normalise(" BASH "), "shell")
+        XCTAssertEqual(try CommandLineBuilder.argv(execType: "shell", config: config, command: "echo", arguments: "", hostname: "h"),
+                       ["/bin/bash", "-c", "echo "])
+        XCTAssertEqual(try CommandLineBuilder.argv(execType: "pbrun", config: config, command: "ls", arguments: "-l 'a b'", hostname: "web1"),
+                       ["pbrun", "-n", "-h", "web1", "ls", "-l", "a b"])
+        XCTAssertEqual(try CommandLineBuilder.argv(execType: "local", config: config, command: "printf", arguments: #"'%s\n' "x y" z\ w"#, hostname: ""),
+                       ["printf", #"%s\n"#, "x y", "z w"])
+        XCTAssertThrowsError(try CommandLineBuilder.argv(execType: "nope", config: config, command: "x", arguments: "", hostname: ""))
+        XCTAssertThrowsError(try CommandLineBuilder.argv(execType: "local", config: config, command: "x", arguments: "'open", hostname: ""))
+    }
+
+    func testRunsDirectlyAndCapturesBothStreams() async throws {
+        let exit = try await ChildProcess.run(["/bin/sh", "-c", "echo out; echo err >&2; printf 'a\\r\\nb\\rc'; exit 3"],
+                                              timeout: 10, spillDirectory: spill)
+        XCTAssertEqual(exit.exitCode, 3)
+        XCTAssertEqual(exit.stdout, "out\na\nb\nc")
+        XCTAssertEqual(exit.stderr, "err\n")
+        XCTAssertNil(exit.stdoutFile)
+    }
+
+    func testTimeoutKillsTheProcessGroup() async throws {
+        let marker = "43.\(Int.random(in: 100...999))"
+        let started = Date()
+        let exit = try await ChildProcess.run(["/bin/sh", "-c", "sleep \(marker) & sleep \(marker)"], timeout: 1, spillDirectory: spill)
+        XCTAssertEqual(exit.exitCode, 124)
+        XCTAssertTrue(exit.timedOut)
+        XCTAssertTrue(exit.stderr.hasSuffix("\nProcess killed after timeout of 1 seconds"))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 8)
+        let pgrep = Process()
+        pgrep.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+        pgrep.arguments = ["-f", "sleep \(marker)"]
+        pgrep.standardOutput = FileHandle.nullDevice
+        try pgrep.run()
+        pgrep.waitUntilExit()
+        XCTAssertNotEqual(pgrep.terminationStatus, 0, "the background child dies with the group")
+    }
+
+    func testSignalledChildReportsANegativeCodeAndMissingProgramsAreSpawnErrors() async throws {
+        let killed = try await ChildProcess.run(["/bin/sh", "-c", "kill -9 $$"], timeout: 10, spillDirectory: spill)
+        XCTAssertEqual(killed.exitCode, -9)
+        do {
+            _ = try await ChildProcess.run(["/nonexistent/program"], timeout: 10, spillDirectory: spill)
+            XCTFail("expected a spawn error")
+        } catch let error as ChildProcess.SpawnError {
+            XCTAssertTrue(error.isMissingExecutable)
+            XCTAssertTrue(error.description.contains("No such file or directory"))
+        }
+    }
+
+    func testLargeOutputSpillsToAFileAndMemoryStaysBounded() async throws {
+        let exit = try await ChildProcess.run(["/bin/sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' 'x'"], timeout: 30, spillDirectory: spill)
+        let file = try XCTUnwrap(exit.stdoutFile)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int, 3_000_000)
+        XCTAssertLessThan(exit.stdout.utf8.count, ChildProcess.memoryLimit + 70_000)
+        let resolver = PlaceholderResolver(results: [0: TaskResult(exitCode: 0, stdout: exit.stdout, stderr: "", success: true, stdoutFile: file)])
+        XCTAssertEqual(resolver.resolve("@0_stdout@").text.count, PlaceholderResolver.spillLimit)
+    }
+}
