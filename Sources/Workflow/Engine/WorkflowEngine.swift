@@ -1,0 +1,320 @@
+import Fleet
+import Foundation
+
+/// Options of one workflow run.
+public struct WorkflowOptions: Sendable {
+    /// Really execute; otherwise a dry run (commands are not started).
+    public var execute = false
+    public var startFrom: Int?
+    public var fireAndForget = false
+    /// `-t/--type`: the exec type of tasks without `exec=`.
+    public var defaultExecType: String?
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    public var executionTypes = ExecutionTypes()
+    /// Where spilled outputs go; removed by the caller at exit.
+    public var temporaryDirectory: String = NSTemporaryDirectory()
+
+    public init() {}
+}
+
+/// How a run ended.
+public struct WorkflowOutcome: Sendable {
+    public var exitCode: Int32
+    /// Top-level task IDs dispatched, in order (condition-skipped tasks left out,
+    /// consecutive loop iterations collapsed, subtasks never listed).
+    public var executionOrder: [Int]
+    public var results: [Int: TaskResult]
+    /// Why the run stopped, for the log and the JSON report.
+    public var reason: Reason
+    public var finalTask: Int?
+
+    public enum Reason: Sendable, Equatable {
+        case completed
+        case taskFailed
+        case returned
+        case failedByCondition
+        case interrupted(signal: Int32)
+        case error(String)
+    }
+
+    /// Whether `--output-json` writes a report for this outcome (success or a failed last task).
+    public var producesJSONReport: Bool {
+        switch reason {
+        case .completed, .taskFailed: return exitCode != 10
+        default: return false
+        }
+    }
+}
+
+/// Runs a task file's tasks one after another, routing as TASKER does (§9).
+/// Blocks (parallel, conditional, decision) are not supported yet: a run that
+/// reaches one stops with exit 20.
+public final class WorkflowEngine: @unchecked Sendable {
+    public let file: TaskFile
+    public let options: WorkflowOptions
+    public let cancel = CancellationFlag()
+    private let log: WorkflowLog
+    private var results: [Int: TaskResult] = [:]
+    private var order: [Int] = []
+    private var final = FinalState()
+    private var loops: [Int: LoopState] = [:]
+    private var lastDispatched: Int?
+
+    public init(file: TaskFile, options: WorkflowOptions, log: WorkflowLog) {
+        self.file = file
+        self.options = options
+        self.log = log
+    }
+
+    private var resolver: PlaceholderResolver {
+        PlaceholderResolver(globals: file.globalValues, results: results)
+    }
+
+    /// The task the run starts at: `--start-from`, else 0, else the lowest ID.
+    public func startTask() throws -> Int {
+        if let start = options.startFrom {
+            guard file.task(start) != nil else {
+                throw TaskFileError(exitCode: 12, "--start-from task \(start) is not defined in \(file.path)")
+            }
+            return start
+        }
+        if file.task(0) != nil { return 0 }
+        let lowest = file.tasks.map(\.id).min()!
+        log.info("task 0 not found, starting at task \(lowest)")
+        return lowest
+    }
+
+    public func run() async -> WorkflowOutcome {
+        var next: Int
+        do { next = try startTask() } catch let error as TaskFileError {
+            return outcome(error.exitCode, .error(error.message), finalTask: nil)
+        } catch {
+            return outcome(1, .error("\(error)"), finalTask: nil)
+        }
+        if next > 0 {
+            log.warn("starting at task \(next): results of earlier tasks are not available")
+        }
+        var current: Int?
+        while let task = file.task(next) {
+            if let signal = interruptedSignal() {
+                return outcome(128 + signal, .interrupted(signal: signal), finalTask: current)
+            }
+            current = task.id
+            let step: Step
+            do { step = try await execute(task) } catch let error as TaskFileError {
+                return outcome(error.exitCode, .error(error.message), finalTask: task.id)
+            } catch {
+                return outcome(1, .error("\(error)"), finalTask: task.id)
+            }
+            switch step {
+            case .next(let id): next = id
+            case .again: continue
+            case .stop(let reason):
+                if reason == .failedByCondition { final.failedByCondition = true }
+                return outcome(final.exitCode(endedBecauseNextUndefined: false), reason == .completed ? .completed : reason, finalTask: task.id)
+            case .exit(let code, let reason):
+                return outcome(code, reason, finalTask: task.id)
+            }
+        }
+        return outcome(final.exitCode(endedBecauseNextUndefined: true), .completed, finalTask: current)
+    }
+
+    public var interruptSignal: Int32 = 0
+
+    private func interruptedSignal() -> Int32? {
+        cancel.isSet ? (interruptSignal == 0 ? SIGINT : interruptSignal) : nil
+    }
+
+    private func outcome(_ code: Int32, _ reason: WorkflowOutcome.Reason, finalTask: Int?) -> WorkflowOutcome {
+        var reason = reason
+        if reason == .completed, code != 0 { reason = code == 10 ? .failedByCondition : .taskFailed }
+        return WorkflowOutcome(exitCode: code, executionOrder: order, results: results, reason: reason, finalTask: finalTask)
+    }
+
+    private enum Step {
+        case next(Int)
+        case again
+        case stop(WorkflowOutcome.Reason)
+        case exit(Int32, WorkflowOutcome.Reason)
+    }
+
+    private func dispatched(_ id: Int, loopRepeat: Bool) {
+        if loopRepeat, order.last == id { return }
+        order.append(id)
+    }
+
+    // MARK: One task
+
+    private func execute(_ task: TaskDefinition) async throws -> Step {
+        let fields = task.fields
+        if let kind = fields["type"], ["parallel", "conditional", "decision"].contains(kind) {
+            throw TaskFileError(exitCode: 20, "task \(task.id): type=\(kind) blocks are not supported by this version of Tasker yet")
+        }
+        let looping = fields["next"] == "loop" && fields["loop"] != nil
+        let loopRepeat = looping && loops[task.id] != nil
+        let display = looping ? "\(task.id).\(loops[task.id]?.iteration ?? 1)" : "\(task.id)"
+
+        if let gate = fields["condition"], !ConditionEvaluator.evaluate(gate, context: .gate, resolver: resolver) {
+            log.info("Task \(display): condition '\(gate)' is false, task skipped")
+            results[task.id] = .skipped
+            return .next(task.id + 1)
+        }
+        dispatched(task.id, loopRepeat: loopRepeat)
+
+        let command = fields["command"] ?? ""
+        if let returnText = fields["return"], command.isEmpty {
+            guard let code = PythonSemantics.int(returnText) else {
+                log.error("Task \(display): return value '\(returnText)' is not an integer")
+                return .exit(50, .returned)
+            }
+            results[task.id] = TaskResult(exitCode: code, stdout: "", stderr: "", success: code == 0)
+            log.info("Task \(display): return \(code)")
+            return .exit(Int32(truncatingIfNeeded: code), .returned)
+        }
+
+        let result = try await runCommand(task, display: display)
+        results[task.id] = result
+        if let sleep = fields["sleep"] { await pause(sleep, display: display) }
+        if let returnText = fields["return"] {
+            guard let code = PythonSemantics.int(returnText) else { return .exit(50, .returned) }
+            return .exit(Int32(truncatingIfNeeded: code), .returned)
+        }
+
+        var loop = loops[task.id]
+        let context = ConditionContext(exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, success: result.success)
+        let loopContext = ConditionContext(exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr)
+        let decision = Routing.route(id: task.id, fields: fields, ok: result.success, fireAndForget: options.fireAndForget,
+                                     loop: &loop) { condition in
+            let isLoopBreak = condition == fields["loop_break"] && looping
+            return ConditionEvaluator.evaluate(condition, context: isLoopBreak ? loopContext : context, resolver: self.resolver)
+        }
+        loops[task.id] = loop
+        // The final state records success *after routing*: a failed task that
+        // routed on (on_failure, next=always, a loop) counts as a success.
+        switch decision {
+        case .task(let id):
+            final.record(exitCode: result.exitCode, success: true)
+            return .next(id)
+        case .repeatTask:
+            final.record(exitCode: result.exitCode, success: true)
+            return .again
+        case .stopSucceeded:
+            final.record(exitCode: result.exitCode, success: true)
+            final.lastTaskStoppedWithNever = true
+            return .stop(.completed)
+        case .stopFailed:
+            final.record(exitCode: result.exitCode, success: false)
+            return .stop(.taskFailed)
+        case .stopFailedByCondition:
+            final.record(exitCode: result.exitCode, success: false)
+            return .stop(.failedByCondition)
+        }
+    }
+
+    private func runCommand(_ task: TaskDefinition, display: String) async throws -> TaskResult {
+        let fields = task.fields
+        let resolver = self.resolver
+        let hostname = resolver.resolve(fields["hostname"] ?? "").text
+        let command = resolver.resolve(fields["command"] ?? "").text
+        let arguments = PythonSemantics.expandVariables(resolver.resolve(fields["arguments"] ?? "").text,
+                                                        environment: options.environment)
+        let execType = try resolveExecType(fields["exec"], resolver: resolver)
+        let argv: [String]
+        do {
+            argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
+                                               arguments: arguments, hostname: hostname)
+        } catch let failure as CommandLineBuilder.Failure {
+            if failure.description.contains("not found in configuration") {
+                throw TaskFileError(exitCode: 20, "Task \(display): \(failure)")
+            }
+            throw TaskFileError(exitCode: 1, "Task \(display): \(failure)")
+        }
+        let timeout = resolveTimeout(fields["timeout"], execType: execType, resolver: resolver, display: display)
+        let commandLine = argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+
+        var exitCode: Int
+        var stdout: String
+        var stderr: String
+        var stdoutFile: String?
+        var stderrFile: String?
+        if !options.execute {
+            log.info("Task \(display): [DRY RUN] Would execute: \(commandLine)")
+            (exitCode, stdout, stderr) = (0, "DRY RUN STDOUT", "")
+        } else {
+            log.info("Task \(display): Executing [\(execType)]: \(commandLine)")
+            do {
+                let exit = try await ChildProcess.run(argv, timeout: Double(timeout), spillDirectory: options.temporaryDirectory, cancel: cancel)
+                (exitCode, stdout, stderr) = (exit.exitCode, exit.stdout, exit.stderr)
+                (stdoutFile, stderrFile) = (exit.stdoutFile, exit.stderrFile)
+            } catch let error as ChildProcess.SpawnError {
+                if error.isMissingExecutable {
+                    throw TaskFileError(exitCode: 20, "Task \(display): \(error)")
+                }
+                (exitCode, stdout, stderr) = (1, "", error.description)
+            }
+            log.info("Task \(display): Exit code: \(exitCode)")
+        }
+        if let spec = fields["stdout_split"] {
+            let split = OutputSplitter.split(stdout, spec: spec)
+            if split != stdout { stdoutFile = nil }
+            stdout = split
+        }
+        if let spec = fields["stderr_split"] {
+            let split = OutputSplitter.split(stderr, spec: spec)
+            if split != stderr { stderrFile = nil }
+            stderr = split
+        }
+        let context = ConditionContext(exitCode: exitCode, stdout: stdout, stderr: stderr)
+        let success: Bool
+        if let condition = fields["success"] {
+            success = ConditionEvaluator.evaluate(condition, context: context, resolver: resolver)
+        } else if let condition = fields["failure"] {
+            success = !ConditionEvaluator.evaluate(condition, context: context, resolver: resolver)
+        } else {
+            success = exitCode == 0
+        }
+        log.info("Task \(display): \(success ? "SUCCESS" : "FAILED")")
+        return TaskResult(exitCode: exitCode, stdout: stdout, stderr: stderr, success: success,
+                          stdoutFile: stdoutFile, stderrFile: stderrFile)
+    }
+
+    /// Task `exec` → `-t` → `TASK_EXECUTOR_TYPE` → the configuration's default → `local`.
+    private func resolveExecType(_ field: String?, resolver: PlaceholderResolver) throws -> String {
+        let raw = field.map { resolver.resolve($0).text } ?? options.defaultExecType
+            ?? options.environment["TASK_EXECUTOR_TYPE"] ?? options.executionTypes.defaultExecType ?? "local"
+        let type = options.executionTypes.normalise(raw)
+        if type == ExecutionTypes.ssh {
+            throw TaskFileError(exitCode: 20, "exec=ssh (Tasker's native SSH transport) is not available in workflows yet")
+        }
+        return type
+    }
+
+    /// Task `timeout` → the exec type's → the configuration default → `TASK_EXECUTOR_TIMEOUT` → 300; clamped to 5…1000.
+    private func resolveTimeout(_ field: String?, execType: String, resolver: PlaceholderResolver, display: String) -> Int {
+        var timeout: Int?
+        if let field {
+            let (text, resolved) = resolver.resolve(field)
+            if resolved, let value = PythonSemantics.int(text) { timeout = value } else {
+                log.warn("Task \(display): timeout '\(field)' is not an integer; using the default")
+            }
+        }
+        timeout = timeout ?? options.executionTypes.types[execType]?.timeout ?? options.executionTypes.defaultTimeout
+            ?? options.environment["TASK_EXECUTOR_TIMEOUT"].flatMap(PythonSemantics.int) ?? 300
+        let clamped = min(max(timeout!, 5), 1000)
+        if clamped != timeout! { log.warn("Task \(display): timeout \(timeout!) clamped to \(clamped) seconds") }
+        return clamped
+    }
+
+    private func pause(_ field: String, display: String) async {
+        let (text, resolved) = resolver.resolve(field)
+        guard resolved else {
+            log.info("Task \(display): sleep '\(field)' has unresolved placeholders; not sleeping")
+            return
+        }
+        guard let seconds = PythonSemantics.float(text), seconds > 0, seconds.isFinite, options.execute else { return }
+        let deadline = Deadline.after(seconds: seconds)
+        while !deadline.hasPassed, !cancel.isSet {
+            try? await Task.sleep(for: .milliseconds(min(500, max(1, Int(deadline.secondsRemaining * 1000)))))
+        }
+    }
+}
