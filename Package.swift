@@ -31,6 +31,7 @@ let package = Package(
             name: "tasker",
             dependencies: [
                 "Fleet",
+                "Workflow",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

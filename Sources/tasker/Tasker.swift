@@ -7,12 +7,17 @@ struct Tasker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasker",
         abstract: "Run commands and workflows across server fleets over pooled, in-process SSH.",
-        subcommands: [ExecCommand.self, InventoryCommand.self])
+        subcommands: [RunCommand.self, ExecCommand.self, InventoryCommand.self],
+        defaultSubcommand: RunCommand.self)
 
     /// Parses and runs, mapping every usage error to exit status 2 with a one-line reason.
     static func main() async {
         do {
-            var command = try parseAsRoot()
+            // `--output-json` may be given without a value (TASKER's default report path).
+            let arguments = CommandLine.arguments.dropFirst().map {
+                $0 == "--output-json" ? "--output-json=\(RunCommand.defaultReportMarker)" : $0
+            }
+            var command = try parseAsRoot(Array(arguments))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -1,0 +1,63 @@
+import Foundation
+
+/// The `--output-json` document (§20.6 of the reference) plus `execution_order`.
+public enum WorkflowReport {
+    public static func json(file: TaskFile, outcome: WorkflowOutcome, started: Date, ended: Date,
+                            logFile: String) -> [String: Any] {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let successful = outcome.results.filter { $0.value.success }.map(\.key).sorted()
+        let succeeded = outcome.results.values.filter { $0.success && $0.exitCode != 124 }.count
+        let failed = outcome.results.values.filter { !$0.success && $0.exitCode != 124 }.count
+        let timeouts = outcome.results.values.filter { $0.exitCode == 124 }.count
+        let status = outcome.exitCode == 0 ? "success" : "failed"
+        var summary: [String: Any] = [
+            "total_tasks": file.tasks.count,
+            "executed": successful.count,
+            "succeeded": succeeded,
+            "failed": failed,
+            "timeouts": timeouts,
+            // [DOC≠REF] the reference's execution_path is the sorted list of successful task IDs.
+            "execution_path": successful,
+            "final_task": successful.last as Any? ?? NSNull(),
+        ]
+        if status == "failed" {
+            summary["failure_info"] = ["task_id": outcome.finalTask as Any? ?? NSNull(), "exit_code": Int(outcome.exitCode),
+                                       "error": "Workflow failed"]
+        }
+        var results: [String: Any] = [:]
+        for (id, result) in outcome.results {
+            var record: [String: Any] = ["exit_code": result.exitCode, "stdout": result.stdout, "stderr": result.stderr,
+                                         "success": result.success]
+            if let file = result.stdoutFile { record["stdout_file"] = file }
+            if let file = result.stderrFile { record["stderr_file"] = file }
+            results[String(id)] = record
+        }
+        return [
+            "workflow_metadata": [
+                "task_file": URL(fileURLWithPath: file.path).standardizedFileURL.path,
+                "execution_id": "",
+                "status": status,
+                "start_time": formatter.string(from: started),
+                "end_time": formatter.string(from: ended),
+                "duration_seconds": (ended.timeIntervalSince(started) * 100).rounded() / 100,
+                "log_file": logFile,
+            ] as [String: Any],
+            "execution_summary": summary,
+            "execution_order": outcome.executionOrder,
+            "task_results": results,
+            "variables": file.globalValues,
+        ]
+    }
+
+    /// Writes atomically (`PATH.tmp`, then rename).
+    public static func write(_ document: [String: Any], to path: String) throws {
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let temporary = path + ".tmp"
+        try data.write(to: URL(fileURLWithPath: temporary))
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+    }
+}

@@ -1,0 +1,194 @@
+import ArgumentParser
+import Foundation
+import Workflow
+
+/// `tasker [options] TASKFILE`: runs a TASKER task file (dry run unless `-r`).
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a TASKER task file (the default command; a dry run unless -r).",
+        discussion: """
+        Options may also be written at the top of the task file (one per line, --opt=value form); the command
+        line wins for valued options, flags combine. Not implemented yet: task-file validation, host validation,
+        parallel/conditional/decision blocks, retries, auto-recovery and log files.
+        """)
+
+    @Argument(help: "The task file.")
+    var taskFile: String
+
+    @Flag(name: [.customShort("r"), .long], help: "Really execute (otherwise: dry run).")
+    var run = false
+
+    @Option(name: .long, help: "ERROR, WARN, INFO or DEBUG.")
+    var logLevel: String?
+
+    @Flag(name: [.customShort("d"), .long], help: "DEBUG log level.")
+    var debug = false
+
+    @Option(name: [.customShort("l"), .long], help: ArgumentHelp("Log directory.", valueName: "dir"))
+    var logDir: String?
+
+    @Option(name: [.customShort("t"), .long], help: ArgumentHelp("Exec type of tasks without exec=.", valueName: "type"))
+    var type: String?
+
+    @Option(name: [.customShort("p"), .long], help: ArgumentHelp("Project name for the summary file.", valueName: "name"))
+    var project: String?
+
+    @Option(name: .long, help: ArgumentHelp("Start at this task ID.", valueName: "id"))
+    var startFrom: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Write the JSON report here.", valueName: "file"))
+    var outputJson: String?
+
+    @Option(name: .long, help: ArgumentHelp("Execution-type configuration (YAML).", valueName: "file"))
+    var execConfig: String?
+
+    @Option(name: .long, help: ArgumentHelp("Script to run when the workflow fails.", valueName: "script"))
+    var alertOnFailure: String?
+
+    @Flag(name: .long, help: "Unrouted failing tasks continue.") var fireAndForget = false
+    @Flag(name: .long, help: "Strict environment checks for globals.") var strictEnvValidation = false
+    @Flag(name: .long, help: "Stop after parsing and validation.") var validateOnly = false
+    @Flag(name: .long, help: "Print the merged arguments and exit.") var showEffectiveArgs = false
+    @Flag(name: .long) var skipTaskValidation = false
+    @Flag(name: .long) var skipHostValidation = false
+    @Flag(name: .long) var skipUnresolvedHostValidation = false
+    @Flag(name: .long) var skipCommandValidation = false
+    @Flag(name: .long) var skipSecurityValidation = false
+    @Flag(name: .long) var skipSubtaskRangeValidation = false
+    @Flag(name: .long) var skipValidation = false
+    @Flag(name: .long) var noTaskBackup = false
+    @Flag(name: .long) var autoRecovery = false
+    @Flag(name: .long) var showRecoveryInfo = false
+    @Flag(name: .long) var instanceCheck = false
+    @Flag(name: .long) var forceInstance = false
+    @Flag(name: .long) var showPlan = false
+    @Flag(name: [.customShort("y"), .long]) var yes = false
+
+    /// `--output-json` without a value asks for the default report path.
+    static let defaultReportMarker = "\u{1}default"
+
+    func validate() throws {
+        if let logLevel, WorkflowLog.Level(name: logLevel) == nil {
+            throw ValidationError("invalid --log-level '\(logLevel)' (ERROR, WARN, INFO or DEBUG)")
+        }
+    }
+
+    func run() async throws {
+        let file: TaskFile
+        do {
+            file = try TaskFile.load(path: taskFile, strictEnvironment: strictEnvValidation)
+        } catch let error as TaskFileError {
+            FileHandle.standardError.write(Data("tasker: \(error.message)\n".utf8))
+            throw ExitCode(error.exitCode)
+        }
+        let effective = try merged(with: file.arguments)
+        if effective.showEffectiveArgs {
+            print("File-defined arguments: \(file.arguments.tokens.joined(separator: " "))")
+            print(effective.summary)
+            return
+        }
+        try await effective.execute(file)
+    }
+
+    /// File-defined options, applied where the command line is silent; flags combine.
+    private func merged(with arguments: FileArguments) throws -> RunCommand {
+        var result = self
+        for warning in arguments.warnings { FileHandle.standardError.write(Data("tasker: warning: \(warning)\n".utf8)) }
+        for token in arguments.tokens {
+            let fromFile: RunCommand
+            do {
+                fromFile = try RunCommand.parse([token, taskFile])
+            } catch {
+                let message = RunCommand.message(for: error)
+                if message.contains("Unknown option") || message.contains("Unexpected argument") { continue }
+                throw ValidationError("\(taskFile): file argument '\(token)': \(message)")
+            }
+            result.run = result.run || fromFile.run
+            result.debug = result.debug || fromFile.debug
+            result.fireAndForget = result.fireAndForget || fromFile.fireAndForget
+            result.strictEnvValidation = result.strictEnvValidation || fromFile.strictEnvValidation
+            result.validateOnly = result.validateOnly || fromFile.validateOnly
+            result.autoRecovery = result.autoRecovery || fromFile.autoRecovery
+            result.noTaskBackup = result.noTaskBackup || fromFile.noTaskBackup
+            result.skipHostValidation = result.skipHostValidation || fromFile.skipHostValidation
+            result.skipTaskValidation = result.skipTaskValidation || fromFile.skipTaskValidation
+            result.logLevel = result.logLevel ?? fromFile.logLevel
+            result.logDir = result.logDir ?? fromFile.logDir
+            result.type = result.type ?? fromFile.type
+            result.project = result.project ?? fromFile.project
+            result.startFrom = result.startFrom ?? fromFile.startFrom
+            result.outputJson = result.outputJson ?? fromFile.outputJson
+            result.alertOnFailure = result.alertOnFailure ?? fromFile.alertOnFailure
+        }
+        return result
+    }
+
+    private var summary: String {
+        var lines = ["task_file: \(taskFile)", "run: \(run)"]
+        if let logLevel { lines.append("log_level: \(logLevel)") }
+        if let type { lines.append("type: \(type)") }
+        if let startFrom { lines.append("start_from: \(startFrom)") }
+        if let outputJson { lines.append("output_json: \(outputJson)") }
+        if fireAndForget { lines.append("fire_and_forget: true") }
+        return lines.joined(separator: "\n")
+    }
+
+    private func execute(_ file: TaskFile) async throws {
+        var level = logLevel.flatMap(WorkflowLog.Level.init(name:)) ?? .info
+        if debug, level == .info { level = .debug }
+        let log = WorkflowLog(level: level)
+        for warning in file.warnings { log.debug(warning) }
+        if !run { log.info("DRY RUN: no command will be executed (use -r to run)") }
+        if validateOnly {
+            log.warn("task-file validation is not implemented yet; the file was parsed only")
+            return
+        }
+        let temporary = NSTemporaryDirectory() + "/tasker_session_\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+
+        var options = WorkflowOptions()
+        options.execute = run
+        options.startFrom = startFrom
+        options.fireAndForget = fireAndForget
+        options.defaultExecType = type
+        options.temporaryDirectory = temporary
+        do {
+            options.executionTypes = try ExecutionTypes.load(explicit: execConfig)
+        } catch let error as TaskFileError {
+            FileHandle.standardError.write(Data("tasker: \(error.message)\n".utf8))
+            throw ExitCode(error.exitCode)
+        }
+
+        let engine = WorkflowEngine(file: file, options: options, log: log)
+        let interrupts = InterruptHandler()
+        interrupts.install { engine.cancel.set() }
+        let started = Date()
+        var outcome = await engine.run()
+        if let signal = interrupts.signal, outcome.exitCode != 128 + signal {
+            outcome.exitCode = 128 + signal
+            outcome.reason = .interrupted(signal: signal)
+        }
+        if case .error(let message) = outcome.reason { log.error(message) }
+        if let outputJson, outcome.producesJSONReport {
+            let path = outputJson == Self.defaultReportMarker ? defaultReportPath() : outputJson
+            let document = WorkflowReport.json(file: file, outcome: outcome, started: started, ended: Date(), logFile: "")
+            do { try WorkflowReport.write(document, to: path) } catch {
+                log.error("cannot write the JSON report to \(path): \(error)")
+                throw ExitCode(1)
+            }
+        }
+        log.info("Workflow finished with exit code \(outcome.exitCode)")
+        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+    }
+
+    private func defaultReportPath() -> String {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+        let base = ((taskFile as NSString).lastPathComponent as NSString).deletingPathExtension
+        let name = String(base.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" }.prefix(50))
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd_HHmmss_SSSSSS"
+        return "\(home)/TASKER/output/\(name)_\(formatter.string(from: Date())).json"
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import TestFleet
+import XCTest
+
+/// `tasker [options] TASKFILE` as TASKER users run it.
+final class RunCommandTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    private func taskFile(_ text: String) throws -> String {
+        let path = directory.path + "/flow-\(UUID().uuidString.prefix(6)).txt"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private func tasker(_ arguments: [String]) throws -> ProcessRunner.Result {
+        try ProcessRunner.run(TestFleet.taskerExecutable, arguments, timeout: 120)
+    }
+
+    func testRunWritesTheJSONReportWithExecutionOrder() throws {
+        let flow = try taskFile("""
+        task=0
+        hostname=localhost
+        command=true
+        exec=local
+        on_success=2
+        task=2
+        hostname=localhost
+        command=echo
+        arguments=done
+        exec=local
+        """)
+        let report = directory.path + "/report.json"
+        let result = try tasker(["-r", flow, "--output-json=\(report)"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let data = try Data(contentsOf: URL(fileURLWithPath: report))
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(object["execution_order"] as? [Int], [0, 2])
+        let summary = try XCTUnwrap(object["execution_summary"] as? [String: Any])
+        XCTAssertEqual(summary["execution_path"] as? [Int], [0, 2])
+        XCTAssertEqual(((object["task_results"] as? [String: Any])?["2"] as? [String: Any])?["stdout"] as? String, "done\n")
+    }
+
+    func testExitCodesFollowTheReference() throws {
+        let failing = try taskFile("task=0\nhostname=h\ncommand=sh\narguments=-c 'exit 3'\nexec=local\n")
+        XCTAssertEqual(try tasker(["-r", failing]).status, 3)
+        XCTAssertEqual(try tasker([failing]).status, 0, "a dry run does not execute")
+        let returning = try taskFile("task=0\nreturn=14\n")
+        XCTAssertEqual(try tasker(["-r", returning]).status, 14)
+        XCTAssertEqual(try tasker(["-r", returning, "--start-from=5"]).status, 12)
+        let empty = try taskFile("A=1\n")
+        XCTAssertEqual(try tasker(["-r", empty]).status, 24)
+        XCTAssertEqual(try tasker(["-r", directory.path + "/missing.txt"]).status, 1)
+        XCTAssertEqual(try tasker(["-r", "--bogus-flag", returning]).status, 2)
+        let badID = try taskFile("task=x\nreturn=0\n")
+        XCTAssertEqual(try tasker(["-r", badID]).status, 20)
+    }
+
+    func testFileDefinedArgumentsApply() throws {
+        let marker = directory.path + "/ran"
+        let flow = try taskFile("""
+        -r
+        --log-level=ERROR
+        task=0
+        hostname=h
+        command=touch
+        arguments=\(marker)
+        exec=local
+        """)
+        let result = try tasker([flow])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: marker), "-r in the file header runs the file")
+        XCTAssertFalse(result.stdout.contains("INFO"), "--log-level=ERROR from the file applies")
+        let forbidden = try taskFile("--force-instance\ntask=0\nreturn=0\n")
+        XCTAssertEqual(try tasker([forbidden]).status, 20)
+        let badValue = try taskFile("--log-level=LOUD\ntask=0\nreturn=0\n")
+        XCTAssertEqual(try tasker([badValue]).status, 2)
+    }
+}
