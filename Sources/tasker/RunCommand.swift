@@ -9,7 +9,7 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run a TASKER task file (the default command; a dry run unless -r).",
         discussion: """
         Options may also be written at the top of the task file (one per line, --opt=value form); the command
-        line wins for valued options, flags combine. Not implemented yet: task-file validation, host validation,
+        line wins for valued options, flags combine. Not implemented yet: host validation,
         parallel/conditional/decision blocks, retries, auto-recovery and log files.
         """)
 
@@ -140,10 +140,20 @@ struct RunCommand: AsyncParsableCommand {
         let log = WorkflowLog(level: level)
         for warning in file.warnings { log.debug(warning) }
         if !run { log.info("DRY RUN: no command will be executed (use -r to run)") }
-        if validateOnly {
-            log.warn("task-file validation is not implemented yet; the file was parsed only")
-            return
+        if !(skipTaskValidation || skipValidation) {
+            var validation = TaskFileValidator.Options()
+            validation.skipSecurity = skipSecurityValidation
+            validation.skipSubtaskRange = skipSubtaskRangeValidation
+            let report = TaskFileValidator.validate(file, options: validation)
+            if !report.passed {
+                print("# Task validation FAILED.")
+                for error in report.errors { print("ERROR: \(error)") }
+                throw ExitCode(20)
+            }
+            for warning in report.warnings { log.debug("# WARNING: \(warning)") }
+            log.info("# Task validation passed.")
         }
+        if validateOnly { return }
         let temporary = NSTemporaryDirectory() + "/tasker_session_\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: temporary) }

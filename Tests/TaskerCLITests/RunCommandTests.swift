@@ -79,4 +79,17 @@ final class RunCommandTests: XCTestCase {
         let badValue = try taskFile("--log-level=LOUD\ntask=0\nreturn=0\n")
         XCTAssertEqual(try tasker([badValue]).status, 2)
     }
+
+    func testValidationFailureExitsTwentyAndValidateOnlyStops() throws {
+        let broken = try taskFile("task=0\nhostname=h\ncommand=true\nexec=local\non_success=7\n")
+        let result = try tasker(["-r", broken])
+        XCTAssertEqual(result.status, 20)
+        XCTAssertTrue(result.stdout.contains("# Task validation FAILED."), result.stdout)
+        XCTAssertTrue(result.stdout.contains("ERROR: task 7 is referenced but not defined"), result.stdout)
+        XCTAssertEqual(try tasker(["-r", broken, "--skip-task-validation"]).status, 0)
+        let marker = directory.path + "/never"
+        let valid = try taskFile("task=0\nhostname=h\ncommand=touch\narguments=\(marker)\nexec=local\n")
+        XCTAssertEqual(try tasker(["-r", valid, "--validate-only"]).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "--validate-only runs nothing")
+    }
 }

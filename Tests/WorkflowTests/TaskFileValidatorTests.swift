@@ -1,0 +1,63 @@
+import XCTest
+@testable import Workflow
+
+final class TaskFileValidatorTests: XCTestCase {
+    private func report(_ text: String, environment: [String: String] = [:]) throws -> ValidationReport {
+        TaskFileValidator.validate(try TaskFile.parse(text, path: "v.txt", environment: environment))
+    }
+
+    private let ok = "hostname=h\ncommand=true\nexec=local\n"
+
+    func testValidFilesPass() throws {
+        XCTAssertEqual(try report("task=0\n\(ok)task=1\n\(ok)success=exit_0|stdout~OK\ntask=2\nreturn=0\n").errors, [])
+        XCTAssertEqual(try report("A=1\ntask=0\n\(ok)arguments=@A@\non_failure=95\ntask=95\nreturn=1\n").errors, [])
+        XCTAssertEqual(try report("task=0\n\(ok)next=loop\nloop=3\nloop_break=stdout~done\ntask=1\nreturn=0\n").errors, [])
+        XCTAssertEqual(try report("task=0\ntype=parallel\ntasks=100,101\nsuccess=min_success=1\ntask=1\nreturn=0\ntask=100\n\(ok)task=101\n\(ok)").errors, [])
+    }
+
+    func testErrors() throws {
+        let cases: [(String, String)] = [
+            ("task=0\ncommand=true\n", "missing required field 'hostname'"),
+            ("task=0\n\(ok)arguments=x # note\n", "inline comment"),
+            ("task=0\n\(ok)task=2\n\(ok)", "task sequence has gaps"),
+            ("task=0\n\(ok)on_success=0\n", "must be greater than the task's own ID"),
+            ("task=0\n\(ok)on_success=5\n", "task 5 is referenced but not defined"),
+            ("task=0\n\(ok)next=always\non_failure=1\ntask=1\nreturn=0\n", "next cannot be combined"),
+            ("task=0\n\(ok)next=3\n", "direct task jumping"),
+            ("task=0\n\(ok)loop=3\n", "loop requires next=loop"),
+            ("task=0\n\(ok)next=loop\n", "next=loop requires loop"),
+            ("task=0\n\(ok)success=exit_0\nfailure=exit_1\n", "success and failure cannot both be set"),
+            ("task=0\n\(ok)success=exit=0\n", "use exit_N"),
+            ("task=0\n\(ok)success=(exit_0|exit_1)\n", "operators inside parentheses"),
+            ("task=0\n\(ok)success=exit_0&&stdout~x\n", "use single & and |"),
+            ("task=0\n\(ok)success=bogus,thing\n", "is not a valid condition"),
+            ("task=0\n\(ok)arguments=@NOPE@\n", "undefined global variable @NOPE@"),
+            ("task=0\n\(ok)timeout=abc\n", "timeout must be an integer"),
+            ("task=0\nreturn=abc\n", "invalid return value"),
+            ("task=0\n\(ok)sleep=soon\n", "sleep must be a number"),
+            ("task=0\n\(ok)stdout_split=space\n", "invalid stdout_split"),
+            ("task=0\n\(ok)next=all_success\n", "only valid on parallel and conditional blocks"),
+            ("task=0\nhostname=h\ncommand=ls;rm x\nexec=local\n", "security error in 'command'"),
+            ("task=0\n\(ok)arguments=../../etc\n", "path traversal"),
+            ("task=0\ntype=parallel\ntasks=1\nsuccess=always\ntask=1\n\(ok)", "invalid aggregate condition"),
+            ("task=0\ntype=parallel\ntasks=0\n", "cannot run itself"),
+            ("task=0\ntype=conditional\ncondition=true\nif_true_tasks=1\ntask=1\n\(ok)", "if_false_tasks is missing"),
+            ("task=0\ntype=decision\nsuccess=true\ncommand=x\n", "cannot have command"),
+            ("A=$UNSET_VARIABLE_X\ntask=0\n\(ok)arguments=@A@\n", "environment variable expansion failed for used global A"),
+            ("task=12345\nreturn=0\n", "must be an integer from 0 to 9999"),
+        ]
+        for (text, message) in cases {
+            let errors = try report(text).errors
+            XCTAssertTrue(errors.contains { $0.contains(message) }, "\(text.debugDescription): \(errors)")
+        }
+    }
+
+    func testShellTasksMayUseMetacharacters() throws {
+        XCTAssertEqual(try report("task=0\nhostname=h\ncommand=ls | wc -l\nexec=shell\n").errors, [])
+    }
+
+    func testStageTwoErrorsStopValidation() throws {
+        let errors = try report("task=0\n\(ok)arguments=x # c\ntask=3\n\(ok)").errors
+        XCTAssertEqual(errors.count, 1, "an inline comment is reported alone, without the gap: \(errors)")
+    }
+}
