@@ -10,7 +10,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
         Options may also be written at the top of the task file (one per line, --opt=value form); the command
         line wins for valued options, flags combine. Not implemented yet: host validation,
-        parallel/conditional/decision blocks, retries, auto-recovery and log files.
+        parallel/conditional/decision blocks, retries, auto-recovery and the project summary.
         """)
 
     @Argument(help: "The task file.")
@@ -137,7 +137,13 @@ struct RunCommand: AsyncParsableCommand {
     private func execute(_ file: TaskFile) async throws {
         var level = logLevel.flatMap(WorkflowLog.Level.init(name:)) ?? .info
         if debug, level == .info { level = .debug }
-        let log = WorkflowLog(level: level)
+        let secrets = file.globals.filter { WorkflowLog.isSecretName($0.name) }.map(\.value)
+        let logFile = run ? try openLogFile() : nil
+        let log = WorkflowLog(level: level, file: logFile?.handle, secrets: secrets)
+        defer {
+            if let logFile { log.info("# Log file: \(logFile.path)") }
+            log.close()
+        }
         for warning in file.warnings { log.debug(warning) }
         if !run { log.info("DRY RUN: no command will be executed (use -r to run)") }
         if !(skipTaskValidation || skipValidation) {
@@ -183,7 +189,7 @@ struct RunCommand: AsyncParsableCommand {
         if case .error(let message) = outcome.reason { log.error(message) }
         if let outputJson, outcome.producesJSONReport {
             let path = outputJson == Self.defaultReportMarker ? defaultReportPath() : outputJson
-            let document = WorkflowReport.json(file: file, outcome: outcome, started: started, ended: Date(), logFile: "")
+            let document = WorkflowReport.json(file: file, outcome: outcome, started: started, ended: Date(), logFile: logFile?.path ?? "")
             do { try WorkflowReport.write(document, to: path) } catch {
                 log.error("cannot write the JSON report to \(path): \(error)")
                 throw ExitCode(1)
@@ -193,12 +199,38 @@ struct RunCommand: AsyncParsableCommand {
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }
 
+    /// `<log dir>/log/<task name>_<timestamp>.log`; the log dir is `-l`, `TASK_EXECUTOR_LOG` or `~/TASKER`.
+    private func openLogFile() throws -> (path: String, handle: FileHandle) {
+        let environment = ProcessInfo.processInfo.environment
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        let base = logDir ?? environment["TASK_EXECUTOR_LOG"] ?? "\(home)/TASKER"
+        let directory = "\(base)/log"
+        let path = "\(directory)/\(Self.sanitisedName(taskFile))_\(Self.timestamp()).log"
+        guard (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil,
+              FileManager.default.createFile(atPath: path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: path) else {
+            FileHandle.standardError.write(Data("tasker: cannot create log file in \(directory)\n".utf8))
+            throw ExitCode(1)
+        }
+        return (path, handle)
+    }
+
+    /// The task file's base name without extension, `[A-Za-z0-9._-]` only, at most 50 characters.
+    static func sanitisedName(_ path: String) -> String {
+        let base = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let name = String(base.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" }.prefix(50))
+        return name.isEmpty ? "task" : name
+    }
+
+    static func timestamp() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyyMMdd_HHmmss_SSSSSS"
+        return formatter.string(from: Date())
+    }
+
     private func defaultReportPath() -> String {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-        let base = ((taskFile as NSString).lastPathComponent as NSString).deletingPathExtension
-        let name = String(base.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" }.prefix(50))
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd_HHmmss_SSSSSS"
-        return "\(home)/TASKER/output/\(name)_\(formatter.string(from: Date())).json"
+        return "\(home)/TASKER/output/\(Self.sanitisedName(taskFile))_\(Self.timestamp()).json"
     }
 }

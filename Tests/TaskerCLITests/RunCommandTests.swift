@@ -16,8 +16,9 @@ final class RunCommandTests: XCTestCase {
         return path
     }
 
+    /// Runs tasker with its log directory inside the test's directory.
     private func tasker(_ arguments: [String]) throws -> ProcessRunner.Result {
-        try ProcessRunner.run(TestFleet.taskerExecutable, arguments, timeout: 120)
+        try ProcessRunner.run(TestFleet.taskerExecutable, arguments + ["-l", directory.path + "/logs"], timeout: 120)
     }
 
     func testRunWritesTheJSONReportWithExecutionOrder() throws {
@@ -42,6 +43,8 @@ final class RunCommandTests: XCTestCase {
         let summary = try XCTUnwrap(object["execution_summary"] as? [String: Any])
         XCTAssertEqual(summary["execution_path"] as? [Int], [0, 2])
         XCTAssertEqual(((object["task_results"] as? [String: Any])?["2"] as? [String: Any])?["stdout"] as? String, "done\n")
+        XCTAssertTrue(result.stdout.contains("] Task 2: Executing [local]: echo done"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Task 0: Success condition met, jumping to Task 2"), result.stdout)
     }
 
     func testExitCodesFollowTheReference() throws {
@@ -73,7 +76,10 @@ final class RunCommandTests: XCTestCase {
         let result = try tasker([flow])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: marker), "-r in the file header runs the file")
-        XCTAssertFalse(result.stdout.contains("INFO"), "--log-level=ERROR from the file applies")
+        XCTAssertFalse(result.stdout.contains("Executing"), "--log-level=ERROR from the file applies")
+        let logs = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/logs/log")
+        XCTAssertEqual(logs.count, 1)
+        XCTAssertTrue(logs[0].hasPrefix("flow-") && logs[0].hasSuffix(".log"), logs[0])
         let forbidden = try taskFile("--force-instance\ntask=0\nreturn=0\n")
         XCTAssertEqual(try tasker([forbidden]).status, 20)
         let badValue = try taskFile("--log-level=LOUD\ntask=0\nreturn=0\n")

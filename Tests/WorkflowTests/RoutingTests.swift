@@ -69,3 +69,19 @@ final class RoutingTests: XCTestCase {
         XCTAssertEqual(killed.exitCode(endedBecauseNextUndefined: false), -9)
     }
 }
+
+final class WorkflowLogTests: XCTestCase {
+    func testFormatLevelsAndMasking() {
+        let log = WorkflowLog(level: .warn, echo: false, secrets: ["hunter2"])
+        log.info("hidden")
+        log.warn("shown")
+        XCTAssertEqual(log.recorded.count, 1)
+        XCTAssertNotNil(log.recorded[0].range(of: #"^\[\d{2}[A-Z][a-z]{2}\d{2} \d{2}:\d{2}:\d{2}\] WARN: shown$"#, options: .regularExpression))
+        XCTAssertEqual(log.mask("login -p hunter2 xhunter2"), "login -p <masked len=7> xhunter2")
+        XCTAssertTrue(WorkflowLog.isSecretName("db_password"))
+        XCTAssertTrue(WorkflowLog.isSecretName("TOKEN_GITHUB"))
+        XCTAssertFalse(WorkflowLog.isSecretName("KEYRING"))
+        XCTAssertEqual(WorkflowLog.oneLine(" a\nb \n"), "a\\nb")
+        XCTAssertTrue(WorkflowLog.oneLine(String(repeating: "x", count: 250)).hasSuffix("... (250 chars total)"))
+    }
+}

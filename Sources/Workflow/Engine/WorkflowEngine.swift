@@ -155,7 +155,7 @@ public final class WorkflowEngine: @unchecked Sendable {
         let display = looping ? "\(task.id).\(loops[task.id]?.iteration ?? 1)" : "\(task.id)"
 
         if let gate = fields["condition"], !ConditionEvaluator.evaluate(gate, context: .gate, resolver: resolver) {
-            log.info("Task \(display): condition '\(gate)' is false, task skipped")
+            log.info("Task \(display): Condition '\(gate)' evaluated to FALSE, skipping task")
             results[task.id] = .skipped
             return .next(task.id + 1)
         }
@@ -168,7 +168,8 @@ public final class WorkflowEngine: @unchecked Sendable {
                 return .exit(50, .returned)
             }
             results[task.id] = TaskResult(exitCode: code, stdout: "", stderr: "", success: code == 0)
-            log.info("Task \(display): return \(code)")
+            log.info("Task \(display): Return-only task (no command to execute)")
+            log.info("Task \(display): Returning with exit code \(code)")
             return .exit(Int32(truncatingIfNeeded: code), .returned)
         }
 
@@ -177,6 +178,7 @@ public final class WorkflowEngine: @unchecked Sendable {
         if let sleep = fields["sleep"] { await pause(sleep, display: display) }
         if let returnText = fields["return"] {
             guard let code = PythonSemantics.int(returnText) else { return .exit(50, .returned) }
+            log.info("Task \(display): Returning with exit code \(code)")
             return .exit(Int32(truncatingIfNeeded: code), .returned)
         }
 
@@ -194,6 +196,9 @@ public final class WorkflowEngine: @unchecked Sendable {
         switch decision {
         case .task(let id):
             final.record(exitCode: result.exitCode, success: true)
+            if id != task.id + 1 {
+                log.info("Task \(display): Success condition \(result.success ? "met" : "not met"), jumping to Task \(id)")
+            }
             return .next(id)
         case .repeatTask:
             final.record(exitCode: result.exitCode, success: true)
@@ -230,7 +235,7 @@ public final class WorkflowEngine: @unchecked Sendable {
             throw TaskFileError(exitCode: 1, "Task \(display): \(failure)")
         }
         let timeout = resolveTimeout(fields["timeout"], execType: execType, resolver: resolver, display: display)
-        let commandLine = argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+        let commandLine = log.mask(argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
 
         var exitCode: Int
         var stdout: String
@@ -246,6 +251,7 @@ public final class WorkflowEngine: @unchecked Sendable {
                 let exit = try await ChildProcess.run(argv, timeout: Double(timeout), spillDirectory: options.temporaryDirectory, cancel: cancel)
                 (exitCode, stdout, stderr) = (exit.exitCode, exit.stdout, exit.stderr)
                 (stdoutFile, stderrFile) = (exit.stdoutFile, exit.stderrFile)
+                if exit.timedOut { log.warn("Task \(display): Timeout after \(timeout) seconds. Process killed.") }
             } catch let error as ChildProcess.SpawnError {
                 if error.isMissingExecutable {
                     throw TaskFileError(exitCode: 20, "Task \(display): \(error)")
@@ -253,11 +259,14 @@ public final class WorkflowEngine: @unchecked Sendable {
                 (exitCode, stdout, stderr) = (1, "", error.description)
             }
             log.info("Task \(display): Exit code: \(exitCode)")
+            if !stdout.isEmpty { log.info("Task \(display): STDOUT: \(WorkflowLog.oneLine(stdout))") }
+            if !stderr.isEmpty { log.info("Task \(display): STDERR: \(WorkflowLog.oneLine(stderr))") }
         }
         if let spec = fields["stdout_split"] {
             let split = OutputSplitter.split(stdout, spec: spec)
             if split != stdout { stdoutFile = nil }
             stdout = split
+            log.info("Task \(display): Split STDOUT: \(WorkflowLog.oneLine(stdout))")
         }
         if let spec = fields["stderr_split"] {
             let split = OutputSplitter.split(stderr, spec: spec)
@@ -268,12 +277,13 @@ public final class WorkflowEngine: @unchecked Sendable {
         let success: Bool
         if let condition = fields["success"] {
             success = ConditionEvaluator.evaluate(condition, context: context, resolver: resolver)
+            log.info("Task \(display): Success condition '\(condition)' evaluated to: \(success ? "True" : "False")")
         } else if let condition = fields["failure"] {
             success = !ConditionEvaluator.evaluate(condition, context: context, resolver: resolver)
+            log.info("Task \(display): Failure condition '\(condition)' evaluated to: \(success ? "False" : "True")")
         } else {
             success = exitCode == 0
         }
-        log.info("Task \(display): \(success ? "SUCCESS" : "FAILED")")
         return TaskResult(exitCode: exitCode, stdout: stdout, stderr: stderr, success: success,
                           stdoutFile: stdoutFile, stderrFile: stderrFile)
     }

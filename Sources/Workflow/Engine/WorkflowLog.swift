@@ -1,10 +1,11 @@
 import Foundation
 import Synchronization
 
-/// Timestamped log lines to the console (and, later, the log file), filtered by level.
+/// TASKER's log: `[DDMonYY HH:MM:SS] LEVEL: message` lines (no level word for
+/// INFO) on stdout and, with `-r`, in the run's log file.
 public final class WorkflowLog: Sendable {
     public enum Level: Int, Sendable, Comparable, CaseIterable {
-        case debug, info, warn, error
+        case error = 1, warn, info, debug
 
         public init?(name: String) {
             switch name.uppercased() {
@@ -18,16 +19,27 @@ public final class WorkflowLog: Sendable {
 
         public static func < (lhs: Level, rhs: Level) -> Bool { lhs.rawValue < rhs.rawValue }
 
-        var label: String { ["DEBUG", "INFO", "WARN", "ERROR"][rawValue] }
+        var prefix: String {
+            switch self {
+            case .error: return "ERROR: "
+            case .warn: return "WARN: "
+            case .info: return ""
+            case .debug: return "DEBUG: "
+            }
+        }
     }
 
     public let level: Level
-    private let lines = Mutex<[String]>([])
+    private let state: Mutex<(lines: [String], file: FileHandle?)>
     private let echo: Bool
+    /// Global values whose names mark them as secrets; masked in command lines.
+    private let secrets: [String]
 
-    public init(level: Level = .info, echo: Bool = true) {
+    public init(level: Level = .info, echo: Bool = true, file: FileHandle? = nil, secrets: [String] = []) {
         self.level = level
         self.echo = echo
+        self.secrets = secrets.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
+        state = Mutex(([], file))
     }
 
     public func debug(_ message: String) { write(.debug, message) }
@@ -36,14 +48,49 @@ public final class WorkflowLog: Sendable {
     public func error(_ message: String) { write(.error, message) }
 
     /// Everything logged at or above the level, for tests and reports.
-    public var recorded: [String] { lines.withLock { $0 } }
+    public var recorded: [String] { state.withLock { $0.lines } }
+
+    public func close() {
+        state.withLock { state in
+            try? state.file?.close()
+            state.file = nil
+        }
+    }
+
+    /// Replaces secret values that are not part of a longer word with `<masked len=N>`.
+    public func mask(_ text: String) -> String {
+        var output = text
+        for secret in secrets {
+            let pattern = "(?<![A-Za-z0-9_])" + NSRegularExpression.escapedPattern(for: secret) + "(?![A-Za-z0-9_])"
+            output = output.replacingOccurrences(of: pattern, with: "<masked len=\(secret.count)>", options: .regularExpression)
+        }
+        return output
+    }
+
+    /// `SECRET_*`, `MASK_*`, `HIDE_*`, `PASSWORD_*`, `TOKEN_*`, `*_PASSWORD`, `*_TOKEN`, `*_SECRET`, `*_KEY`.
+    public static func isSecretName(_ name: String) -> Bool {
+        let upper = name.uppercased()
+        return ["SECRET_", "MASK_", "HIDE_", "PASSWORD_", "TOKEN_"].contains(where: upper.hasPrefix)
+            || ["_PASSWORD", "_TOKEN", "_SECRET", "_KEY"].contains(where: upper.hasSuffix)
+    }
+
+    /// An output shown on one line: trimmed, newlines escaped, cut at 200 characters.
+    public static func oneLine(_ text: String) -> String {
+        let flat = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            .replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
+        return flat.count > 200 ? String(flat.prefix(200)) + "... (\(flat.count) chars total)" : flat
+    }
 
     private func write(_ messageLevel: Level, _ message: String) {
-        guard messageLevel >= level else { return }
+        guard messageLevel <= level else { return }
         let formatter = DateFormatter()
-        formatter.dateFormat = "dd MMM yy HH:mm:ss"
-        let line = "[\(formatter.string(from: Date()))] \(messageLevel.label): \(message)"
-        lines.withLock { $0.append(line) }
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "ddMMMyy HH:mm:ss"
+        let line = "[\(formatter.string(from: Date()))] \(messageLevel.prefix)\(message)"
+        state.withLock { state in
+            state.lines.append(line)
+            try? state.file?.write(contentsOf: Data((line + "\n").utf8))
+        }
         if echo { print(line) }
     }
 }
