@@ -69,6 +69,12 @@ static inline int tasker_session_disconnect(LIBSSH2_SESSION *session, const char
     return libssh2_session_disconnect_ex(session, SSH_DISCONNECT_BY_APPLICATION, why, "");
 }
 
+/// SHA-256 of a buffer into `out` (32 bytes).
+static inline int tasker_sha256(const void *data, size_t length, unsigned char *out) {
+    unsigned int written = 0;
+    return EVP_Digest(data, length, out, &written, EVP_sha256(), NULL) == 1 && written == 32 ? 0 : -1;
+}
+
 /// An ed25519 private key held by OpenSSL, parsed once per run from its 32-byte seed.
 static inline void *tasker_ed25519_key_new(const unsigned char *seed) {
     return EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);

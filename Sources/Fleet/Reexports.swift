@@ -3,3 +3,6 @@ import SSH
 /// The monotonic deadline type of the SSH layer, for callers above Fleet
 /// (the workflow engine times local processes with the same clock).
 public typealias Deadline = SSH.Deadline
+
+/// SHA-256 from the SSH layer's crypto library (task file hashes, report IDs).
+public typealias Digest = SSH.Digest

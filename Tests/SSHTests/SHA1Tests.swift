@@ -53,3 +53,10 @@ final class Ed25519IdentityTests: XCTestCase {
         XCTAssertNil(Ed25519Identity.parse("not a key"))
     }
 }
+
+final class DigestTests: XCTestCase {
+    func testSHA256() {
+        XCTAssertEqual(Digest.sha256Hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(Digest.sha256Hex([]), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+}

@@ -42,6 +42,9 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(object["execution_order"] as? [Int], [0, 2])
         let summary = try XCTUnwrap(object["execution_summary"] as? [String: Any])
         XCTAssertEqual(summary["execution_path"] as? [Int], [0, 2])
+        let metadata = try XCTUnwrap(object["workflow_metadata"] as? [String: Any])
+        XCTAssertEqual((metadata["execution_id"] as? String)?.count, 8)
+        XCTAssertEqual(metadata["status"] as? String, "success")
         XCTAssertEqual(((object["task_results"] as? [String: Any])?["2"] as? [String: Any])?["stdout"] as? String, "done\n")
         XCTAssertTrue(result.stdout.contains("] Task 2: Executing [local]: echo done"), result.stdout)
         XCTAssertTrue(result.stdout.contains("Task 0: Success condition met, jumping to Task 2"), result.stdout)
@@ -97,5 +100,26 @@ final class RunCommandTests: XCTestCase {
         let valid = try taskFile("task=0\nhostname=h\ncommand=touch\narguments=\(marker)\nexec=local\n")
         XCTAssertEqual(try tasker(["-r", valid, "--validate-only"]).status, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "--validate-only runs nothing")
+    }
+
+    func testInterruptStopsTheRunningTaskAndExits130() throws {
+        let marker = "44.\(Int.random(in: 100...999))"
+        let flow = try taskFile("task=0\nhostname=h\ncommand=sh\narguments=-c 'sleep \(marker) & sleep \(marker)'\nexec=local\ntask=1\nhostname=h\ncommand=true\nexec=local\n")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestFleet.taskerExecutable)
+        process.arguments = ["-r", flow, "-l", directory.path + "/logs"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var started = false
+        for _ in 0..<100 where !started {
+            usleep(50_000)
+            started = try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).status == 0
+        }
+        XCTAssertTrue(started)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertNotEqual(try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).status, 0, "no orphaned children")
     }
 }

@@ -1,3 +1,4 @@
+import Fleet
 import Foundation
 
 /// The `--output-json` document (§20.6 of the reference) plus `execution_order`.
@@ -36,7 +37,7 @@ public enum WorkflowReport {
         return [
             "workflow_metadata": [
                 "task_file": URL(fileURLWithPath: file.path).standardizedFileURL.path,
-                "execution_id": "",
+                "execution_id": String(Digest.sha256Hex(file.contents).prefix(8)),
                 "status": status,
                 "start_time": formatter.string(from: started),
                 "end_time": formatter.string(from: ended),

@@ -31,6 +31,8 @@ public struct TaskFile: Sendable {
     public static let runtimeFieldNames = taskFieldNames.union(["hostnames"])
 
     public var path: String
+    /// The file's bytes, for hashes (report ID, recovery checks).
+    public var contents: [UInt8] = []
     public var arguments: FileArguments
     public var globals: [GlobalVariable]
     public var tasks: [TaskDefinition]
@@ -49,8 +51,10 @@ public struct TaskFile: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TaskFileError(exitCode: 1, "\(path): cannot read task file")
         }
-        return try parse(String(decoding: data, as: UTF8.self), path: path, environment: environment,
-                         strictEnvironment: strictEnvironment)
+        var file = try parse(String(decoding: data, as: UTF8.self), path: path, environment: environment,
+                             strictEnvironment: strictEnvironment)
+        file.contents = [UInt8](data)
+        return file
     }
 
     public static func parse(_ text: String, path: String, environment: [String: String] = [:],
@@ -104,7 +108,7 @@ public struct TaskFile: Sendable {
         }
         try close()
         if tasks.isEmpty { throw TaskFileError(exitCode: 24, "\(path): no tasks found (a task starts with task=<id>)") }
-        return TaskFile(path: path, arguments: arguments, globals: globals, tasks: tasks, warnings: warnings)
+        return TaskFile(path: path, contents: Array(text.utf8), arguments: arguments, globals: globals, tasks: tasks, warnings: warnings)
     }
 
     private static func makeGlobal(_ name: String, _ raw: String, line: Int, path: String,
