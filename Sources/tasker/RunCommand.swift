@@ -10,7 +10,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
         Options may also be written at the top of the task file (one per line, --opt=value form); the command
         line wins for valued options, flags combine. Not implemented yet: host validation,
-        parallel/conditional/decision blocks, retries, auto-recovery and the project summary.
+        parallel/conditional/decision blocks, retries and auto-recovery.
         """)
 
     @Argument(help: "The task file.")
@@ -138,7 +138,8 @@ struct RunCommand: AsyncParsableCommand {
         var level = logLevel.flatMap(WorkflowLog.Level.init(name:)) ?? .info
         if debug, level == .info { level = .debug }
         let secrets = file.globals.filter { WorkflowLog.isSecretName($0.name) }.map(\.value)
-        let logFile = run ? try openLogFile() : nil
+        let runTimestamp = Self.timestamp()
+        let logFile = run ? try openLogFile(timestamp: runTimestamp) : nil
         let log = WorkflowLog(level: level, file: logFile?.handle, secrets: secrets)
         defer {
             if let logFile { log.info("# Log file: \(logFile.path)") }
@@ -177,6 +178,10 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(error.exitCode)
         }
 
+        if run, !noTaskBackup {
+            try? RunFiles.backup(taskFile: taskFile, contents: file.contents, logDirectory: logDirectory, timestamp: runTimestamp)
+        }
+        if showPlan, !confirmPlan(file) { return }
         let engine = WorkflowEngine(file: file, options: options, log: log)
         let interrupts = InterruptHandler()
         interrupts.install { engine.cancel.set() }
@@ -196,16 +201,27 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         log.info("Workflow finished with exit code \(outcome.exitCode)")
+        if let project {
+            let task = outcome.finalTask.flatMap(file.task)
+            let line = RunFiles.SummaryLine(
+                success: outcome.exitCode == 0, exitCode: outcome.exitCode, taskFile: taskFile, taskID: outcome.finalTask ?? -1,
+                hostname: task?["hostname"] ?? "localhost", command: log.mask(task?["command"] ?? ""),
+                logFile: logFile?.path ?? "unknown.log")
+            try? RunFiles.appendSummary(line, project: project, logDirectory: logDirectory)
+        }
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }
 
-    /// `<log dir>/log/<task name>_<timestamp>.log`; the log dir is `-l`, `TASK_EXECUTOR_LOG` or `~/TASKER`.
-    private func openLogFile() throws -> (path: String, handle: FileHandle) {
+    /// `-l`, `TASK_EXECUTOR_LOG` or `~/TASKER`.
+    private var logDirectory: String {
         let environment = ProcessInfo.processInfo.environment
-        let home = environment["HOME"] ?? NSHomeDirectory()
-        let base = logDir ?? environment["TASK_EXECUTOR_LOG"] ?? "\(home)/TASKER"
-        let directory = "\(base)/log"
-        let path = "\(directory)/\(Self.sanitisedName(taskFile))_\(Self.timestamp()).log"
+        return logDir ?? environment["TASK_EXECUTOR_LOG"] ?? "\(environment["HOME"] ?? NSHomeDirectory())/TASKER"
+    }
+
+    /// `<log dir>/log/<task name>_<timestamp>.log`.
+    private func openLogFile(timestamp: String) throws -> (path: String, handle: FileHandle) {
+        let directory = "\(logDirectory)/log"
+        let path = "\(directory)/\(Self.sanitisedName(taskFile))_\(timestamp).log"
         guard (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil,
               FileManager.default.createFile(atPath: path, contents: nil),
               let handle = FileHandle(forWritingAtPath: path) else {
@@ -220,6 +236,18 @@ struct RunCommand: AsyncParsableCommand {
         let base = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         let name = String(base.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" }.prefix(50))
         return name.isEmpty ? "task" : name
+    }
+
+    /// `--show-plan`: prints the tasks and asks for `y`/`yes` on stdin; anything else stops the run (exit 0).
+    private func confirmPlan(_ file: TaskFile) -> Bool {
+        print("Execution plan for \(taskFile):")
+        for task in file.tasks.sorted(by: { $0.id < $1.id }) {
+            let what = task["type"].map { "[\($0)]" } ?? (task["command"].map { "\(task["hostname"] ?? ""): \($0) \(task["arguments"] ?? "")" } ?? "return \(task["return"] ?? "")")
+            print("  Task \(task.id): \(what)")
+        }
+        print("Proceed? [y/N]: ", terminator: "")
+        let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        return answer == "y" || answer == "yes"
     }
 
     static func timestamp() -> String {

@@ -122,4 +122,21 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 130)
         XCTAssertNotEqual(try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).status, 0, "no orphaned children")
     }
+
+    func testProjectSummaryBackupAndPlan() throws {
+        let flow = try taskFile("task=0\nhostname=h\ncommand=false\nexec=local\n")
+        XCTAssertEqual(try tasker(["-r", flow, "-p", "nightly run.txt"]).status, 1)
+        XCTAssertEqual(try tasker(["-r", flow, "-p", "nightly run.txt"]).status, 1)
+        let summary = try String(contentsOfFile: directory.path + "/logs/project/nightly_run.summary", encoding: .utf8)
+        let lines = summary.split(separator: "\n")
+        XCTAssertEqual(lines.count, 3)
+        XCTAssertTrue(lines[0].hasPrefix("#Timestamp\tStatus"))
+        XCTAssertEqual(lines[1].split(separator: "\t").dropFirst().prefix(6).map(String.init),
+                       ["FAILURE", "1", (flow as NSString).lastPathComponent, "0", "h", "false"])
+        let backups = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/logs/backup")
+        XCTAssertEqual(backups.count, 1, "identical content is backed up once: \(backups)")
+        let declined = try ProcessRunner.run("/bin/sh", ["-c", "echo n | '\(TestFleet.taskerExecutable)' -r '\(flow)' --show-plan -l '\(directory.path)/logs'"])
+        XCTAssertEqual(declined.status, 0)
+        XCTAssertTrue(declined.stdout.contains("Task 0: h: false"), declined.stdout)
+    }
 }
