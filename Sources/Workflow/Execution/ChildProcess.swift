@@ -119,7 +119,8 @@ public enum ChildProcess {
                 }
             }
             var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            let ready = poll(&fds, nfds_t(fds.count), 100)
+            // With both pipes closed only the exit is left to notice: poll the child briefly.
+            let ready = poll(&fds, nfds_t(fds.count), open.allSatisfy { $0 < 0 } ? 2 : 100)
             guard ready > 0 else { continue }
             for index in fds.indices where fds[index].fd >= 0 && fds[index].revents != 0 {
                 let n = read(fds[index].fd, buffer, 65536)
