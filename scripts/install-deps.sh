@@ -8,6 +8,7 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 [[ -x /usr/sbin/sshd ]] || need+=(openssh-server)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v pgrep >/dev/null || need+=(procps)
+command -v ping >/dev/null || need+=(iputils-ping)
 if ((${#need[@]})); then
     if [[ $(id -u) != 0 ]]; then
         echo "install-deps: missing ${need[*]}; run as root or install them" >&2

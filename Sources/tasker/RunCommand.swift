@@ -9,7 +9,7 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run a TASKER task file (the default command; a dry run unless -r).",
         discussion: """
         Options may also be written at the top of the task file (one per line, --opt=value form); the command
-        line wins for valued options, flags combine. Not implemented yet: host validation,
+        line wins for valued options, flags combine. Not implemented yet:
         parallel/conditional/decision blocks, retries and auto-recovery.
         """)
 
@@ -160,6 +160,28 @@ struct RunCommand: AsyncParsableCommand {
             for warning in report.warnings { log.debug("# WARNING: \(warning)") }
             log.info("# Task validation passed.")
         }
+        let executionTypes: ExecutionTypes
+        do {
+            executionTypes = try ExecutionTypes.load(explicit: execConfig)
+        } catch let error as TaskFileError {
+            FileHandle.standardError.write(Data("tasker: \(error.message)\n".utf8))
+            throw ExitCode(error.exitCode)
+        }
+        if let start = startFrom, file.task(start) == nil {
+            log.error("--start-from task \(start) is not defined")
+            throw ExitCode(12)
+        }
+        if !(skipHostValidation || skipValidation) {
+            var hostOptions = HostValidator.Options()
+            hostOptions.skipUnresolved = skipUnresolvedHostValidation
+            hostOptions.skipCommandCheck = skipCommandValidation
+            let validator = HostValidator(file: file, config: executionTypes, options: hostOptions, defaultExecType: type,
+                                          environment: ProcessInfo.processInfo.environment, log: log)
+            do { try await validator.validate() } catch let failure as HostValidator.Failure {
+                log.error("Host validation failed: \(failure)")
+                throw ExitCode(failure.exitCode)
+            }
+        }
         if validateOnly { return }
         let temporary = NSTemporaryDirectory() + "/tasker_session_\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
@@ -171,12 +193,7 @@ struct RunCommand: AsyncParsableCommand {
         options.fireAndForget = fireAndForget
         options.defaultExecType = type
         options.temporaryDirectory = temporary
-        do {
-            options.executionTypes = try ExecutionTypes.load(explicit: execConfig)
-        } catch let error as TaskFileError {
-            FileHandle.standardError.write(Data("tasker: \(error.message)\n".utf8))
-            throw ExitCode(error.exitCode)
-        }
+        options.executionTypes = executionTypes
 
         if run, !noTaskBackup {
             try? RunFiles.backup(taskFile: taskFile, contents: file.contents, logDirectory: logDirectory, timestamp: runTimestamp)

@@ -139,4 +139,21 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(declined.status, 0)
         XCTAssertTrue(declined.stdout.contains("Task 0: h: false"), declined.stdout)
     }
+
+    func testHostValidation() throws {
+        let shell = try taskFile("task=0\nhostname=localhost\ncommand=true\nexec=shell\n")
+        let passed = try tasker(["-r", shell])
+        XCTAssertEqual(passed.status, 0, passed.stdout)
+        XCTAssertTrue(passed.stdout.contains("Host localhost: validation passed"), passed.stdout)
+        let wrapper = try taskFile("task=0\nhostname=localhost\ncommand=true\n")
+        XCTAssertEqual(try tasker(["-r", wrapper]).status, 61, "the default exec type pbrun is not installed")
+        XCTAssertEqual(try tasker(["-r", wrapper, "--skip-host-validation", "-t", "shell"]).status, 0)
+        let unknownHost = try taskFile("task=0\nhostname=no-such-host.invalid\ncommand=true\nexec=shell\n")
+        XCTAssertEqual(try tasker([unknownHost]).status, 21)
+        let placeholder = try taskFile("task=0\nhostname=localhost\ncommand=echo\nexec=local\ntask=1\nhostname=@0_stdout@\ncommand=true\nexec=shell\n")
+        XCTAssertEqual(try tasker([placeholder]).status, 20)
+        XCTAssertEqual(try tasker([placeholder, "--skip-unresolved-host-validation"]).status, 0)
+        let unconfigured = try taskFile("task=0\nhostname=localhost\ncommand=true\nexec=teleport\n")
+        XCTAssertEqual(try tasker([unconfigured]).status, 20)
+    }
 }
