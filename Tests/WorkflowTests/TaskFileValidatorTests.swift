@@ -45,11 +45,18 @@ final class TaskFileValidatorTests: XCTestCase {
             ("task=0\ntype=decision\nsuccess=true\ncommand=x\n", "cannot have command"),
             ("A=$UNSET_VARIABLE_X\ntask=0\n\(ok)arguments=@A@\n", "environment variable expansion failed for used global A"),
             ("task=12345\nreturn=0\n", "must be an integer from 0 to 9999"),
+            ("task=0\nhostname=\(String(repeating: "h", count: 254))\ncommand=true\nexec=local\n", "hostname longer than 253"),
+            ("task=0\nhostname=h\ncommand=\(String(repeating: "c", count: 4097))\nexec=local\n", "command longer than 4096"),
         ]
         for (text, message) in cases {
             let errors = try report(text).errors
             XCTAssertTrue(errors.contains { $0.contains(message) }, "\(text.debugDescription): \(errors)")
         }
+    }
+
+    func testWarnings() throws {
+        let warnings = try report("task=0\n\(ok)project=x\n").warnings
+        XCTAssertTrue(warnings.contains("task 0: unknown field 'project'"), "\(warnings)")
     }
 
     func testShellTasksMayUseMetacharacters() throws {

@@ -87,6 +87,10 @@ public struct TaskFileValidator {
         let kind = kind(task)
         let fields = task.fields
         for field in task.allFields { checkGlobalsDefined(field.value, task: id, field: field.key) }
+        for field in task.allFields where !TaskFile.runtimeFieldNames.contains(field.key) {
+            warn("task \(id): unknown field '\(field.key)'")
+        }
+        if id >= 1000 { warn("task \(id): high task ID") }
 
         switch kind {
         case .normal:
@@ -331,6 +335,15 @@ public struct TaskFileValidator {
             if value.contains(where: Self.metacharacters.contains) || GlobalVariableRules.injectionPattern(in: value) {
                 error("task \(id): task field security error in 'command' (shell metacharacters need exec=shell)")
             }
+        }
+        if let hostname = task["hostname"], !hostname.contains("@"), hostname.count > 253 {
+            error("task \(id): hostname longer than 253 characters")
+        }
+        if let command = task["command"], !command.contains("@"), command.count > 4096 {
+            error("task \(id): command longer than 4096 characters")
+        }
+        for field in task.allFields where !["hostname", "command", "arguments"].contains(field.key) && field.value.count > 10000 {
+            error("task \(id): field '\(field.key)' longer than 10000 characters")
         }
         if let hostname = task["hostname"] {
             let value = withGlobals(hostname)
