@@ -46,14 +46,14 @@ public struct WorkflowOutcome: Sendable {
     }
 }
 
-/// Runs a task file's tasks one after another, routing as TASKER does (§9).
-/// Blocks (parallel, conditional, decision) are not supported yet: a run that
-/// reaches one stops with exit 20.
+/// Runs a task file's tasks, routing as TASKER does (§9): sequential tasks
+/// one after another; parallel, conditional and decision blocks in
+/// `WorkflowEngine+Blocks.swift`.
 public final class WorkflowEngine: @unchecked Sendable {
     public let file: TaskFile
     public let options: WorkflowOptions
     public let cancel = CancellationFlag()
-    private let log: WorkflowLog
+    let log: WorkflowLog
     private var results: [Int: TaskResult] = [:]
     private var order: [Int] = []
     private var final = FinalState()
@@ -66,7 +66,7 @@ public final class WorkflowEngine: @unchecked Sendable {
         self.log = log
     }
 
-    private var resolver: PlaceholderResolver {
+    var resolver: PlaceholderResolver {
         PlaceholderResolver(globals: file.globalValues, results: results)
     }
 
@@ -138,6 +138,14 @@ public final class WorkflowEngine: @unchecked Sendable {
         case exit(Int32, WorkflowOutcome.Reason)
     }
 
+    func store(_ id: Int, _ result: TaskResult) {
+        results[id] = result
+    }
+
+    func recordBlock(exitCode: Int, success: Bool) {
+        final.record(exitCode: exitCode, success: success)
+    }
+
     private func dispatched(_ id: Int, loopRepeat: Bool) {
         if loopRepeat, order.last == id { return }
         order.append(id)
@@ -148,7 +156,24 @@ public final class WorkflowEngine: @unchecked Sendable {
     private func execute(_ task: TaskDefinition) async throws -> Step {
         let fields = task.fields
         if let kind = fields["type"], ["parallel", "conditional", "decision"].contains(kind) {
-            throw TaskFileError(exitCode: 20, "task \(task.id): type=\(kind) blocks are not supported by this version of Tasker yet")
+            dispatched(task.id, loopRepeat: false)
+            let route: BlockRoute
+            switch kind {
+            case "decision": route = runDecision(task)
+            case "parallel": route = await runParallel(task)
+            default: route = await runConditional(task)
+            }
+            switch route {
+            case .jump(let id): return .next(id)
+            case .stop(success: true):
+                final.lastTaskStoppedWithNever = true
+                return .stop(.completed)
+            case .stop(success: false): return .stop(.failedByCondition)
+            case .abort:
+                // The previous final state decides; a block that aborts as the very first task ends with 0.
+                let code = final.tasksExecuted == 0 ? 0 : final.exitCode(endedBecauseNextUndefined: false)
+                return .exit(code, code == 0 ? .completed : .taskFailed)
+            }
         }
         let looping = fields["next"] == "loop" && fields["loop"] != nil
         let loopRepeat = looping && loops[task.id] != nil
@@ -289,7 +314,7 @@ public final class WorkflowEngine: @unchecked Sendable {
     }
 
     /// Task `exec` → `-t` → `TASK_EXECUTOR_TYPE` → the configuration's default → `local`.
-    private func resolveExecType(_ field: String?, resolver: PlaceholderResolver) throws -> String {
+    func resolveExecType(_ field: String?, resolver: PlaceholderResolver) throws -> String {
         let raw = field.map { resolver.resolve($0).text } ?? options.defaultExecType
             ?? options.environment["TASK_EXECUTOR_TYPE"] ?? options.executionTypes.defaultExecType ?? "local"
         let type = options.executionTypes.normalise(raw)
@@ -300,7 +325,7 @@ public final class WorkflowEngine: @unchecked Sendable {
     }
 
     /// Task `timeout` → the exec type's → the configuration default → `TASK_EXECUTOR_TIMEOUT` → 300; clamped to 5…1000.
-    private func resolveTimeout(_ field: String?, execType: String, resolver: PlaceholderResolver, display: String) -> Int {
+    func resolveTimeout(_ field: String?, execType: String, resolver: PlaceholderResolver, display: String) -> Int {
         var timeout: Int?
         if let field {
             let (text, resolved) = resolver.resolve(field)
@@ -322,9 +347,6 @@ public final class WorkflowEngine: @unchecked Sendable {
             return
         }
         guard let seconds = PythonSemantics.float(text), seconds > 0, seconds.isFinite, options.execute else { return }
-        let deadline = Deadline.after(seconds: seconds)
-        while !deadline.hasPassed, !cancel.isSet {
-            try? await Task.sleep(for: .milliseconds(min(500, max(1, Int(deadline.secondsRemaining * 1000)))))
-        }
+        await interruptibleSleep(seconds)
     }
 }

@@ -1,0 +1,314 @@
+import Fleet
+import Foundation
+
+/// Parallel, conditional and decision blocks (§10–§14 of the reference).
+extension WorkflowEngine {
+    struct SubtaskOutcome: Sendable {
+        var id: Int
+        var result: TaskResult
+        var sleep: String?
+        var skipped: Bool
+    }
+
+    struct RetryPolicy: Sendable {
+        var count: Int
+        var delay: Int
+    }
+
+    // MARK: Decision
+
+    func runDecision(_ task: TaskDefinition) -> BlockRoute {
+        let id = task.id
+        log.info("Task \(id): DECISION - Evaluating conditions")
+        let decision: Bool
+        if let condition = task["success"] {
+            decision = ConditionEvaluator.evaluate(condition, context: .gate, resolver: resolver)
+        } else if let condition = task["failure"] {
+            decision = !ConditionEvaluator.evaluate(condition, context: .gate, resolver: resolver)
+        } else {
+            // No condition at all: the reference "stops"; Tasker ends the run (see docs/compatibility.md).
+            return .stop(success: true)
+        }
+        if decision, let target = task["on_success"].flatMap(PythonSemantics.int) {
+            log.info("Task \(id): Decision true, jumping to task \(target) (on_success)")
+            return .jump(target)
+        }
+        if !decision, let target = task["on_failure"].flatMap(PythonSemantics.int) {
+            log.info("Task \(id): Decision false, jumping to task \(target) (on_failure)")
+            return .jump(target)
+        }
+        switch task["next"] {
+        case "never"?: return .stop(success: true)
+        case let next? where PythonSemantics.int(next) != nil: return .jump(PythonSemantics.int(next)!)
+        default: return .jump(id + 1)
+        }
+    }
+
+    enum BlockRoute: Sendable, Equatable {
+        case jump(Int)
+        /// Stop the run; `success` false marks the workflow failed by condition (exit 10).
+        case stop(success: Bool)
+        /// The block could not run (missing or invalid subtasks): stop, the previous final state decides.
+        case abort
+    }
+
+    // MARK: Parallel
+
+    func runParallel(_ task: TaskDefinition) async -> BlockRoute {
+        let id = task.id
+        guard let subtasks = parallelSubtasks(task) else { return .abort }
+        let retry = retryPolicy(task)
+        let workers = max(1, PythonSemantics.int(task["max_parallel"] ?? "") ?? 8)
+        var line = "Task \(id): Starting parallel execution of \(subtasks.count) tasks (max_parallel=\(workers)"
+        if let retry { line += ", retry_failed=true (count=\(retry.count), delay=\(retry.delay)s)" }
+        log.info(line + ")")
+        let snapshot = resolver
+        var outcomes = [SubtaskOutcome?](repeating: nil, count: subtasks.count)
+        await withTaskGroup(of: (Int, SubtaskOutcome).self) { group in
+            var next = 0
+            var running = 0
+            while true {
+                while next < subtasks.count, running < workers {
+                    let index = next
+                    let subtask = subtasks[index]
+                    next += 1
+                    running += 1
+                    group.addTask { [self] in
+                        var outcome = await runWithRetry(subtask, parent: id, retry: retry, resolver: snapshot)
+                        // The sleep runs after the subtask, without holding up the others.
+                        if let sleep = outcome.sleep { await subtaskSleep(sleep, parent: id, subtask: subtask.id) }
+                        outcome.sleep = nil
+                        return (index, outcome)
+                    }
+                }
+                guard running > 0, let (index, outcome) = await group.next() else { break }
+                running -= 1
+                outcomes[index] = outcome
+            }
+        }
+        let finished = outcomes.compactMap { $0 }
+        for outcome in finished { store(outcome.id, outcome.result) }
+        return routeBlock(task, outcomes: finished, label: "Parallel", summaryPrefix: "Parallel execution")
+    }
+
+    /// `tasks=` or the subtasks generated from `hostnames=` (IDs 100000 + P×10000 + i).
+    private func parallelSubtasks(_ task: TaskDefinition) -> [TaskDefinition]? {
+        if let hostnames = task["hostnames"] {
+            let hosts = hostnames.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            return hosts.enumerated().map { index, host in
+                let generated = 100_000 + task.id * 10_000 + index
+                var fields: [String: String] = ["task": String(generated), "hostname": host]
+                for key in ["command", "arguments", "exec", "timeout", "retry_count", "retry_delay", "success", "failure"] {
+                    if let value = task[key] { fields[key] = value }
+                }
+                fields["arguments"] = (fields["arguments"] ?? "").replacingOccurrences(of: "@task@", with: String(generated))
+                return TaskDefinition(id: generated, idText: String(generated), line: task.line, fields: fields, allFields: [])
+            }
+        }
+        return subtaskList(task["tasks"], block: task.id)
+    }
+
+    private func subtaskList(_ text: String?, block: Int) -> [TaskDefinition]? {
+        guard let text else { return nil }
+        var subtasks: [TaskDefinition] = []
+        for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            guard let id = PythonSemantics.int(item), let subtask = file.task(id) else {
+                log.error("Task \(block): subtask '\(item)' is not a valid task")
+                return nil
+            }
+            subtasks.append(stripRouting(subtask, block: block))
+        }
+        return subtasks.isEmpty ? nil : subtasks
+    }
+
+    private func stripRouting(_ task: TaskDefinition, block: Int) -> TaskDefinition {
+        var copy = task
+        let stripped = ["on_success", "on_failure", "next"].filter { copy.fields.removeValue(forKey: $0) != nil }
+        if !stripped.isEmpty {
+            log.warn("Task \(block): stripped routing parameters \(stripped.joined(separator: ", ")) from subtask \(task.id)")
+        }
+        return copy
+    }
+
+    // MARK: Conditional
+
+    func runConditional(_ task: TaskDefinition) async -> BlockRoute {
+        let id = task.id
+        let branch = ConditionEvaluator.evaluate(task["condition"] ?? "", context: .gate, resolver: resolver)
+        let key = branch ? "if_true_tasks" : "if_false_tasks"
+        guard let subtasks = subtaskList(task[key], block: id) else { return .abort }
+        let retry = retryPolicy(task)
+        log.info("Task \(id): Executing \(branch ? "TRUE" : "FALSE") branch with \(subtasks.count) tasks (sequential\(retry.map { ", retry_failed=true (count=\($0.count), delay=\($0.delay)s)" } ?? ""))")
+        var outcomes: [SubtaskOutcome] = []
+        for subtask in subtasks {
+            if cancel.isSet { break }
+            let outcome = await runWithRetry(subtask, parent: id, retry: retry, resolver: resolver)
+            // Stored at once: later subtasks of the branch may use it.
+            store(outcome.id, outcome.result)
+            if let sleep = outcome.sleep { await subtaskSleep(sleep, parent: id, subtask: subtask.id) }
+            outcomes.append(outcome)
+        }
+        return routeBlock(task, outcomes: outcomes, label: "Conditional",
+                          summaryPrefix: "Conditional \(branch ? "TRUE" : "FALSE") branch")
+    }
+
+    // MARK: Aggregation and routing
+
+    private func routeBlock(_ task: TaskDefinition, outcomes: [SubtaskOutcome], label: String, summaryPrefix: String) -> BlockRoute {
+        let id = task.id
+        let total = outcomes.count
+        let successes = outcomes.filter { $0.result.success }.count
+        let timeouts = outcomes.filter { !$0.result.success && $0.result.exitCode == 124 }
+        let failures = outcomes.filter { !$0.result.success && $0.result.exitCode != 124 }
+        var stdout = "\(summaryPrefix): \(successes)/\(total) successful"
+        if !timeouts.isEmpty { stdout += ", \(timeouts.count) timeout" }
+        if !failures.isEmpty { stdout += ", \(failures.count) failed" }
+        var stderrParts: [String] = []
+        if !failures.isEmpty { stderrParts.append("Failed tasks: [\(failures.map { String($0.id) }.joined(separator: ", "))]") }
+        if !timeouts.isEmpty { stderrParts.append("Timeout tasks: [\(timeouts.map { String($0.id) }.joined(separator: ", "))]") }
+        let allSucceeded = total > 0 && successes == total
+        store(id, TaskResult(exitCode: allSucceeded ? 0 : 1, stdout: stdout,
+                             stderr: stderrParts.joined(separator: ". ").trimmingCharacters(in: .whitespaces), success: allSucceeded))
+
+        let failed = total - successes
+        let isConditional = label == "Conditional"
+        let proceed: Bool
+        if let success = task["success"] {
+            proceed = ConditionEvaluator.aggregate(success, successes: successes, failures: failed)
+        } else if let next = task["next"] {
+            if isConditional {
+                proceed = next == "always" || (next != "never" && ConditionEvaluator.aggregate(next, successes: successes, failures: failed))
+            } else {
+                switch next {
+                case "never":
+                    recordBlock(exitCode: allSucceeded ? 0 : 1, success: true)
+                    return .stop(success: true)
+                case "always": proceed = true
+                case "success": proceed = allSucceeded
+                default:
+                    if ["all_success", "any_success", "majority_success"].contains(next) || next.contains("=") {
+                        proceed = ConditionEvaluator.aggregate(next, successes: successes, failures: failed)
+                    } else {
+                        let context = ConditionContext(
+                            exitCode: allSucceeded ? 0 : 1, stdout: "Parallel execution summary: \(successes) successful, \(failed) failed",
+                            stderr: failed > 0 ? "Failed tasks: [\(outcomes.filter { !$0.result.success }.map { String($0.id) }.joined(separator: ", "))]" : "")
+                        proceed = ConditionEvaluator.evaluate(next, context: context, resolver: resolver)
+                    }
+                }
+            }
+        } else {
+            // [DOC≠REF] a conditional block without success/next always counts as successful.
+            proceed = isConditional ? true : allSucceeded
+        }
+        recordBlock(exitCode: allSucceeded ? 0 : 1, success: proceed)
+        if proceed, let target = task["on_success"].flatMap(PythonSemantics.int) {
+            log.info("Task \(id): \(label) success (\(successes)/\(total)), jumping to Task \(target)")
+            return .jump(target)
+        }
+        if !proceed, let target = task["on_failure"].flatMap(PythonSemantics.int) {
+            log.info("Task \(id): \(label) failure (\(successes)/\(total)), jumping to Task \(target)")
+            return .jump(target)
+        }
+        return proceed ? .jump(id + 1) : .stop(success: false)
+    }
+
+    // MARK: Subtask core (§13) and retries (§14)
+
+    func retryPolicy(_ task: TaskDefinition) -> RetryPolicy? {
+        let enabled = task["retry_count"] != nil || task["retry_failed"]?.lowercased() == "true"
+        guard enabled else { return nil }
+        let countText = resolver.resolve(task["retry_count"] ?? "1").text
+        let delayText = resolver.resolve(task["retry_delay"] ?? "1").text
+        guard var count = PythonSemantics.int(countText), var delay = PythonSemantics.int(delayText) else {
+            log.warn("Task \(task.id): retry settings are not integers; retry disabled")
+            return nil
+        }
+        if !(1...1000).contains(count) { log.warn("Task \(task.id): retry_count \(count) out of range, using 1"); count = 1 }
+        if !(0...300).contains(delay) { log.warn("Task \(task.id): retry_delay \(delay) out of range, using 1"); delay = 1 }
+        return RetryPolicy(count: count, delay: delay)
+    }
+
+    private func runWithRetry(_ subtask: TaskDefinition, parent: Int, retry: RetryPolicy?, resolver: PlaceholderResolver) async -> SubtaskOutcome {
+        guard let retry else { return await runSubtask(subtask, display: "\(parent)-\(subtask.id)", resolver: resolver) }
+        var attempt = 1
+        while true {
+            let display = "\(parent)-\(subtask.id).\(attempt)"
+            let outcome = await runSubtask(subtask, display: display, resolver: resolver)
+            if outcome.result.success {
+                if attempt > 1 { log.info("Task \(display): SUCCESS after \(attempt - 1) retry attempt(s)") }
+                return outcome
+            }
+            if outcome.result.exitCode == 124 || outcome.skipped || cancel.isSet { return outcome }
+            if attempt > retry.count {
+                log.warn("Task \(display): FAILED after \(retry.count) retry attempt(s) - giving up")
+                return outcome
+            }
+            log.info("Task \(display): FAILED - will retry as Task \(parent)-\(subtask.id).\(attempt + 1) in \(retry.delay)s")
+            if options.execute, retry.delay > 0 { await interruptibleSleep(Double(retry.delay)) }
+            attempt += 1
+        }
+    }
+
+    private func runSubtask(_ task: TaskDefinition, display: String, resolver: PlaceholderResolver) async -> SubtaskOutcome {
+        let fields = task.fields
+        func done(_ result: TaskResult, skipped: Bool = false) -> SubtaskOutcome {
+            let note = skipped ? " (skipped)" : (result.exitCode == 124 ? " (timeout)" : "")
+            log.info("Task \(display): Completed - Success: \(result.success ? "True" : "False")\(note)")
+            return SubtaskOutcome(id: task.id, result: result, sleep: fields["sleep"], skipped: skipped)
+        }
+        if let gate = fields["condition"], !ConditionEvaluator.evaluate(gate, context: .gate, resolver: resolver) {
+            return done(.skipped, skipped: true)
+        }
+        if let returnText = fields["return"] {
+            guard let code = PythonSemantics.int(returnText) else {
+                return done(TaskResult(exitCode: 255, stdout: "", stderr: "Execution error: invalid return value '\(returnText)'", success: false))
+            }
+            return done(TaskResult(exitCode: code, stdout: "", stderr: "Return task: \(code)", success: code == 0))
+        }
+        let hostname = resolver.resolve(fields["hostname"] ?? "").text
+        let command = resolver.resolve(fields["command"] ?? "").text
+        let arguments = PythonSemantics.expandVariables(resolver.resolve(fields["arguments"] ?? "").text, environment: options.environment)
+        let argv: [String]
+        let timeout: Int
+        do {
+            let execType = try resolveExecType(fields["exec"], resolver: resolver)
+            argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
+                                               arguments: arguments, hostname: hostname)
+            timeout = resolveTimeout(fields["timeout"], execType: execType, resolver: resolver, display: display)
+            log.info("Task \(display): Executing [\(execType)]: \(argv.joined(separator: " "))")
+        } catch {
+            return done(TaskResult(exitCode: 255, stdout: "", stderr: "Execution error: \(error)", success: false))
+        }
+        if !options.execute {
+            return done(TaskResult(exitCode: 0, stdout: "DRY RUN - Command not executed", stderr: "", success: true))
+        }
+        var exitCode: Int
+        var stdout: String
+        var stderr: String
+        do {
+            let exit = try await ChildProcess.run(argv, timeout: Double(timeout), spillDirectory: options.temporaryDirectory, cancel: cancel)
+            (exitCode, stdout, stderr) = (exit.exitCode, exit.stdout, exit.stderr)
+        } catch {
+            (exitCode, stdout, stderr) = (1, "", "\(error)")
+        }
+        log.info("Task \(display): Exit code: \(exitCode)")
+        // [QUIRK] subtasks split on the literal text before the comma.
+        if let spec = fields["stdout_split"] { stdout = OutputSplitter.splitLiterally(stdout, spec: spec) }
+        if let spec = fields["stderr_split"] { stderr = OutputSplitter.splitLiterally(stderr, spec: spec) }
+        let context = ConditionContext(exitCode: exitCode, stdout: stdout, stderr: stderr)
+        let success = ConditionEvaluator.evaluate(fields["success"] ?? "exit_0", context: context, resolver: resolver)
+        return done(TaskResult(exitCode: exitCode, stdout: stdout, stderr: stderr, success: success))
+    }
+
+    private func subtaskSleep(_ text: String, parent: Int, subtask: Int) async {
+        guard options.execute, let seconds = PythonSemantics.float(text), seconds > 0, seconds.isFinite else { return }
+        await interruptibleSleep(seconds)
+    }
+
+    func interruptibleSleep(_ seconds: Double) async {
+        let deadline = Deadline.after(seconds: seconds)
+        while !deadline.hasPassed, !cancel.isSet {
+            try? await Task.sleep(for: .milliseconds(min(500, max(1, Int(deadline.secondsRemaining * 1000)))))
+        }
+    }
+}
