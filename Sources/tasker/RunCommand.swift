@@ -10,7 +10,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
         Options may also be written at the top of the task file (one per line, --opt=value form); the command
         line wins for valued options, flags combine. Not implemented yet:
-        parallel/conditional/decision blocks, retries and auto-recovery.
+        the instance lock and alerts on failure.
         """)
 
     @Argument(help: "The task file.")
@@ -83,6 +83,10 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(error.exitCode)
         }
         let effective = try merged(with: file.arguments)
+        if effective.showRecoveryInfo {
+            print(RecoveryState(taskFile: file, logDirectory: effective.logDirectory).describe())
+            return
+        }
         if effective.showEffectiveArgs {
             print("File-defined arguments: \(file.arguments.tokens.joined(separator: " "))")
             print(effective.summary)
@@ -199,6 +203,29 @@ struct RunCommand: AsyncParsableCommand {
             try? RunFiles.backup(taskFile: taskFile, contents: file.contents, logDirectory: logDirectory, timestamp: runTimestamp)
         }
         if showPlan, !confirmPlan(file) { return }
+        // --output-json forces auto-recovery, as in the reference.
+        let recovery = (autoRecovery || outputJson != nil) ? RecoveryState(taskFile: file, logDirectory: logDirectory) : nil
+        if let recovery, recovery.exists, startFrom == nil {
+            do {
+                if let resume = try recovery.resume() {
+                    log.info("Auto-recovery: resuming at task \(resume.startTask) from \(recovery.path)")
+                    options.startFrom = resume.startTask
+                    options.restoredResults = resume.results
+                } else {
+                    log.warn("Auto-recovery: nothing to resume; starting normally")
+                    recovery.delete()
+                }
+            } catch let error as TaskFileError {
+                log.error("Auto-recovery: \(error.message)")
+                throw ExitCode(error.exitCode)
+            }
+        }
+        if let recovery, run {
+            let logPath = logFile?.path ?? ""
+            options.afterTask = { task, next, results in
+                recovery.save(currentTask: task, intendedNext: next, results: results, logFile: logPath)
+            }
+        }
         let engine = WorkflowEngine(file: file, options: options, log: log)
         let interrupts = InterruptHandler()
         interrupts.install { engine.cancel.set() }
@@ -217,6 +244,7 @@ struct RunCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
+        if outcome.exitCode == 0, outcome.producesJSONReport || outcome.reason == .completed { recovery?.delete() }
         log.info("Workflow finished with exit code \(outcome.exitCode)")
         if let project {
             let task = outcome.finalTask.flatMap(file.task)

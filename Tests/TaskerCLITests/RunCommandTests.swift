@@ -156,4 +156,47 @@ final class RunCommandTests: XCTestCase {
         let unconfigured = try taskFile("task=0\nhostname=localhost\ncommand=true\nexec=teleport\n")
         XCTAssertEqual(try tasker([unconfigured]).status, 20)
     }
+
+    func testAutoRecoveryResumesAfterAFailure() throws {
+        let counter = directory.path + "/task0-runs"
+        let gate = directory.path + "/gate"
+        let flow = try taskFile("""
+        task=0
+        hostname=h
+        command=sh
+        arguments=-c "echo run >> \(counter)"
+        exec=local
+        task=1
+        hostname=h
+        command=test
+        arguments=-f \(gate)
+        exec=local
+        task=2
+        hostname=h
+        command=echo
+        arguments=done
+        exec=local
+        """)
+        XCTAssertEqual(try tasker(["-r", flow, "--auto-recovery"]).status, 1)
+        let recoveryDirectory = directory.path + "/logs/recovery"
+        let files = try FileManager.default.contentsOfDirectory(atPath: recoveryDirectory)
+        XCTAssertEqual(files.count, 1)
+        let state = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(recoveryDirectory)/\(files[0])"))) as? [String: Any])
+        XCTAssertEqual(state["intended_next_task"] as? Int, 1)
+        XCTAssertEqual(state["execution_path"] as? [Int], [0])
+        let info = try tasker([flow, "--show-recovery-info"])
+        XCTAssertTrue(info.stdout.contains("Valid: yes"), info.stdout)
+
+        FileManager.default.createFile(atPath: gate, contents: nil)
+        let resumed = try tasker(["-r", flow, "--auto-recovery"])
+        XCTAssertEqual(resumed.status, 0, resumed.stdout)
+        XCTAssertEqual(try String(contentsOfFile: counter, encoding: .utf8), "run\n", "task 0 is not run again")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: recoveryDirectory), [], "deleted after success")
+
+        XCTAssertEqual(try tasker(["-r", flow, "--auto-recovery"]).status, 0)
+        try FileManager.default.removeItem(atPath: gate)
+        XCTAssertEqual(try tasker(["-r", flow, "--auto-recovery"]).status, 1)
+        try (try String(contentsOfFile: flow, encoding: .utf8) + "\ntask=3\nreturn=0\n").write(toFile: flow, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try tasker(["-r", flow, "--auto-recovery"]).status, 12, "the task file changed since the state was saved")
+    }
 }

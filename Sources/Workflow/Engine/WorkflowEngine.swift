@@ -13,6 +13,10 @@ public struct WorkflowOptions: Sendable {
     public var executionTypes = ExecutionTypes()
     /// Where spilled outputs go; removed by the caller at exit.
     public var temporaryDirectory: String = NSTemporaryDirectory()
+    /// Results restored from a recovery file (auto-recovery resume).
+    public var restoredResults: [Int: TaskResult] = [:]
+    /// Called after every main-loop task with (task ID, the next task the loop intends to run).
+    public var afterTask: (@Sendable (_ task: Int, _ intendedNext: Int?, _ results: [Int: TaskResult]) -> Void)?
 
     public init() {}
 }
@@ -64,6 +68,7 @@ public final class WorkflowEngine: @unchecked Sendable {
         self.file = file
         self.options = options
         self.log = log
+        results = options.restoredResults
     }
 
     var resolver: PlaceholderResolver {
@@ -107,12 +112,19 @@ public final class WorkflowEngine: @unchecked Sendable {
                 return outcome(1, .error("\(error)"), finalTask: task.id)
             }
             switch step {
-            case .next(let id): next = id
-            case .again: continue
+            case .next(let id):
+                options.afterTask?(task.id, id, results)
+                next = id
+            case .again:
+                options.afterTask?(task.id, nil, results)
+                continue
             case .stop(let reason):
+                // After a failure the recovery file points at the same task, to run it again.
+                options.afterTask?(task.id, reason == .completed ? nil : task.id, results)
                 if reason == .failedByCondition { final.failedByCondition = true }
                 return outcome(final.exitCode(endedBecauseNextUndefined: false), reason == .completed ? .completed : reason, finalTask: task.id)
             case .exit(let code, let reason):
+                options.afterTask?(task.id, code == 0 ? nil : task.id, results)
                 return outcome(code, reason, finalTask: task.id)
             }
         }

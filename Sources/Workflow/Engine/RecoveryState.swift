@@ -1,0 +1,120 @@
+import Fleet
+import Foundation
+
+/// Auto-recovery (§24): the state saved after every task, and where a rerun resumes.
+public struct RecoveryState: Sendable {
+    public let path: String
+    public let taskFile: TaskFile
+    public let absoluteTaskPath: String
+
+    public init(taskFile: TaskFile, logDirectory: String) {
+        self.taskFile = taskFile
+        absoluteTaskPath = URL(fileURLWithPath: taskFile.path).standardizedFileURL.path
+        let base = (taskFile.path as NSString).lastPathComponent
+        let stem = base.hasSuffix(".txt") ? String(base.dropLast(4)) : base
+        let hash = String(Digest.sha256Hex(Array(absoluteTaskPath.utf8)).prefix(8))
+        path = "\(logDirectory)/recovery/\(stem)_\(hash).recovery.json"
+    }
+
+    public var exists: Bool { FileManager.default.fileExists(atPath: path) }
+
+    /// Writes the state atomically after a task.
+    public func save(currentTask: Int, intendedNext: Int?, results: [Int: TaskResult], logFile: String) {
+        let successful = results.filter { $0.value.success }.map(\.key).sorted()
+        var created = ISO8601DateFormatter().string(from: Date())
+        if let existing = try? load(), let stamp = existing["created"] as? String { created = stamp }
+        var failureInfo: Any = NSNull()
+        if let last = results[currentTask], !last.success {
+            failureInfo = ["task_id": currentTask, "exit_code": last.exitCode, "error": String(last.stderr.prefix(512))]
+        }
+        let document: [String: Any] = [
+            "version": "1.0",
+            "task_file_path": absoluteTaskPath,
+            "task_file_hash": Digest.sha256Hex(taskFile.contents),
+            "recovery_file": (path as NSString).lastPathComponent,
+            "created": created,
+            "updated": ISO8601DateFormatter().string(from: Date()),
+            "log_file": logFile,
+            "execution_path": successful,
+            "last_successful_task": successful.last as Any? ?? NSNull(),
+            "current_task": currentTask,
+            "intended_next_task": intendedNext as Any? ?? NSNull(),
+            "task_results": Dictionary(uniqueKeysWithValues: results.map { id, result in
+                (String(id), ["exit_code": result.exitCode, "stdout": result.stdout, "stderr": result.stderr, "success": result.success] as [String: Any])
+            }),
+            "global_vars": taskFile.globalValues,
+            "global_vars_metadata": Dictionary(uniqueKeysWithValues: taskFile.globals.map { variable in
+                (variable.name, variable.fromEnvironment ? ["source": "env", "template": variable.raw] : ["source": "literal"])
+            }),
+            "loop_state": [String: Any](),
+            "failure_info": failureInfo,
+        ]
+        try? WorkflowReport.write(document, to: path)
+    }
+
+    func load() throws -> [String: Any] {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw TaskFileError(exitCode: 12, "recovery file \(path) is unreadable")
+        }
+        return object
+    }
+
+    public struct Resume {
+        public var startTask: Int
+        public var results: [Int: TaskResult]
+    }
+
+    /// Checks the saved state against the task file and picks the resume task; nil when there is nothing to resume.
+    public func resume() throws -> Resume? {
+        let state = try load()
+        for key in ["version", "task_file_hash", "task_results", "execution_path"] where state[key] == nil {
+            throw TaskFileError(exitCode: 12, "recovery file \(path) lacks '\(key)'")
+        }
+        guard state["version"] as? String == "1.0" else { throw TaskFileError(exitCode: 12, "recovery file \(path) has an unknown version") }
+        guard state["task_file_hash"] as? String == Digest.sha256Hex(taskFile.contents) else {
+            throw TaskFileError(exitCode: 12, "recovery file \(path) belongs to a different version of \(taskFile.path)")
+        }
+        var results: [Int: TaskResult] = [:]
+        for (key, value) in state["task_results"] as? [String: Any] ?? [:] {
+            guard let id = Int(key), let record = value as? [String: Any] else { continue }
+            results[id] = TaskResult(exitCode: record["exit_code"] as? Int ?? 0, stdout: record["stdout"] as? String ?? "",
+                                     stderr: record["stderr"] as? String ?? "", success: record["success"] as? Bool ?? false)
+        }
+        let path = (state["execution_path"] as? [Int]) ?? []
+        let lastSuccessful = state["last_successful_task"] as? Int
+        let defined = taskFile.tasks.map(\.id).sorted()
+        var start = (state["intended_next_task"] as? Int) ?? lastSuccessful.map { $0 + 1 } ?? defined.first
+        if let candidate = start, taskFile.task(candidate) == nil {
+            start = defined.first { $0 > (lastSuccessful ?? -1) }
+        }
+        if let candidate = start, path.contains(candidate) {
+            start = defined.first { $0 > (lastSuccessful ?? -1) && !path.contains($0) }
+        }
+        guard let start else { return nil }
+        return Resume(startTask: start, results: results)
+    }
+
+    public func delete() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// What `--show-recovery-info` prints.
+    public func describe() -> String {
+        guard exists else { return "No recovery file for \(taskFile.path) (\(path))" }
+        guard let state = try? load() else { return "Recovery file: \(path)\nValid: no (unreadable)" }
+        var valid = "yes"
+        do { _ = try resume() } catch { valid = "no (\(error))" }
+        return [
+            "Recovery file: \(path)",
+            "Task file: \(state["task_file_path"] ?? "")",
+            "Created: \(state["created"] ?? "")",
+            "Updated: \(state["updated"] ?? "")",
+            "Valid: \(valid)",
+            "Execution path: \(state["execution_path"] ?? [])",
+            "Last successful task: \(state["last_successful_task"] ?? "none")",
+            "Current task: \(state["current_task"] ?? "none")",
+            "Failure info: \(state["failure_info"] ?? "none")",
+        ].joined(separator: "\n")
+    }
+}
