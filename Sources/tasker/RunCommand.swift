@@ -10,7 +10,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
         Options may also be written at the top of the task file (one per line, --opt=value form); the command
         line wins for valued options, flags combine. Not implemented yet:
-        the instance lock and alerts on failure.
+        the interactive re-check of environment globals on resume.
         """)
 
     @Argument(help: "The task file.")
@@ -138,6 +138,12 @@ struct RunCommand: AsyncParsableCommand {
         return lines.joined(separator: "\n")
     }
 
+    /// Why a run failed, for the alert script; nil for exits that bypass alerts.
+    private struct Failure {
+        var error: String
+        var task: Int?
+    }
+
     private func execute(_ file: TaskFile) async throws {
         var level = logLevel.flatMap(WorkflowLog.Level.init(name:)) ?? .info
         if debug, level == .info { level = .debug }
@@ -149,6 +155,26 @@ struct RunCommand: AsyncParsableCommand {
             if let logFile { log.info("# Log file: \(logFile.path)") }
             log.close()
         }
+        let alert = alertOnFailure.flatMap { AlertScript.prepare($0, log: log) }
+        var failure: Failure?
+        do {
+            try await perform(file, log: log, logFile: logFile?.path, runTimestamp: runTimestamp, failure: &failure)
+        } catch let exit as ExitCode {
+            if exit.rawValue != 0, let failure, let alert {
+                if run {
+                    let state = (autoRecovery || outputJson != nil) ? RecoveryState(taskFile: file, logDirectory: logDirectory).path : ""
+                    await alert.run(exitCode: exit.rawValue, error: failure.error, failedTask: failure.task, taskFile: taskFile,
+                                    logFile: logFile?.path ?? "", stateFile: state, log: log)
+                } else {
+                    log.info("[DRY RUN] Would run alert script \(alert.path) (exit code \(exit.rawValue))")
+                }
+            }
+            throw exit
+        }
+    }
+
+    private func perform(_ file: TaskFile, log: WorkflowLog, logFile: String?, runTimestamp: String,
+                         failure: inout Failure?) async throws {
         for warning in file.warnings { log.debug(warning) }
         if !run { log.info("DRY RUN: no command will be executed (use -r to run)") }
         if !(skipTaskValidation || skipValidation) {
@@ -159,6 +185,7 @@ struct RunCommand: AsyncParsableCommand {
             if !report.passed {
                 print("# Task validation FAILED.")
                 for error in report.errors { print("ERROR: \(error)") }
+                failure = Failure(error: "Task validation failed", task: nil)
                 throw ExitCode(20)
             }
             for warning in report.warnings { log.debug("# WARNING: \(warning)") }
@@ -173,6 +200,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let start = startFrom, file.task(start) == nil {
             log.error("--start-from task \(start) is not defined")
+            failure = Failure(error: "Start task \(start) not found", task: start)
             throw ExitCode(12)
         }
         if !(skipHostValidation || skipValidation) {
@@ -181,12 +209,25 @@ struct RunCommand: AsyncParsableCommand {
             hostOptions.skipCommandCheck = skipCommandValidation
             let validator = HostValidator(file: file, config: executionTypes, options: hostOptions, defaultExecType: type,
                                           environment: ProcessInfo.processInfo.environment, log: log)
-            do { try await validator.validate() } catch let failure as HostValidator.Failure {
-                log.error("Host validation failed: \(failure)")
-                throw ExitCode(failure.exitCode)
+            do { try await validator.validate() } catch let hostFailure as HostValidator.Failure {
+                log.error("Host validation failed: \(hostFailure)")
+                failure = Failure(error: "Host validation failed", task: nil)
+                throw ExitCode(hostFailure.exitCode)
             }
         }
         if validateOnly { return }
+        var lock: InstanceLock?
+        if instanceCheck, !forceInstance {
+            do {
+                lock = try InstanceLock(file: file, project: project,
+                                        home: ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory())
+            } catch let error as TaskFileError {
+                log.error(error.message)
+                throw ExitCode(error.exitCode)
+            }
+        }
+        defer { lock?.release() }
+
         let temporary = NSTemporaryDirectory() + "/tasker_session_\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: temporary) }
@@ -217,11 +258,12 @@ struct RunCommand: AsyncParsableCommand {
                 }
             } catch let error as TaskFileError {
                 log.error("Auto-recovery: \(error.message)")
+                failure = Failure(error: "Auto-recovery failed", task: nil)
                 throw ExitCode(error.exitCode)
             }
         }
         if let recovery, run {
-            let logPath = logFile?.path ?? ""
+            let logPath = logFile ?? ""
             options.afterTask = { task, next, results in
                 recovery.save(currentTask: task, intendedNext: next, results: results, logFile: logPath)
             }
@@ -238,7 +280,7 @@ struct RunCommand: AsyncParsableCommand {
         if case .error(let message) = outcome.reason { log.error(message) }
         if let outputJson, outcome.producesJSONReport {
             let path = outputJson == Self.defaultReportMarker ? defaultReportPath() : outputJson
-            let document = WorkflowReport.json(file: file, outcome: outcome, started: started, ended: Date(), logFile: logFile?.path ?? "")
+            let document = WorkflowReport.json(file: file, outcome: outcome, started: started, ended: Date(), logFile: logFile ?? "")
             do { try WorkflowReport.write(document, to: path) } catch {
                 log.error("cannot write the JSON report to \(path): \(error)")
                 throw ExitCode(1)
@@ -251,10 +293,16 @@ struct RunCommand: AsyncParsableCommand {
             let line = RunFiles.SummaryLine(
                 success: outcome.exitCode == 0, exitCode: outcome.exitCode, taskFile: taskFile, taskID: outcome.finalTask ?? -1,
                 hostname: task?["hostname"] ?? "localhost", command: log.mask(task?["command"] ?? ""),
-                logFile: logFile?.path ?? "unknown.log")
+                logFile: logFile ?? "unknown.log")
             try? RunFiles.appendSummary(line, project: project, logDirectory: logDirectory)
         }
-        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+        if outcome.exitCode != 0 {
+            // A missing program or an unknown exec type ends the run at once, without alerts.
+            if case .error = outcome.reason {} else {
+                failure = Failure(error: outcome.exitCode == 10 ? "Workflow failed by condition" : "Workflow failed", task: outcome.finalTask)
+            }
+            throw ExitCode(outcome.exitCode)
+        }
     }
 
     /// `-l`, `TASK_EXECUTOR_LOG` or `~/TASKER`.

@@ -199,4 +199,41 @@ final class RunCommandTests: XCTestCase {
         try (try String(contentsOfFile: flow, encoding: .utf8) + "\ntask=3\nreturn=0\n").write(toFile: flow, atomically: true, encoding: .utf8)
         XCTAssertEqual(try tasker(["-r", flow, "--auto-recovery"]).status, 12, "the task file changed since the state was saved")
     }
+
+    func testAlertScriptRunsOnFailureWithContext() throws {
+        let output = directory.path + "/alert.out"
+        let script = directory.path + "/alert.sh"
+        try "#!/bin/sh\necho \"$TASKER_EXIT_CODE|$TASKER_FAILED_TASK|$TASKER_ERROR\" > \(output)\n"
+            .write(toFile: script, atomically: true, encoding: .utf8)
+        let flow = try taskFile("task=0\nhostname=h\ncommand=false\nexec=local\n")
+        XCTAssertEqual(try tasker(["-r", flow, "--alert-on-failure=\(script)"]).status, 1)
+        XCTAssertEqual(try String(contentsOfFile: output, encoding: .utf8), "1|0|Workflow failed\n")
+        try FileManager.default.removeItem(atPath: output)
+        let fine = try taskFile("task=0\nhostname=h\ncommand=true\nexec=local\n")
+        XCTAssertEqual(try tasker(["-r", fine, "--alert-on-failure=\(script)"]).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output), "no alert on success")
+    }
+
+    func testInstanceLockRefusesASecondRun() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["HOME"] = directory.path
+        let flow = try taskFile("task=0\nhostname=h\ncommand=sleep\narguments=3\nexec=local\n")
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: TestFleet.taskerExecutable)
+        first.arguments = ["-r", flow, "--instance-check", "-l", directory.path + "/logs"]
+        first.environment = environment
+        first.standardOutput = FileHandle.nullDevice
+        try first.run()
+        let lockDirectory = directory.path + "/TASKER/locks"
+        for _ in 0..<100 where ((try? FileManager.default.contentsOfDirectory(atPath: lockDirectory)) ?? []).isEmpty { usleep(20_000) }
+        let second = try ProcessRunner.run(TestFleet.taskerExecutable, ["-r", flow, "--instance-check", "-l", directory.path + "/logs"],
+                                           environment: environment)
+        XCTAssertEqual(second.status, 25, second.stdout)
+        let forced = try ProcessRunner.run(TestFleet.taskerExecutable, [flow, "--instance-check", "--force-instance", "-l", directory.path + "/logs"],
+                                           environment: environment)
+        XCTAssertEqual(forced.status, 0)
+        first.waitUntilExit()
+        XCTAssertEqual(first.terminationStatus, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: lockDirectory), [], "the lock file is removed")
+    }
 }

@@ -56,7 +56,7 @@ public enum JSONLines {
         return "{" + parts.joined(separator: ",") + "}"
     }
 
-    static func quote(_ string: String) -> String {
+    public static func quote(_ string: String) -> String {
         var out = "\""
         out.reserveCapacity(string.utf8.count + 2)
         for scalar in string.unicodeScalars {

@@ -1,0 +1,90 @@
+import Fleet
+import Foundation
+import Glibc
+
+/// `--instance-check`: one run per task file and globals at a time (§20.4),
+/// held with an exclusive flock on `~/TASKER/locks/workflow_<hash>.lock`.
+public final class InstanceLock {
+    public let path: String
+    private let fd: Int32
+
+    /// Takes the lock or throws exit 25 when another run holds it.
+    public init(file: TaskFile, project: String?, home: String) throws {
+        let globals = file.globalValues.sorted { $0.key < $1.key }
+            .map { "\(JSONLines.quote($0.key)):\(JSONLines.quote($0.value))" }.joined(separator: ",")
+        let hash = String(Digest.sha256Hex(Array("\(Digest.sha256Hex(file.contents)):{\(globals)}".utf8)).prefix(16))
+        let directory = "\(home)/TASKER/locks"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                 attributes: [.posixPermissions: 0o700])
+        path = "\(directory)/workflow_\(hash).lock"
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw TaskFileError(exitCode: 20, "cannot open lock file \(path)") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw TaskFileError(exitCode: 25, "another instance of this workflow is running (lock \(path))")
+        }
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, 255)
+        let snapshot = Dictionary(uniqueKeysWithValues: file.globals.map {
+            ($0.name, WorkflowLog.isSecretName($0.name) ? "<masked len=\($0.value.count)>" : $0.value)
+        })
+        let info: [String: Any] = [
+            "pid": Int(getpid()), "task_file": URL(fileURLWithPath: file.path).standardizedFileURL.path,
+            "workflow_hash": hash, "started_at": ISO8601DateFormatter().string(from: Date()),
+            "hostname": String(cString: host), "project": project as Any? ?? NSNull(), "global_vars_snapshot": snapshot,
+        ]
+        if let data = try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]) {
+            ftruncate(fd, 0)
+            _ = data.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        }
+    }
+
+    /// Releases and deletes the lock.
+    public func release() {
+        unlink(path)
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
+
+/// `--alert-on-failure SCRIPT`: run on failing exits with the context in TASKER_* variables (§23).
+public struct AlertScript: Sendable {
+    public let path: String
+
+    /// The script, if it is a regular file (not a symlink); it is made executable for the owner.
+    public static func prepare(_ raw: String, log: WorkflowLog) -> AlertScript? {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+        var path = raw.hasPrefix("~/") ? home + raw.dropFirst() : raw
+        if !path.hasPrefix("/") { path = FileManager.default.currentDirectoryPath + "/" + path }
+        var status = stat()
+        guard lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            log.warn("Alert script \(path) is missing, a symlink or not a regular file; alerts disabled")
+            return nil
+        }
+        chmod(path, 0o700)
+        return AlertScript(path: path)
+    }
+
+    public func run(exitCode: Int32, error: String, failedTask: Int?, taskFile: String, logFile: String,
+                    stateFile: String, log: WorkflowLog) async {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        var environment = ProcessInfo.processInfo.environment
+        environment["TASKER_EXIT_CODE"] = String(exitCode)
+        environment["TASKER_ERROR"] = error
+        environment["TASKER_FAILED_TASK"] = failedTask.map(String.init) ?? ""
+        environment["TASKER_TASK_FILE"] = taskFile
+        environment["TASKER_LOG_FILE"] = logFile
+        environment["TASKER_STATE_FILE"] = stateFile
+        environment["TASKER_TIMESTAMP"] = formatter.string(from: Date())
+        let argv = ["/usr/bin/env"] + environment.map { "\($0.key)=\($0.value)" } + [path]
+        guard let result = try? await ChildProcess.run(argv, timeout: 30, spillDirectory: NSTemporaryDirectory()) else {
+            log.warn("Alert script \(path) could not be started")
+            return
+        }
+        log.info("Alert script \(path) exited with \(result.exitCode)")
+        if !result.stdout.isEmpty { log.info("Alert script STDOUT: \(WorkflowLog.oneLine(result.stdout))") }
+        if !result.stderr.isEmpty { log.info("Alert script STDERR: \(WorkflowLog.oneLine(result.stderr))") }
+    }
+}
