@@ -55,8 +55,13 @@ final class TaskFileValidatorTests: XCTestCase {
     }
 
     func testWarnings() throws {
-        let warnings = try report("task=0\n\(ok)project=x\n").warnings
+        let warnings = try report("U=1\ntask=0\n\(ok)project=x\nnext=never\ntask=1\n\(ok)task=2\ntype=decision\nsuccess=exit_300\n").warnings
         XCTAssertTrue(warnings.contains("task 0: unknown field 'project'"), "\(warnings)")
+        XCTAssertTrue(warnings.contains("unused global variable U=1"), "\(warnings)")
+        XCTAssertTrue(warnings.contains("task 2: decision block without on_success, on_failure or next"), "\(warnings)")
+        XCTAssertTrue(warnings.contains("task 2: unusual exit code 300 in success"), "\(warnings)")
+        let unreachable = try report("task=0\n\(ok)on_success=2\ntask=1\n\(ok)task=2\n\(ok)").warnings
+        XCTAssertTrue(unreachable.contains("task 1 is unreachable and never referenced"), "\(unreachable)")
     }
 
     func testShellTasksMayUseMetacharacters() throws {

@@ -52,6 +52,7 @@ public struct TaskFileValidator {
         for task in file.tasks { checkTask(task) }
         checkGaps()
         checkUndefinedReferences()
+        checkReachability()
         checkUsedGlobalsWithUnsetEnvironment()
         return report
     }
@@ -91,6 +92,39 @@ public struct TaskFileValidator {
             warn("task \(id): unknown field '\(field.key)'")
         }
         if id >= 1000 { warn("task \(id): high task ID") }
+        if kind != .parallel, kind != .conditional {
+            for key in ["retry_failed", "retry_count", "retry_delay"] where fields[key] != nil {
+                warn("task \(id): \(key) only has an effect on parallel and conditional blocks")
+            }
+        }
+        if kind == .decision {
+            for key in ["exec", "stdout_split", "stderr_split", "stdout_count", "stderr_count"] where fields[key] != nil {
+                warn("task \(id): \(key) is ignored on a decision block")
+            }
+            if ["on_success", "on_failure", "next"].allSatisfy({ fields[$0] == nil }) {
+                warn("task \(id): decision block without on_success, on_failure or next")
+            }
+        }
+        if let command = fields["command"], kind == .normal, withGlobals(command).contains(" ") {
+            warn("task \(id): command contains spaces (it is not split into words; use arguments)")
+        }
+        if let exec = fields["exec"], exec != "local", let command = fields["command"], command.contains(where: Self.metacharacters.contains) {
+            warn("task \(id): remote exec with shell metacharacters in the command")
+        }
+        if let command = fields["command"]?.lowercased(), ["sudo", "su ", "chmod", "chown", "passwd"].contains(where: command.contains) {
+            warn("task \(id): command uses privilege-related words")
+        }
+        if let exec = fields["exec"] {
+            let known = ["local", "shell", "pbrun", "p7s", "wwrs", "sh", "bash", "/bin/sh", "/bin/bash"]
+            if !known.contains(withGlobals(exec).lowercased()) { warn("task \(id): unknown exec type '\(exec)'") }
+        }
+        if let timeout = fields["timeout"].flatMap({ PythonSemantics.int(withGlobals($0)) }), !(5...1000).contains(timeout) {
+            warn("task \(id): timeout \(timeout) is outside 5-1000 and will be clamped")
+        }
+        if let sleep = fields["sleep"].flatMap({ PythonSemantics.float(withGlobals($0)) }), sleep < 0 {
+            warn("task \(id): negative sleep is ignored")
+        }
+        if task.allFields.count + 3 > 25 { warn("task \(id): many fields (\(task.allFields.count))") }
 
         switch kind {
         case .normal:
@@ -260,8 +294,13 @@ public struct TaskFileValidator {
             if task["command"] == nil { error("task \(id): a hostnames block needs a command") }
         }
         if task["timeout"] != nil { error("task \(id): timeout is not allowed on blocks") }
-        if let value = task["max_parallel"], (PythonSemantics.int(value) ?? 0) < 1 {
-            error("task \(id): max_parallel must be an integer of at least 1")
+        if let value = task["max_parallel"] {
+            if let workers = PythonSemantics.int(value), workers >= 1 {
+                if workers > 20 { warn("task \(id): max_parallel=\(workers) is high") }
+                if hasTasks, workers > list(task["tasks"]).ids.count { warn("task \(id): max_parallel exceeds the number of subtasks") }
+            } else {
+                error("task \(id): max_parallel must be an integer of at least 1")
+            }
         }
     }
 
@@ -312,6 +351,9 @@ public struct TaskFileValidator {
         }
         if text.contains("&&") || text.contains("||") { return fail("use single & and |") }
         if text.range(of: #"exit=\d"#, options: .regularExpression) != nil { return fail("use exit_N instead of exit=N") }
+        if let match = text.range(of: #"exit_\d+"#, options: .regularExpression), let code = Int(text[match].dropFirst(5)), code > 255 {
+            warn("task \(id): unusual exit code \(code) in \(field)")
+        }
         if text.range(of: #"\([^()]*[&|][^()]*\)"#, options: .regularExpression) != nil { return fail("operators inside parentheses") }
         for piece in text.split(whereSeparator: { $0 == "&" || $0 == "|" }) {
             var item = piece.trimmingCharacters(in: .whitespaces)
@@ -412,6 +454,36 @@ public struct TaskFileValidator {
         for id in lists.conditional.subtracting(defined).sorted() { error("task \(id) is referenced by a conditional block but not defined") }
     }
 
+    /// Breadth-first from the lowest ID over T→T+1 (unless routed, returning or a P/C block), on_* targets and block lists.
+    private mutating func checkReachability() {
+        let defined = Set(file.tasks.map(\.id))
+        guard let start = defined.min() else { return }
+        var reached: Set<Int> = [start]
+        var queue = [start]
+        while !queue.isEmpty {
+            let id = queue.removeFirst()
+            guard let task = file.task(id) else { continue }
+            var edges: [Int] = []
+            let routed = ["on_success", "on_failure", "return"].contains { task[$0] != nil }
+            if !routed, task["type"] != "parallel", task["type"] != "conditional" { edges.append(id + 1) }
+            for key in ["on_success", "on_failure"] { if let target = task[key].flatMap(PythonSemantics.int) { edges.append(target) } }
+            if task["type"] == "parallel" { edges += list(task["tasks"]).ids }
+            if task["type"] == "conditional" { edges += list(task["if_true_tasks"]).ids + list(task["if_false_tasks"]).ids }
+            for edge in edges where defined.contains(edge) && reached.insert(edge).inserted { queue.append(edge) }
+        }
+        let lists = blockLists()
+        let mentioned = referenced().union(lists.parallel).union(lists.conditional)
+        for id in defined.subtracting(reached).sorted() {
+            if mentioned.contains(id) {
+                if !(90...99).contains(id), !(100...999).contains(id) {
+                    warn("task \(id) is referenced but not reachable from the start task")
+                }
+            } else {
+                warn("task \(id) is unreachable and never referenced")
+            }
+        }
+    }
+
     private mutating func checkUsedGlobalsWithUnsetEnvironment() {
         var used: Set<String> = []
         for task in file.tasks {
@@ -421,6 +493,10 @@ public struct TaskFileValidator {
         }
         for variable in file.globals where used.contains(variable.name) && !variable.unsetReferences.isEmpty {
             error("environment variable expansion failed for used global \(variable.name): $\(variable.unsetReferences[0]) is not set")
+        }
+        for variable in file.globals where !used.contains(variable.name) {
+            let shown = WorkflowLog.isSecretName(variable.name) ? "<masked len=\(variable.value.count)>" : variable.value
+            warn("unused global variable \(variable.name)=\(shown)")
         }
     }
 }
