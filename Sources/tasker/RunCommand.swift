@@ -190,6 +190,13 @@ struct RunCommand: AsyncParsableCommand {
             }
             for warning in report.warnings { log.debug("# WARNING: \(warning)") }
             log.info("# Task validation passed.")
+            let dependencies = TaskFileValidator.dependencyIssues(file)
+            if dependencies.isEmpty {
+                log.info("# Task dependency validation passed.")
+            } else {
+                log.info("# WARNING: Task dependency issues detected:")
+                for issue in dependencies { log.info("#   \(issue)") }
+            }
         }
         let executionTypes: ExecutionTypes
         do {

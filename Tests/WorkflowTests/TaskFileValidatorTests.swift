@@ -64,6 +64,12 @@ final class TaskFileValidatorTests: XCTestCase {
         XCTAssertTrue(unreachable.contains("task 1 is unreachable and never referenced"), "\(unreachable)")
     }
 
+    func testDependencyReport() throws {
+        let file = try TaskFile.parse("task=0\n\(ok)arguments=@1_stdout@ @9_exit@\ntask=1\n\(ok)condition=@0_success@=True\n", path: "d.txt")
+        XCTAssertEqual(TaskFileValidator.dependencyIssues(file),
+                       ["Task 0 references future task 1 in arguments", "Task 0 references non-existent task 9 in arguments"])
+    }
+
     func testShellTasksMayUseMetacharacters() throws {
         XCTAssertEqual(try report("task=0\nhostname=h\ncommand=ls | wc -l\nexec=shell\n").errors, [])
     }

@@ -500,3 +500,26 @@ public struct TaskFileValidator {
         }
     }
 }
+
+extension TaskFileValidator {
+    /// The informational dependency report (phase 14): placeholders in `condition`
+    /// and `arguments` that name a missing task or a task that has not run yet.
+    public static func dependencyIssues(_ file: TaskFile) -> [String] {
+        let pattern = try! NSRegularExpression(pattern: "@([0-9]+)_(stdout|stderr|success|exit)@")
+        var issues: [String] = []
+        for task in file.tasks {
+            for key in ["condition", "arguments"] {
+                guard let value = task[key] else { continue }
+                for groups in PlaceholderResolver.matches(pattern, in: value) {
+                    guard let referenced = Int(groups[1]) else { continue }
+                    if file.task(referenced) == nil {
+                        issues.append("Task \(task.id) references non-existent task \(referenced) in \(key)")
+                    } else if referenced >= task.id {
+                        issues.append("Task \(task.id) references future task \(referenced) in \(key)")
+                    }
+                }
+            }
+        }
+        return issues
+    }
+}
