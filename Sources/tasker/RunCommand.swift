@@ -251,12 +251,30 @@ struct RunCommand: AsyncParsableCommand {
             try? RunFiles.backup(taskFile: taskFile, contents: file.contents, logDirectory: logDirectory, timestamp: runTimestamp)
         }
         if showPlan, !confirmPlan(file) { return }
+        var runFile = file
         // --output-json forces auto-recovery, as in the reference.
         let recovery = (autoRecovery || outputJson != nil) ? RecoveryState(taskFile: file, logDirectory: logDirectory) : nil
         if let recovery, recovery.exists, startFrom == nil {
             do {
                 if let resume = try recovery.resume() {
                     log.info("Auto-recovery: resuming at task \(resume.startTask) from \(recovery.path)")
+                    if !resume.missingEnvironment.isEmpty || !resume.changedEnvironment.isEmpty {
+                        for entry in resume.missingEnvironment {
+                            log.warn("Auto-recovery: environment for global \(entry.name) is gone; keeping the saved value")
+                        }
+                        for entry in resume.changedEnvironment {
+                            log.warn("Auto-recovery: global \(entry.name) changed since the saved run")
+                        }
+                        if !yes {
+                            print("Environment changed since the saved run. Continue? [y/N]: ", terminator: "")
+                            let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+                            guard answer == "y" || answer == "yes" else {
+                                log.error("Auto-recovery aborted")
+                                throw TaskFileError(exitCode: 12, "recovery declined")
+                            }
+                        }
+                    }
+                    runFile = file.overridingGlobals(resume.globals)
                     options.startFrom = resume.startTask
                     options.restoredResults = resume.results
                 } else {
@@ -275,7 +293,7 @@ struct RunCommand: AsyncParsableCommand {
                 recovery.save(currentTask: task, intendedNext: next, results: results, logFile: logPath)
             }
         }
-        let engine = WorkflowEngine(file: file, options: options, log: log)
+        let engine = WorkflowEngine(file: runFile, options: options, log: log)
         let interrupts = InterruptHandler()
         interrupts.install { engine.cancel.set() }
         let started = Date()

@@ -236,4 +236,45 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(first.terminationStatus, 0)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: lockDirectory), [], "the lock file is removed")
     }
+
+    func testInterruptDuringAParallelBlockLeavesNothingBehind() throws {
+        let marker = "45.\(Int.random(in: 100...999))"
+        let subtasks = (100...103).map { "task=\($0)\nhostname=h\ncommand=sleep\narguments=\(marker)\nexec=local\n" }.joined()
+        let flow = try taskFile("task=0\ntype=parallel\nmax_parallel=2\ntasks=100,101,102,103\n" + subtasks)
+        let sessionsBefore = Set(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("tasker_session_") })
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestFleet.taskerExecutable)
+        process.arguments = ["-r", flow, "-l", directory.path + "/logs", "--skip-subtask-range-validation"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var running = 0
+        for _ in 0..<100 where running < 2 {
+            usleep(50_000)
+            running = try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).stdout.split(separator: "\n").count
+        }
+        XCTAssertEqual(running, 2, "max_parallel=2")
+        let signalled = Date()
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertLessThan(Date().timeIntervalSince(signalled), 3)
+        XCTAssertNotEqual(try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).status, 0, "no orphaned subtasks")
+        let sessionsAfter = Set(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("tasker_session_") })
+        XCTAssertEqual(sessionsAfter.subtracting(sessionsBefore), [], "the run's temp directory is removed")
+    }
+
+    func testResumeAsksBeforeUsingAChangedEnvironment() throws {
+        let gate = directory.path + "/gate"
+        let flow = try taskFile("G=$TASKER_RESUME_TEST\ntask=0\nhostname=h\ncommand=echo\narguments=@G@\nexec=local\ntask=1\nhostname=h\ncommand=test\narguments=-f \(gate)\nexec=local\n")
+        var environment = ProcessInfo.processInfo.environment
+        environment["TASKER_RESUME_TEST"] = "one"
+        let logs = ["-l", directory.path + "/logs"]
+        XCTAssertEqual(try ProcessRunner.run(TestFleet.taskerExecutable, ["-r", flow, "--auto-recovery"] + logs, environment: environment).status, 1)
+        environment["TASKER_RESUME_TEST"] = "two"
+        let declined = try ProcessRunner.run(TestFleet.taskerExecutable, ["-r", flow, "--auto-recovery"] + logs, environment: environment)
+        XCTAssertEqual(declined.status, 12, "no answer on stdin declines")
+        FileManager.default.createFile(atPath: gate, contents: nil)
+        let accepted = try ProcessRunner.run(TestFleet.taskerExecutable, ["-r", flow, "--auto-recovery", "-y"] + logs, environment: environment)
+        XCTAssertEqual(accepted.status, 0, accepted.stdout)
+    }
 }

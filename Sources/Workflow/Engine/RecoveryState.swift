@@ -63,6 +63,12 @@ public struct RecoveryState: Sendable {
     public struct Resume {
         public var startTask: Int
         public var results: [Int: TaskResult]
+        /// Environment-sourced globals whose variable is now missing (the saved value is kept).
+        public var missingEnvironment: [(name: String, saved: String)] = []
+        /// Environment-sourced globals whose value changed since the state was saved (the new value is used).
+        public var changedEnvironment: [(name: String, saved: String, current: String)] = []
+        /// The globals to run with: current values, saved ones where the environment variable is gone.
+        public var globals: [String: String] = [:]
     }
 
     /// Checks the saved state against the task file and picks the resume task; nil when there is nothing to resume.
@@ -92,7 +98,20 @@ public struct RecoveryState: Sendable {
             start = defined.first { $0 > (lastSuccessful ?? -1) && !path.contains($0) }
         }
         guard let start else { return nil }
-        return Resume(startTask: start, results: results)
+        var resume = Resume(startTask: start, results: results, globals: taskFile.globalValues)
+        let saved = state["global_vars"] as? [String: String] ?? [:]
+        let metadata = state["global_vars_metadata"] as? [String: [String: String]] ?? [:]
+        for variable in taskFile.globals where metadata[variable.name]?["source"] == "env" {
+            guard let old = saved[variable.name] else { continue }
+            if variable.value == variable.raw.trimmingCharacters(in: .whitespaces) {
+                // The template no longer expands: its variable is gone.
+                resume.missingEnvironment.append((variable.name, old))
+                resume.globals[variable.name] = old
+            } else if variable.value != old {
+                resume.changedEnvironment.append((variable.name, old, variable.value))
+            }
+        }
+        return resume
     }
 
     public func delete() {

@@ -68,7 +68,8 @@ extension WorkflowEngine {
             var next = 0
             var running = 0
             while true {
-                while next < subtasks.count, running < workers {
+                // After a signal no further subtask starts; running ones are stopped by the cancel flag.
+                while next < subtasks.count, running < workers, !cancel.isSet {
                     let index = next
                     let subtask = subtasks[index]
                     next += 1

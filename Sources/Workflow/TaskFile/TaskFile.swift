@@ -40,6 +40,15 @@ public struct TaskFile: Sendable {
 
     public func task(_ id: Int) -> TaskDefinition? { tasks.first { $0.id == id } }
 
+    /// A copy whose globals take these values (auto-recovery keeps saved values of vanished variables).
+    public func overridingGlobals(_ values: [String: String]) -> TaskFile {
+        var copy = self
+        for index in copy.globals.indices {
+            if let value = values[copy.globals[index].name] { copy.globals[index].value = value }
+        }
+        return copy
+    }
+
     public var globalValues: [String: String] {
         Dictionary(globals.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
     }
