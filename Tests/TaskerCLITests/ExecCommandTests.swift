@@ -91,7 +91,7 @@ final class ExecCommandTests: XCTestCase {
         let result = try exec(["-H", "node006,node007", "--timeout", "1", "--", "sleep \(marker)"])
         XCTAssertEqual(result.status, 4, result.stderr)
         XCTAssertTrue(result.stderr.contains("node006: timeout"), result.stderr)
-        XCTAssertNotEqual(try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).status, 0,
+        XCTAssertEqual(try ProcessTable.count("sleep \(marker)"), 0,
                           "the remote command must not outlive its timeout")
     }
 
@@ -120,16 +120,11 @@ final class ExecCommandTests: XCTestCase {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var started = false
-        for _ in 0..<100 where !started {
-            usleep(50_000)
-            started = try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).stdout.split(separator: "\n").count >= 2
-        }
-        XCTAssertTrue(started)
+        XCTAssertGreaterThanOrEqual(try ProcessTable.waitFor("sleep \(marker)", atLeast: 2), 2)
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 130)
-        XCTAssertNotEqual(try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).status, 0)
+        XCTAssertEqual(try ProcessTable.count("sleep \(marker)"), 0)
     }
 
     func testBadInputExitsTwoWithAOneLineReason() throws {

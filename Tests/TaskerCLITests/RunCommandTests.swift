@@ -111,16 +111,11 @@ final class RunCommandTests: XCTestCase {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var started = false
-        for _ in 0..<100 where !started {
-            usleep(50_000)
-            started = try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).status == 0
-        }
-        XCTAssertTrue(started)
+        XCTAssertGreaterThanOrEqual(try ProcessTable.waitFor("sleep \(marker)", atLeast: 1), 1)
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 130)
-        XCTAssertNotEqual(try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).status, 0, "no orphaned children")
+        XCTAssertEqual(try ProcessTable.count("sleep \(marker)"), 0, "no orphaned children")
     }
 
     func testProjectSummaryBackupAndPlan() throws {
@@ -247,18 +242,13 @@ final class RunCommandTests: XCTestCase {
         process.arguments = ["-r", flow, "-l", directory.path + "/logs", "--skip-subtask-range-validation"]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        var running = 0
-        for _ in 0..<100 where running < 2 {
-            usleep(50_000)
-            running = try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).stdout.split(separator: "\n").count
-        }
-        XCTAssertEqual(running, 2, "max_parallel=2")
+        XCTAssertEqual(try ProcessTable.waitFor("sleep \(marker)", atLeast: 2), 2, "max_parallel=2")
         let signalled = Date()
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 130)
         XCTAssertLessThan(Date().timeIntervalSince(signalled), 3)
-        XCTAssertNotEqual(try ProcessRunner.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).status, 0, "no orphaned subtasks")
+        XCTAssertEqual(try ProcessTable.count("sleep \(marker)"), 0, "no orphaned subtasks")
         let sessionsAfter = Set(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("tasker_session_") })
         XCTAssertEqual(sessionsAfter.subtracting(sessionsBefore), [], "the run's temp directory is removed")
     }

@@ -79,3 +79,22 @@ public final class TemporaryDirectory {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
+
+/// Processes seen by `pgrep -f`, for tests that check what runs and what was killed.
+public enum ProcessTable {
+    /// How many processes match `pattern` now.
+    public static func count(_ pattern: String) throws -> Int {
+        try ProcessRunner.run("/usr/bin/pgrep", ["-f", pattern]).stdout.split(separator: "\n").count
+    }
+
+    /// Waits up to `seconds` until at least `minimum` processes match; returns the last count.
+    public static func waitFor(_ pattern: String, atLeast minimum: Int, seconds: Double = 5) throws -> Int {
+        let deadline = Date().addingTimeInterval(seconds)
+        var seen = try count(pattern)
+        while seen < minimum, Date() < deadline {
+            usleep(50_000)
+            seen = try count(pattern)
+        }
+        return seen
+    }
+}
