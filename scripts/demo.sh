@@ -15,4 +15,8 @@ echo
 echo "== three commands in a row per host over one connection each, as NDJSON (first 2 lines) =="
 "$tasker" exec -F .fleet/ssh_config --hosts-file .fleet/hosts --json -c hostname -c 'id -un' -c 'df -h / | tail -1' | head -2
 echo
+echo "== a TASKER workflow (examples/local-workflow.txt): probe, parallel fan-out, decision, report =="
+"$tasker" -r examples/local-workflow.txt --no-task-backup -l .fleet/tasker-logs --output-json=.fleet/local-workflow.json
+echo "JSON report: .fleet/local-workflow.json"
+echo
 echo "Fleet is still up: try '$tasker exec -F .fleet/ssh_config --hosts-file .fleet/hosts -- uptime'; stop it with 'scripts/fleet.sh down'."

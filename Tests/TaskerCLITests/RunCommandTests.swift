@@ -267,4 +267,14 @@ final class RunCommandTests: XCTestCase {
         let accepted = try ProcessRunner.run(TestFleet.taskerExecutable, ["-r", flow, "--auto-recovery", "-y"] + logs, environment: environment)
         XCTAssertEqual(accepted.status, 0, accepted.stdout)
     }
+
+    func testTheShippedExampleWorkflowRuns() throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/local-workflow.txt").path
+        let report = directory.path + "/example.json"
+        let result = try tasker(["-r", example, "--no-task-backup", "--output-json=\(report)"])
+        XCTAssertEqual(result.status, 0, result.stdout)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+        XCTAssertEqual(object["execution_order"] as? [Int], [0, 1, 2, 3])
+    }
 }
