@@ -13,7 +13,8 @@ echo "== tasker exec: one command on $hosts hosts, output folded =="
 "$tasker" exec -F .fleet/ssh_config --hosts-file .fleet/hosts --fold -- 'echo "kernel $(uname -r)"; uptime | sed "s/.*load/load/"'
 echo
 echo "== three commands in a row per host over one connection each, as NDJSON (first 2 lines) =="
-"$tasker" exec -F .fleet/ssh_config --hosts-file .fleet/hosts --json -c hostname -c 'id -un' -c 'df -h / | tail -1' | head -2
+"$tasker" exec -F .fleet/ssh_config --hosts-file .fleet/hosts --json -c hostname -c 'id -un' -c 'df -h / | tail -1' >.fleet/demo.ndjson
+head -2 .fleet/demo.ndjson
 echo
 echo "== a TASKER workflow (examples/local-workflow.txt): probe, parallel fan-out, decision, report =="
 "$tasker" -r examples/local-workflow.txt --no-task-backup -l .fleet/tasker-logs --output-json=.fleet/local-workflow.json
