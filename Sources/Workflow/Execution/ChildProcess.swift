@@ -30,20 +30,16 @@ public enum ChildProcess {
     public static let memoryLimit = 1 << 20
 
     /// Runs `argv` until it exits, `timeout` seconds pass (SIGKILL to the group,
-    /// exit 124), or `cancel` is set (SIGTERM, 0.5 s grace, SIGKILL).
+    /// exit 124), or `cancel` is set (SIGTERM, 0.5 s grace, SIGKILL). One monitor
+    /// thread watches every running child, however many blocks run at once.
     public static func run(_ argv: [String], timeout: Double?, spillDirectory: String,
                            cancel: CancellationFlag = CancellationFlag()) async throws -> ChildExit {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(with: Result { try runBlocking(argv, timeout: timeout, spillDirectory: spillDirectory, cancel: cancel) })
-            }
-            thread.name = "tasker-child"
-            thread.start()
-        }
+        let (pid, fds) = try spawn(argv)
+        return await ProcessMonitor.shared.watch(pid: pid, fds: fds, timeout: timeout, spillDirectory: spillDirectory, cancel: cancel)
     }
 
-    static func runBlocking(_ argv: [String], timeout: Double?, spillDirectory: String,
-                            cancel: CancellationFlag) throws -> ChildExit {
+    /// Starts `argv` in its own process group with stdout and stderr on pipes.
+    static func spawn(_ argv: [String]) throws -> (pid: pid_t, fds: [Int32]) {
         var stdoutPipe: [Int32] = [0, 0]
         var stderrPipe: [Int32] = [0, 0]
         guard pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else {
@@ -81,72 +77,7 @@ public enum ChildProcess {
             close(stderrPipe[0])
             throw SpawnError(errorNumber: status, description: "[Errno \(status)] \(String(cString: strerror(status))): '\(argv[0])'")
         }
-
-        let captures = [SpilledCapture(kind: "stdout", directory: spillDirectory),
-                        SpilledCapture(kind: "stderr", directory: spillDirectory)]
-        let deadline = Deadline.after(seconds: timeout)
-        var open = [stdoutPipe[0], stderrPipe[0]]
-        var timedOut = false
-        var exitStatus: Int32?
-        var terminateSentAt: Deadline?
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 65536, alignment: 16)
-        defer { buffer.deallocate() }
-        var drainDeadline: Deadline?
-
-        while true {
-            if exitStatus == nil {
-                var raw: Int32 = 0
-                if waitpid(pid, &raw, WNOHANG) == pid {
-                    exitStatus = raw
-                    // Grandchildren may keep the pipes open: drain for at most 5 s more.
-                    drainDeadline = .after(seconds: 5)
-                }
-            }
-            if exitStatus != nil, open.allSatisfy({ $0 < 0 }) { break }
-            if let drainDeadline, drainDeadline.hasPassed { break }
-            if exitStatus == nil {
-                if !timedOut, deadline.hasPassed {
-                    timedOut = true
-                    kill(-pid, SIGKILL)
-                }
-                if cancel.isSet {
-                    if terminateSentAt == nil {
-                        terminateSentAt = .now()
-                        kill(-pid, SIGTERM)
-                    } else if Deadline.milliseconds(since: terminateSentAt!) > 500 {
-                        kill(-pid, SIGKILL)
-                    }
-                }
-            }
-            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            // With both pipes closed only the exit is left to notice: poll the child briefly.
-            let ready = poll(&fds, nfds_t(fds.count), open.allSatisfy { $0 < 0 } ? 2 : 100)
-            guard ready > 0 else { continue }
-            for index in fds.indices where fds[index].fd >= 0 && fds[index].revents != 0 {
-                let n = read(fds[index].fd, buffer, 65536)
-                if n > 0 {
-                    captures[index].append(UnsafeRawBufferPointer(start: buffer, count: n))
-                } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
-                    close(fds[index].fd)
-                    open[index] = -1
-                }
-            }
-        }
-        for fd in open where fd >= 0 { close(fd) }
-        if exitStatus == nil {
-            var raw: Int32 = 0
-            waitpid(pid, &raw, 0)
-            exitStatus = raw
-        }
-        let raw = exitStatus!
-        var exitCode = (raw & 0x7f) == 0 ? Int((raw >> 8) & 0xff) : -Int(raw & 0x7f)
-        var stderr = captures[1].text
-        if timedOut {
-            exitCode = 124
-            stderr += "\nProcess killed after timeout of \(Int(timeout ?? 0)) seconds"
-        }
-        return ChildExit(exitCode: exitCode, stdout: captures[0].text, stderr: stderr, timedOut: timedOut,
-                         stdoutFile: captures[0].finish(), stderrFile: captures[1].finish())
+        return (pid, [stdoutPipe[0], stderrPipe[0]])
     }
 }
 

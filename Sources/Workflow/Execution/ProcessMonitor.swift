@@ -1,0 +1,145 @@
+import Fleet
+import Foundation
+import Glibc
+import Synchronization
+
+/// One thread that watches every running local child: drains both pipes into
+/// bounded captures, notices exits, enforces deadlines (SIGKILL to the group)
+/// and cancellation (SIGTERM, then SIGKILL after 0.5 s). A parallel block of
+/// 50 subtasks costs 50 processes, not 50 threads.
+final class ProcessMonitor: @unchecked Sendable {
+    static let shared = ProcessMonitor()
+
+    /// A watched child. Handed to the monitor thread through `pending`, then touched only there.
+    private final class Child: @unchecked Sendable {
+        let pid: pid_t
+        var fds: [Int32]
+        let captures: [SpilledCapture]
+        let deadline: Deadline
+        let timeout: Double?
+        let cancel: CancellationFlag
+        let continuation: CheckedContinuation<ChildExit, Never>
+        var timedOut = false
+        var exitStatus: Int32?
+        var terminateSentAt: Deadline?
+        /// Grandchildren may keep the pipes open: after the exit, drain for at most 5 s.
+        var drainDeadline: Deadline?
+
+        init(pid: pid_t, fds: [Int32], spillDirectory: String, timeout: Double?, cancel: CancellationFlag,
+             continuation: CheckedContinuation<ChildExit, Never>) {
+            self.pid = pid
+            self.fds = fds
+            captures = [SpilledCapture(kind: "stdout", directory: spillDirectory),
+                        SpilledCapture(kind: "stderr", directory: spillDirectory)]
+            deadline = Deadline.after(seconds: timeout)
+            self.timeout = timeout
+            self.cancel = cancel
+            self.continuation = continuation
+        }
+    }
+
+    private let pending = Mutex<[Child]>([])
+    private var children: [Child] = []
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    private let buffer = UnsafeMutableRawPointer.allocate(byteCount: 65536, alignment: 16)
+
+    private init() {
+        var wake: [Int32] = [0, 0]
+        pipe(&wake)
+        for fd in wake {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        }
+        (wakeRead, wakeWrite) = (wake[0], wake[1])
+        let thread = Thread { [unowned self] in run() }
+        thread.name = "tasker-processes"
+        thread.start()
+    }
+
+    func watch(pid: pid_t, fds: [Int32], timeout: Double?, spillDirectory: String, cancel: CancellationFlag) async -> ChildExit {
+        await withCheckedContinuation { continuation in
+            let child = Child(pid: pid, fds: fds, spillDirectory: spillDirectory, timeout: timeout, cancel: cancel,
+                              continuation: continuation)
+            pending.withLock { $0.append(child) }
+            var byte: UInt8 = 1
+            _ = write(wakeWrite, &byte, 1)
+        }
+    }
+
+    private func run() {
+        while true {
+            children += pending.withLock { pending in
+                defer { pending.removeAll() }
+                return pending
+            }
+            children.removeAll { check($0) }
+            var pollfds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+            var owners: [(Child, Int)] = []
+            for child in children {
+                for (index, fd) in child.fds.enumerated() where fd >= 0 {
+                    pollfds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+                    owners.append((child, index))
+                }
+            }
+            // A child whose pipes are closed is only waiting to be reaped: look again soon.
+            let waitingForExit = children.contains { $0.fds.allSatisfy { $0 < 0 } || $0.exitStatus != nil || $0.cancel.isSet }
+            let ready = poll(&pollfds, nfds_t(pollfds.count), waitingForExit ? 2 : 100)
+            guard ready > 0 else { continue }
+            if pollfds[0].revents != 0 {
+                var drain = [UInt8](repeating: 0, count: 64)
+                _ = read(wakeRead, &drain, 64)
+            }
+            for (offset, (child, index)) in owners.enumerated() where pollfds[offset + 1].revents != 0 {
+                let fd = child.fds[index]
+                let n = read(fd, buffer, 65536)
+                if n > 0 {
+                    child.captures[index].append(UnsafeRawBufferPointer(start: buffer, count: n))
+                } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                    close(fd)
+                    child.fds[index] = -1
+                }
+            }
+        }
+    }
+
+    /// Advances one child; true when it is finished and its waiter resumed.
+    private func check(_ child: Child) -> Bool {
+        if child.exitStatus == nil {
+            var raw: Int32 = 0
+            if waitpid(child.pid, &raw, WNOHANG) == child.pid {
+                child.exitStatus = raw
+                child.drainDeadline = .after(seconds: 5)
+            }
+        }
+        if child.exitStatus == nil {
+            if !child.timedOut, child.deadline.hasPassed {
+                child.timedOut = true
+                kill(-child.pid, SIGKILL)
+            }
+            if child.cancel.isSet {
+                if child.terminateSentAt == nil {
+                    child.terminateSentAt = .now()
+                    kill(-child.pid, SIGTERM)
+                } else if Deadline.milliseconds(since: child.terminateSentAt!) > 500 {
+                    kill(-child.pid, SIGKILL)
+                }
+            }
+            return false
+        }
+        let drained = child.fds.allSatisfy { $0 < 0 }
+        guard drained || (child.drainDeadline?.hasPassed ?? true) else { return false }
+        for fd in child.fds where fd >= 0 { close(fd) }
+        let raw = child.exitStatus!
+        var exitCode = (raw & 0x7f) == 0 ? Int((raw >> 8) & 0xff) : -Int(raw & 0x7f)
+        var stderr = child.captures[1].text
+        if child.timedOut {
+            exitCode = 124
+            stderr += "\nProcess killed after timeout of \(Int(child.timeout ?? 0)) seconds"
+        }
+        child.continuation.resume(returning: ChildExit(
+            exitCode: exitCode, stdout: child.captures[0].text, stderr: stderr, timedOut: child.timedOut,
+            stdoutFile: child.captures[0].finish(), stderrFile: child.captures[1].finish()))
+        return true
+    }
+}
