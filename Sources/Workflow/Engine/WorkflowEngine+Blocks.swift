@@ -8,6 +8,8 @@ extension WorkflowEngine {
         var result: TaskResult
         var sleep: String?
         var skipped: Bool
+        /// Attempts made when the block retries failed subtasks.
+        var attempts: Int?
     }
 
     struct RetryPolicy: Sendable {
@@ -88,7 +90,7 @@ extension WorkflowEngine {
             }
         }
         let finished = outcomes.compactMap { $0 }
-        for outcome in finished { store(outcome.id, outcome.result) }
+        for outcome in finished { store(outcome.id, outcome.result, attempts: outcome.attempts) }
         return routeBlock(task, outcomes: finished, label: "Parallel", summaryPrefix: "Parallel execution")
     }
 
@@ -145,7 +147,7 @@ extension WorkflowEngine {
             if cancel.isSet { break }
             let outcome = await runWithRetry(subtask, parent: id, retry: retry, resolver: resolver)
             // Stored at once: later subtasks of the branch may use it.
-            store(outcome.id, outcome.result)
+            store(outcome.id, outcome.result, attempts: outcome.attempts)
             if let sleep = outcome.sleep { await subtaskSleep(sleep, parent: id, subtask: subtask.id) }
             outcomes.append(outcome)
         }
@@ -234,7 +236,8 @@ extension WorkflowEngine {
         var attempt = 1
         while true {
             let display = "\(parent)-\(subtask.id).\(attempt)"
-            let outcome = await runSubtask(subtask, display: display, resolver: resolver)
+            var outcome = await runSubtask(subtask, display: display, resolver: resolver)
+            outcome.attempts = attempt
             if outcome.result.success {
                 if attempt > 1 { log.info("Task \(display): SUCCESS after \(attempt - 1) retry attempt(s)") }
                 return outcome

@@ -31,6 +31,8 @@ public struct WorkflowOutcome: Sendable {
     /// Why the run stopped, for the log and the JSON report.
     public var reason: Reason
     public var finalTask: Int?
+    /// Attempts made for subtasks of blocks with retries (only where a retry was configured).
+    public var attempts: [Int: Int] = [:]
 
     public enum Reason: Sendable, Equatable {
         case completed
@@ -59,6 +61,7 @@ public final class WorkflowEngine: @unchecked Sendable {
     public let cancel = CancellationFlag()
     let log: WorkflowLog
     private var results: [Int: TaskResult] = [:]
+    private var attempts: [Int: Int] = [:]
     private var order: [Int] = []
     private var final = FinalState()
     private var loops: [Int: LoopState] = [:]
@@ -140,7 +143,8 @@ public final class WorkflowEngine: @unchecked Sendable {
     private func outcome(_ code: Int32, _ reason: WorkflowOutcome.Reason, finalTask: Int?) -> WorkflowOutcome {
         var reason = reason
         if reason == .completed, code != 0 { reason = code == 10 ? .failedByCondition : .taskFailed }
-        return WorkflowOutcome(exitCode: code, executionOrder: order, results: results, reason: reason, finalTask: finalTask)
+        return WorkflowOutcome(exitCode: code, executionOrder: order, results: results, reason: reason, finalTask: finalTask,
+                               attempts: attempts)
     }
 
     private enum Step {
@@ -150,8 +154,9 @@ public final class WorkflowEngine: @unchecked Sendable {
         case exit(Int32, WorkflowOutcome.Reason)
     }
 
-    func store(_ id: Int, _ result: TaskResult) {
+    func store(_ id: Int, _ result: TaskResult, attempts count: Int? = nil) {
         results[id] = result
+        if let count { attempts[id] = count }
     }
 
     func recordBlock(exitCode: Int, success: Bool) {

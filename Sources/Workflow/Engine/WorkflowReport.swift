@@ -32,6 +32,7 @@ public enum WorkflowReport {
                                          "success": result.success]
             if let file = result.stdoutFile { record["stdout_file"] = file }
             if let file = result.stderrFile { record["stderr_file"] = file }
+            if let attempts = outcome.attempts[id] { record["attempts"] = attempts }
             results[String(id)] = record
         }
         return [
