@@ -108,6 +108,23 @@ final class SSHConnectionTests: XCTestCase {
         await connection.close()
     }
 
+    func testWaitingForAChannelSlotEndsAtTheDeadline() async throws {
+        var single = settings(host: 3)
+        single.maxChannels = 1
+        let connection = try await connect(single)
+        let busy = Task { try await connection.execute("sleep 3", output: CollectingSink(), deadline: .after(seconds: 30)) }
+        try await Task.sleep(for: .milliseconds(300))
+        let started = Date()
+        let error = await expectSSHError(.timeout) {
+            _ = try await connection.execute("true", output: CollectingSink(), deadline: .after(seconds: 1))
+        }
+        XCTAssertTrue(error?.message.contains("no free channel") ?? false, "\(String(describing: error))")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2.5)
+        let busyExit = try await busy.value
+        XCTAssertEqual(busyExit.exitCode, 0)
+        await connection.close()
+    }
+
     func testCancellationKillsTheRemoteCommand() async throws {
         let connection = try await connect(settings(host: 4))
         let marker = "38.\(Int.random(in: 100...999))"

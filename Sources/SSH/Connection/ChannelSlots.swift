@@ -1,9 +1,10 @@
 /// Counts the channels open on one connection and queues commands beyond the
-/// limit in FIFO order. Lives inside the `SSHConnection` actor.
+/// limit in FIFO order, each until its deadline. Lives inside the `SSHConnection` actor.
 struct ChannelSlots {
     let limit: Int
     private(set) var inUse = 0
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var waiters: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
+    private var nextID: UInt64 = 0
 
     init(limit: Int) {
         self.limit = max(1, limit)
@@ -16,8 +17,13 @@ struct ChannelSlots {
         return true
     }
 
-    mutating func enqueue(_ waiter: CheckedContinuation<Void, Never>) {
-        waiters.append(waiter)
+    mutating func makeWaiterID() -> UInt64 {
+        nextID += 1
+        return nextID
+    }
+
+    mutating func enqueue(_ id: UInt64, _ waiter: CheckedContinuation<Bool, Never>) {
+        waiters.append((id, waiter))
     }
 
     /// Hands the slot to the next waiter, or frees it.
@@ -25,15 +31,35 @@ struct ChannelSlots {
         if waiters.isEmpty {
             inUse -= 1
         } else {
-            waiters.removeFirst().resume()
+            waiters.removeFirst().continuation.resume(returning: true)
         }
+    }
+
+    /// A waiter's deadline passed: it leaves the queue without a slot.
+    mutating func expire(_ id: UInt64) {
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
+        waiters.remove(at: index).continuation.resume(returning: false)
     }
 }
 
 extension SSHConnection {
-    func acquireChannelSlot() async {
+    /// Waits for a free channel slot until `deadline`.
+    func acquireChannelSlot(deadline: Deadline) async throws {
         if channelSlots.tryAcquire() { return }
-        await withCheckedContinuation { channelSlots.enqueue($0) }
+        let id = channelSlots.makeWaiterID()
+        var timer: UInt64?
+        if deadline != .distantFuture {
+            timer = loop.scheduleTimer(at: deadline) { [weak self] in
+                self?.assumeIsolated { $0.channelSlots.expire(id) }
+            }
+        }
+        let granted = await withCheckedContinuation { continuation in
+            self.channelSlots.enqueue(id, continuation)
+        }
+        if let timer { loop.cancelTimer(timer) }
+        if !granted {
+            throw SSHError(.timeout, phase: .channel, "no free channel on the connection before the deadline")
+        }
     }
 
     func releaseChannelSlot() {

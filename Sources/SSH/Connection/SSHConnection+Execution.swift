@@ -8,7 +8,7 @@ extension SSHConnection {
     /// second channel before the error is thrown, so no remote work outlives it.
     public func execute(_ command: String, output: any OutputSink, deadline: Deadline) async throws -> RemoteExit {
         if let failure { throw failure }
-        await acquireChannelSlot()
+        try await acquireChannelSlot(deadline: deadline)
         defer { releaseChannelSlot() }
         if Task.isCancelled { throw SSHError(.cancelled, phase: .channel, "cancelled") }
         guard let session else { throw SSHError(.connectionLost, phase: .channel, "connection closed") }
