@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Fleet
+import SSH
 import Workflow
 
 /// `tasker [options] TASKFILE`: runs a TASKER task file (dry run unless `-r`).
@@ -45,6 +47,24 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Script to run when the workflow fails.", valueName: "script"))
     var alertOnFailure: String?
+
+    @Option(name: [.customShort("F"), .long], help: ArgumentHelp("ssh_config for exec=ssh tasks (default ~/.ssh/config).", valueName: "file"))
+    var sshConfig: String?
+
+    @Option(name: .long, help: ArgumentHelp("Remote user for exec=ssh tasks.", valueName: "user"))
+    var sshUser: String?
+
+    @Option(name: .customShort("k"), help: ArgumentHelp("Private key for exec=ssh tasks (repeatable).", valueName: "keyfile"))
+    var keyFiles: [String] = []
+
+    @Option(name: .long, help: "Host key checking for exec=ssh: strict (default), accept-new or off.")
+    var hostKeyPolicy: HostKeyPolicy?
+
+    @Option(name: .long, help: ArgumentHelp("known_hosts file for exec=ssh tasks.", valueName: "file"))
+    var knownHosts: String?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds to connect for exec=ssh tasks.", valueName: "seconds"))
+    var connectTimeout: Double?
 
     @Flag(name: .long, help: "Unrouted failing tasks continue.") var fireAndForget = false
     @Flag(name: .long, help: "Strict environment checks for globals.") var strictEnvValidation = false
@@ -246,6 +266,7 @@ struct RunCommand: AsyncParsableCommand {
         options.defaultExecType = type
         options.temporaryDirectory = temporary
         options.executionTypes = executionTypes
+        options.ssh = try makeSSHRunner()
 
         if run, !noTaskBackup {
             try? RunFiles.backup(taskFile: taskFile, contents: file.contents, logDirectory: logDirectory, timestamp: runTimestamp)
@@ -298,6 +319,7 @@ struct RunCommand: AsyncParsableCommand {
         interrupts.install { engine.cancel.set() }
         let started = Date()
         var outcome = await engine.run()
+        await options.ssh?.pool.closeAll()
         if let signal = interrupts.signal, outcome.exitCode != 128 + signal {
             outcome.exitCode = 128 + signal
             outcome.reason = .interrupted(signal: signal)
@@ -354,6 +376,21 @@ struct RunCommand: AsyncParsableCommand {
         let base = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         let name = String(base.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" }.prefix(50))
         return name.isEmpty ? "task" : name
+    }
+
+    /// The pooled SSH transport for `exec=ssh` tasks: ssh_config, then these options.
+    private func makeSSHRunner() throws -> SSHTaskRunner {
+        var overrides = ConnectionOverrides()
+        overrides.user = sshUser
+        overrides.identityFiles = keyFiles
+        overrides.hostKeyPolicy = hostKeyPolicy
+        overrides.knownHostsFile = knownHosts
+        overrides.connectTimeout = connectTimeout
+        do {
+            return SSHTaskRunner(resolver: ConnectionResolver(sshConfig: try ConnectionResolver.loadSSHConfig(path: sshConfig), overrides: overrides))
+        } catch let error as FleetError {
+            throw UsageError(error.description)
+        }
     }
 
     /// `--show-plan`: prints the tasks and asks for `y`/`yes` on stdin; anything else stops the run (exit 0).

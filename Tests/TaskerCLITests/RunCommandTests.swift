@@ -277,4 +277,41 @@ final class RunCommandTests: XCTestCase {
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
         XCTAssertEqual(object["execution_order"] as? [Int], [0, 1, 2, 3])
     }
+
+    func testExecSSHRunsTasksOnFleetHostsOverOneConnectionEach() throws {
+        let fleet = try TestFleet.shared()
+        let before = fleet.connectionCount(toHost: 13)
+        let flow = try taskFile("""
+        task=0
+        hostname=node013
+        command=echo
+        arguments="it's" a;b & c
+        exec=ssh
+        task=1
+        hostname=node013
+        command=sh
+        arguments=-c "exit 3"
+        exec=ssh
+        on_failure=2
+        task=2
+        type=parallel
+        hostnames=node013,node014
+        command=hostname
+        exec=ssh
+        """)
+        let report = directory.path + "/ssh.json"
+        let result = try tasker(["-r", flow, "-F", fleet.sshConfig, "--output-json=\(report)"])
+        XCTAssertEqual(result.status, 0, result.stdout)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+        let results = try XCTUnwrap(object["task_results"] as? [String: [String: Any]])
+        XCTAssertEqual(results["0"]?["stdout"] as? String, "it's a;b & c\n", "argv words are quoted for the remote shell")
+        XCTAssertEqual(results["1"]?["exit_code"] as? Int, 3)
+        XCTAssertEqual(results["2"]?["stdout"] as? String, "Parallel execution: 2/2 successful")
+        XCTAssertEqual(fleet.connectionsLogged(toHost: 13, since: before), 1, "one connection for every task on the host")
+
+        let unreachable = try taskFile("task=0\nhostname=node013:2201\ncommand=true\nexec=ssh\n")
+        let failed = try tasker(["-r", unreachable, "-F", fleet.sshConfig])
+        XCTAssertEqual(failed.status, 255)
+        XCTAssertTrue(failed.stdout.contains("unreachable"), failed.stdout)
+    }
 }

@@ -274,8 +274,10 @@ extension WorkflowEngine {
         let arguments = PythonSemantics.expandVariables(resolver.resolve(fields["arguments"] ?? "").text, environment: options.environment)
         let argv: [String]
         let timeout: Int
+        let argvExecType: String
         do {
             let execType = try resolveExecType(fields["exec"], resolver: resolver)
+            argvExecType = execType
             argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
                                                arguments: arguments, hostname: hostname)
             timeout = resolveTimeout(fields["timeout"], execType: execType, resolver: resolver, display: display)
@@ -290,7 +292,7 @@ extension WorkflowEngine {
         var stdout: String
         var stderr: String
         do {
-            let exit = try await ChildProcess.run(argv, timeout: Double(timeout), spillDirectory: options.temporaryDirectory, cancel: cancel)
+            let exit = try await launch(argv, execType: argvExecType, hostname: hostname, timeout: timeout)
             (exitCode, stdout, stderr) = (exit.exitCode, exit.stdout, exit.stderr)
         } catch {
             (exitCode, stdout, stderr) = (1, "", "\(error)")

@@ -13,6 +13,8 @@ public struct WorkflowOptions: Sendable {
     public var executionTypes = ExecutionTypes()
     /// Where spilled outputs go; removed by the caller at exit.
     public var temporaryDirectory: String = NSTemporaryDirectory()
+    /// Runs `exec=ssh` tasks over pooled connections; nil when the run has no SSH settings.
+    public var ssh: SSHTaskRunner?
     /// Results restored from a recovery file (auto-recovery resume).
     public var restoredResults: [Int: TaskResult] = [:]
     /// Called after every main-loop task with (task ID, the next task the loop intends to run).
@@ -290,7 +292,7 @@ public final class WorkflowEngine: @unchecked Sendable {
         } else {
             log.info("Task \(display): Executing [\(execType)]: \(commandLine)")
             do {
-                let exit = try await ChildProcess.run(argv, timeout: Double(timeout), spillDirectory: options.temporaryDirectory, cancel: cancel)
+                let exit = try await launch(argv, execType: execType, hostname: hostname, timeout: timeout)
                 (exitCode, stdout, stderr) = (exit.exitCode, exit.stdout, exit.stderr)
                 (stdoutFile, stderrFile) = (exit.stdoutFile, exit.stderrFile)
                 if exit.timedOut { log.warn("Task \(display): Timeout after \(timeout) seconds. Process killed.") }
@@ -330,15 +332,22 @@ public final class WorkflowEngine: @unchecked Sendable {
                           stdoutFile: stdoutFile, stderrFile: stderrFile)
     }
 
+    /// Starts a task's command locally or, for `exec=ssh`, on its host over the pool.
+    func launch(_ argv: [String], execType: String, hostname: String, timeout: Int) async throws -> ChildExit {
+        guard execType == ExecutionTypes.ssh else {
+            return try await ChildProcess.run(argv, timeout: Double(timeout), spillDirectory: options.temporaryDirectory, cancel: cancel)
+        }
+        guard let ssh = options.ssh else {
+            throw TaskFileError(exitCode: 20, "exec=ssh needs Tasker's SSH settings (run through the tasker command)")
+        }
+        return await ssh.run(host: hostname, commandLine: SSHTaskRunner.commandLine(argv), timeout: Double(timeout), cancel: cancel)
+    }
+
     /// Task `exec` → `-t` → `TASK_EXECUTOR_TYPE` → the configuration's default → `local`.
     func resolveExecType(_ field: String?, resolver: PlaceholderResolver) throws -> String {
         let raw = field.map { resolver.resolve($0).text } ?? options.defaultExecType
             ?? options.environment["TASK_EXECUTOR_TYPE"] ?? options.executionTypes.defaultExecType ?? "local"
-        let type = options.executionTypes.normalise(raw)
-        if type == ExecutionTypes.ssh {
-            throw TaskFileError(exitCode: 20, "exec=ssh (Tasker's native SSH transport) is not available in workflows yet")
-        }
-        return type
+        return options.executionTypes.normalise(raw)
     }
 
     /// Task `timeout` → the exec type's → the configuration default → `TASK_EXECUTOR_TIMEOUT` → 300; clamped to 5…1000.

@@ -10,7 +10,7 @@ public enum CommandLineBuilder {
 
     public static func argv(execType: String, config: ExecutionTypes, command: String, arguments: String,
                             hostname: String) throws -> [String] {
-        if execType == "local" {
+        if execType == "local" || execType == ExecutionTypes.ssh {
             return [command] + (try words(arguments))
         }
         guard let type = config.types[execType] else {

@@ -49,7 +49,8 @@ public struct HostValidator {
             if let execField, !execField.resolved { continue }
             let execType = execField?.text ?? defaultExecType ?? environment["TASK_EXECUTOR_TYPE"]
                 ?? config.defaultExecType ?? "local"
-            if execType == "local" || hostname.isEmpty { continue }
+            // Native SSH hosts are checked when the pool connects (host key, auth, reachability).
+            if execType == "local" || execType.lowercased() == ExecutionTypes.ssh || hostname.isEmpty { continue }
             if let index = hosts.firstIndex(where: { $0.name == hostname }) {
                 if !hosts[index].types.contains(execType) { hosts[index].types.append(execType) }
             } else {

@@ -115,7 +115,7 @@ public struct TaskFileValidator {
             warn("task \(id): command uses privilege-related words")
         }
         if let exec = fields["exec"] {
-            let known = ["local", "shell", "pbrun", "p7s", "wwrs", "sh", "bash", "/bin/sh", "/bin/bash"]
+            let known = ["local", "shell", "pbrun", "p7s", "wwrs", "sh", "bash", "/bin/sh", "/bin/bash", "ssh"]
             if !known.contains(withGlobals(exec).lowercased()) { warn("task \(id): unknown exec type '\(exec)'") }
         }
         if let timeout = fields["timeout"].flatMap({ PythonSemantics.int(withGlobals($0)) }), !(5...1000).contains(timeout) {
@@ -371,6 +371,7 @@ public struct TaskFileValidator {
     private mutating func checkSecurity(_ task: TaskDefinition, kind: Kind) {
         let id = task.id
         let context = withGlobals(task["exec"] ?? "local").lowercased()
+        // `exec=ssh` runs the argv on the host quoted word by word: the same strict rules as local.
         let shell = ["shell", "sh", "bash", "/bin/sh", "/bin/bash"].contains(context)
         if let command = task["command"], !shell {
             let value = withGlobals(command)
