@@ -6,3 +6,6 @@ public typealias Deadline = SSH.Deadline
 
 /// SHA-256 from the SSH layer's crypto library (task file hashes, report IDs).
 public typealias Digest = SSH.Digest
+
+/// Host key checking policy, for callers above Fleet.
+public typealias HostKeyPolicy = SSH.HostKeyPolicy

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Fleet
-import SSH
 
 extension HostKeyPolicy: ExpressibleByArgument {}
 

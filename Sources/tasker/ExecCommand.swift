@@ -1,7 +1,6 @@
 import ArgumentParser
 import Fleet
 import Foundation
-import SSH
 
 struct ExecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Fleet
-import SSH
 import Workflow
 
 /// `tasker [options] TASKFILE`: runs a TASKER task file (dry run unless `-r`).
