@@ -14,7 +14,6 @@ extension SSHConnection {
         guard let session else { throw SSHError(.connectionLost, phase: .channel, "connection closed") }
 
         let channel = try await openChannel(session, deadline: deadline, cancellable: true)
-        channelsOpened += 1
         var preamble = ProcessIDPreamble()
         do {
             let wrapped = ProcessIDPreamble.wrap(command)

@@ -26,8 +26,6 @@ public actor SSHConnection {
     var channelSlots: ChannelSlots
     var keepaliveTimer: UInt64?
     var failure: SSHError?
-    /// Channels opened on this connection so far (commands plus kill channels).
-    public internal(set) var channelsOpened = 0
 
     init(settings: SSHConnectionSettings, loop: EventLoop) {
         self.settings = settings
@@ -58,11 +56,6 @@ public actor SSHConnection {
             throw error
         }
         return connection
-    }
-
-    /// Whether the connection can still carry new channels.
-    public var isUsable: Bool {
-        failure == nil && session != nil && !(watcher?.hungUp ?? true)
     }
 
     /// Disconnects politely, bounded by a short deadline, and releases everything.

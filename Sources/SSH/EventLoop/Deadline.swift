@@ -37,8 +37,6 @@ public struct Deadline: Comparable, Hashable, Sendable, CustomStringConvertible 
         lhs.uptimeNanoseconds < rhs.uptimeNanoseconds
     }
 
-    public static func earliest(_ a: Deadline, _ b: Deadline) -> Deadline { min(a, b) }
-
     public var description: String {
         self == .distantFuture ? "never" : "\(Int(secondsRemaining * 1000)) ms from now"
     }
