@@ -30,7 +30,8 @@ public final class WorkflowLog: Sendable {
     }
 
     public let level: Level
-    private let state: Mutex<(lines: [String], file: FileHandle?)>
+    /// Recorded lines, the log file, and the timestamp formatter (built once: DateFormatter is costly to create).
+    private let state: Mutex<(lines: [String], file: FileHandle?, formatter: DateFormatter)>
     private let echo: Bool
     /// Global values whose names mark them as secrets; masked in command lines.
     private let secrets: [String]
@@ -39,7 +40,10 @@ public final class WorkflowLog: Sendable {
         self.level = level
         self.echo = echo
         self.secrets = secrets.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
-        state = Mutex(([], file))
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "ddMMMyy HH:mm:ss"
+        state = Mutex(([], file, formatter))
     }
 
     public func debug(_ message: String) { write(.debug, message) }
@@ -83,13 +87,11 @@ public final class WorkflowLog: Sendable {
 
     private func write(_ messageLevel: Level, _ message: String) {
         guard messageLevel <= level else { return }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "ddMMMyy HH:mm:ss"
-        let line = "[\(formatter.string(from: Date()))] \(messageLevel.prefix)\(message)"
-        state.withLock { state in
+        let line = state.withLock { state in
+            let line = "[\(state.formatter.string(from: Date()))] \(messageLevel.prefix)\(message)"
             state.lines.append(line)
             try? state.file?.write(contentsOf: Data((line + "\n").utf8))
+            return line
         }
         if echo { print(line) }
     }
