@@ -273,11 +273,11 @@ struct RunCommand: AsyncParsableCommand {
         if showPlan, !confirmPlan(file) { return }
         var runFile = file
         // --output-json forces auto-recovery, as in the reference.
-        let recovery = (autoRecovery || outputJson != nil) ? RecoveryState(taskFile: file, logDirectory: logDirectory) : nil
-        if let recovery, recovery.exists, startFrom == nil {
+        var recovery = (autoRecovery || outputJson != nil) ? RecoveryState(taskFile: file, logDirectory: logDirectory) : nil
+        if let saved = recovery, saved.exists, startFrom == nil {
             do {
-                if let resume = try recovery.resume() {
-                    log.info("Auto-recovery: resuming at task \(resume.startTask) from \(recovery.path)")
+                if let resume = try saved.resume() {
+                    log.info("Auto-recovery: resuming at task \(resume.startTask) from \(saved.path)")
                     if !resume.missingEnvironment.isEmpty || !resume.changedEnvironment.isEmpty {
                         for entry in resume.missingEnvironment {
                             log.warn("Auto-recovery: environment for global \(entry.name) is gone; keeping the saved value")
@@ -299,7 +299,9 @@ struct RunCommand: AsyncParsableCommand {
                     options.restoredResults = resume.results
                 } else {
                     log.warn("Auto-recovery: nothing to resume; starting normally")
-                    recovery.delete()
+                    saved.delete()
+                    // A fresh state, with its own creation time.
+                    recovery = RecoveryState(taskFile: file, logDirectory: logDirectory)
                 }
             } catch let error as TaskFileError {
                 log.error("Auto-recovery: \(error.message)")

@@ -6,6 +6,8 @@ public struct RecoveryState: Sendable {
     public let path: String
     public let taskFile: TaskFile
     public let absoluteTaskPath: String
+    /// When the state was first saved: kept from an existing file, so saves need not re-read it.
+    private let created: String
 
     public init(taskFile: TaskFile, logDirectory: String) {
         self.taskFile = taskFile
@@ -14,6 +16,13 @@ public struct RecoveryState: Sendable {
         let stem = base.hasSuffix(".txt") ? String(base.dropLast(4)) : base
         let hash = String(Digest.sha256Hex(Array(absoluteTaskPath.utf8)).prefix(8))
         path = "\(logDirectory)/recovery/\(stem)_\(hash).recovery.json"
+        created = Self.createdStamp(at: path) ?? ISO8601DateFormatter().string(from: Date())
+    }
+
+    private static func createdStamp(at path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object["created"] as? String
     }
 
     public var exists: Bool { FileManager.default.fileExists(atPath: path) }
@@ -21,8 +30,6 @@ public struct RecoveryState: Sendable {
     /// Writes the state atomically after a task.
     public func save(currentTask: Int, intendedNext: Int?, results: [Int: TaskResult], logFile: String) {
         let successful = results.filter { $0.value.success }.map(\.key).sorted()
-        var created = ISO8601DateFormatter().string(from: Date())
-        if let existing = try? load(), let stamp = existing["created"] as? String { created = stamp }
         var failureInfo: Any = NSNull()
         if let last = results[currentTask], !last.success {
             failureInfo = ["task_id": currentTask, "exit_code": last.exitCode, "error": String(last.stderr.prefix(512))]
