@@ -127,6 +127,7 @@ LogLevel VERBOSE
 SetEnv TASKER_FLEET=1 HOME=$state/home
 CONF
         } >"$dir/sshd_config"
+        : >"$dir/sshd.log" # a fresh log per start: connection counts begin at the readiness probes
         /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
     done
 

@@ -87,6 +87,12 @@ public final class TestFleet: Sendable {
         guard result.status == 0 else {
             throw TestFleetError(message: "fleet.sh up failed (\(result.status)): \(result.stderr)")
         }
+        // fleet.sh probed every address; wait until sshd has logged those probes, so that
+        // tests counting connections from a baseline never see a late probe line.
+        let settled = Date().addingTimeInterval(10)
+        for index in 1...hostCount {
+            while fleet.connectionCount(toHost: index) < 1, Date() < settled { usleep(20_000) }
+        }
         stopScript = root + "/scripts/fleet.sh"
         stopDirectory = fleet.stateDirectory
         atexit {
