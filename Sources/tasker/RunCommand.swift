@@ -374,8 +374,7 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The task file's base name without extension, `[A-Za-z0-9._-]` only, at most 50 characters.
     static func sanitisedName(_ path: String) -> String {
-        let base = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        let name = String(base.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" }.prefix(50))
+        let name = RunFiles.safeName((path as NSString).lastPathComponent)
         return name.isEmpty ? "task" : name
     }
 

@@ -24,6 +24,14 @@ public enum RunFiles {
         FileManager.default.createFile(atPath: target, contents: Data(contents))
     }
 
+    /// A name fit for a file name as TASKER makes them: extension dropped,
+    /// characters outside `[A-Za-z0-9._-]` replaced by `_`, at most 50 characters.
+    public static func safeName(_ text: String) -> String {
+        String((text as NSString).deletingPathExtension.map {
+            $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_"
+        }.prefix(50))
+    }
+
     public struct SummaryLine: Sendable {
         public var success: Bool
         public var exitCode: Int32
@@ -49,10 +57,7 @@ public enum RunFiles {
     public static func appendSummary(_ line: SummaryLine, project: String, logDirectory: String) throws {
         let directory = "\(logDirectory)/project"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let name = String(((project as NSString).deletingPathExtension).map {
-            $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_"
-        }.prefix(50))
-        let path = "\(directory)/\(name).summary"
+        let path = "\(directory)/\(safeName(project)).summary"
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         guard fd >= 0 else { throw TaskFileError(exitCode: 1, "cannot open project summary \(path)") }
         defer { close(fd) }
