@@ -91,6 +91,8 @@ struct RunCommand: AsyncParsableCommand {
         if let logLevel, WorkflowLog.Level(name: logLevel) == nil {
             throw ValidationError("invalid --log-level '\(logLevel)' (ERROR, WARN, INFO or DEBUG)")
         }
+        if let connectTimeout, !(connectTimeout > 0) { throw ValidationError("--connect-timeout must be positive") }
+        if let sshUser, sshUser.isEmpty { throw ValidationError("--ssh-user needs a user name") }
     }
 
     func run() async throws {

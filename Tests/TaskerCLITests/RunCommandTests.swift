@@ -61,6 +61,9 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(try tasker(["-r", empty]).status, 24)
         XCTAssertEqual(try tasker(["-r", directory.path + "/missing.txt"]).status, 1)
         XCTAssertEqual(try tasker(["-r", "--bogus-flag", returning]).status, 2)
+        let badTimeout = try tasker(["-r", returning, "--connect-timeout=0"])
+        XCTAssertEqual(badTimeout.status, 2)
+        XCTAssertEqual(badTimeout.stderr, "tasker: --connect-timeout must be positive\n")
         let badID = try taskFile("task=x\nreturn=0\n")
         XCTAssertEqual(try tasker(["-r", badID]).status, 20)
     }
