@@ -9,3 +9,6 @@ public typealias Digest = SSH.Digest
 
 /// Host key checking policy, for callers above Fleet.
 public typealias HostKeyPolicy = SSH.HostKeyPolicy
+
+/// Which remote stream a live output line came from.
+public typealias OutputStreamKind = SSH.OutputStreamKind

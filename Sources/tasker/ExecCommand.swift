@@ -94,7 +94,7 @@ struct ExecCommand: AsyncParsableCommand {
         let live = !json && !fold
         let options = FleetRunOptions(
             forks: forks, commandTimeout: timeout, runTimeout: runTimeout, keepGoing: keepGoing,
-            capture: CaptureOptions(headBytes: keepBytes, tailBytes: keepBytes, outputDirectory: outputDir, live: live))
+            capture: CaptureOptions(headBytes: keepBytes, tailBytes: keepBytes, outputDirectory: outputDir, live: live ? .console : nil))
 
         let pool = ConnectionPool(maxConcurrentHandshakes: connection.maxHandshakes)
         let runner = FleetRunner(pool: pool)

@@ -29,7 +29,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: [.customShort("l"), .long], help: ArgumentHelp("Log directory.", valueName: "dir"))
     var logDir: String?
 
-    @Option(name: [.customShort("t"), .long], help: ArgumentHelp("Exec type of tasks without exec=.", valueName: "type"))
+    @Option(name: [.customShort("t"), .long, .customLong("default-exec")],
+            help: ArgumentHelp("Exec type of tasks without exec= (e.g. ssh).", valueName: "type"))
     var type: String?
 
     @Option(name: [.customShort("p"), .long], help: ArgumentHelp("Project name for the summary file.", valueName: "name"))
@@ -47,23 +48,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Script to run when the workflow fails.", valueName: "script"))
     var alertOnFailure: String?
 
-    @Option(name: [.customShort("F"), .long], help: ArgumentHelp("ssh_config for exec=ssh tasks (default ~/.ssh/config).", valueName: "file"))
-    var sshConfig: String?
-
-    @Option(name: .long, help: ArgumentHelp("Remote user for exec=ssh tasks.", valueName: "user"))
-    var sshUser: String?
-
-    @Option(name: .customShort("k"), help: ArgumentHelp("Private key for exec=ssh tasks (repeatable).", valueName: "keyfile"))
-    var keyFiles: [String] = []
-
-    @Option(name: .long, help: "Host key checking for exec=ssh: strict (default), accept-new or off.")
-    var hostKeyPolicy: HostKeyPolicy?
-
-    @Option(name: .long, help: ArgumentHelp("known_hosts file for exec=ssh tasks.", valueName: "file"))
-    var knownHosts: String?
-
-    @Option(name: .long, help: ArgumentHelp("Seconds to connect for exec=ssh tasks.", valueName: "seconds"))
-    var connectTimeout: Double?
+    @OptionGroup(title: "Remote tasks (exec=ssh, exec=ssh_shell, hosts=)") var remote: WorkflowRemoteOptions
 
     @Flag(name: .long, help: "Unrouted failing tasks continue.") var fireAndForget = false
     @Flag(name: .long, help: "Strict environment checks for globals.") var strictEnvValidation = false
@@ -91,8 +76,6 @@ struct RunCommand: AsyncParsableCommand {
         if let logLevel, WorkflowLog.Level(name: logLevel) == nil {
             throw ValidationError("invalid --log-level '\(logLevel)' (ERROR, WARN, INFO or DEBUG)")
         }
-        if let connectTimeout, !(connectTimeout > 0) { throw ValidationError("--connect-timeout must be positive") }
-        if let sshUser, sshUser.isEmpty { throw ValidationError("--ssh-user needs a user name") }
     }
 
     func run() async throws {
@@ -145,6 +128,7 @@ struct RunCommand: AsyncParsableCommand {
             result.startFrom = result.startFrom ?? fromFile.startFrom
             result.outputJson = result.outputJson ?? fromFile.outputJson
             result.alertOnFailure = result.alertOnFailure ?? fromFile.alertOnFailure
+            result.remote = result.remote.filling(from: fromFile.remote)
         }
         return result
     }
@@ -267,7 +251,17 @@ struct RunCommand: AsyncParsableCommand {
         options.defaultExecType = type
         options.temporaryDirectory = temporary
         options.executionTypes = executionTypes
-        options.ssh = try makeSSHRunner()
+        let ssh = try remote.makeRunner()
+        options.ssh = ssh
+        if !(skipHostValidation || skipValidation) {
+            let problems = FanOutTargetValidator.problems(in: file, runner: ssh)
+            for warning in problems.warnings { log.warn(warning) }
+            if !problems.errors.isEmpty {
+                for error in problems.errors { log.error(error) }
+                failure = Failure(error: "Host validation failed", task: nil)
+                throw ExitCode(20)
+            }
+        }
 
         if run, !noTaskBackup {
             try? RunFiles.backup(taskFile: taskFile, contents: file.contents, logDirectory: logDirectory, timestamp: runTimestamp)
@@ -322,7 +316,11 @@ struct RunCommand: AsyncParsableCommand {
         interrupts.install { engine.cancel.set() }
         let started = Date()
         var outcome = await engine.run()
-        await options.ssh?.pool.closeAll()
+        await ssh.pool.closeAll()
+        let connections = ssh.pool.statistics
+        if connections.connectionsOpened > 0 {
+            log.info("SSH: \(connections.connectionsOpened) connection(s) opened, \(connections.reconnects) reconnect(s)")
+        }
         if let signal = interrupts.signal, outcome.exitCode != 128 + signal {
             outcome.exitCode = 128 + signal
             outcome.reason = .interrupted(signal: signal)
@@ -378,21 +376,6 @@ struct RunCommand: AsyncParsableCommand {
     static func sanitisedName(_ path: String) -> String {
         let name = RunFiles.safeName((path as NSString).lastPathComponent)
         return name.isEmpty ? "task" : name
-    }
-
-    /// The pooled SSH transport for `exec=ssh` tasks: ssh_config, then these options.
-    private func makeSSHRunner() throws -> SSHTaskRunner {
-        var overrides = ConnectionOverrides()
-        overrides.user = sshUser
-        overrides.identityFiles = keyFiles
-        overrides.hostKeyPolicy = hostKeyPolicy
-        overrides.knownHostsFile = knownHosts
-        overrides.connectTimeout = connectTimeout
-        do {
-            return SSHTaskRunner(resolver: ConnectionResolver(sshConfig: try ConnectionResolver.loadSSHConfig(path: sshConfig), overrides: overrides))
-        } catch let error as FleetError {
-            throw UsageError(error.description)
-        }
     }
 
     /// `--show-plan`: prints the tasks and asks for `y`/`yes` on stdin; anything else stops the run (exit 0).

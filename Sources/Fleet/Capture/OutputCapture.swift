@@ -9,10 +9,10 @@ public struct CaptureOptions: Sendable {
     public var tailBytes: Int
     /// When set, each host's full streams are also written to `DIR/HOST.stdout` and `DIR/HOST.stderr`.
     public var outputDirectory: String?
-    /// Print complete lines as they arrive, prefixed `host: `.
-    public var live: Bool
+    /// Where complete lines go as they arrive; nil to only capture.
+    public var live: LiveLines?
 
-    public init(headBytes: Int = 64 << 10, tailBytes: Int = 64 << 10, outputDirectory: String? = nil, live: Bool = false) {
+    public init(headBytes: Int = 64 << 10, tailBytes: Int = 64 << 10, outputDirectory: String? = nil, live: LiveLines? = nil) {
         self.headBytes = headBytes
         self.tailBytes = tailBytes
         self.outputDirectory = outputDirectory
@@ -49,14 +49,12 @@ public final class OutputCapture: OutputSink {
     }
 
     public let label: String
-    private let live: Bool
-    private let prefix: [UInt8]
+    private let live: LiveLines?
     private let state: Mutex<State>
 
     public init(label: String, options: CaptureOptions) throws {
         self.label = label
         live = options.live
-        prefix = Array("\(label): ".utf8)
         var streams: [Stream] = []
         for kind in OutputStreamKind.allCases {
             var stream = Stream(buffer: BoundedBuffer(headLimit: options.headBytes, tailLimit: options.tailBytes))
@@ -74,11 +72,8 @@ public final class OutputCapture: OutputSink {
             if let spill = state.streams[stream.rawValue].spill {
                 try? spill.write(contentsOf: Data(bytes))
             }
-            if live {
-                let destination: ConsoleWriter.Destination = stream == .stdout ? .stdout : .stderr
-                state.streams[stream.rawValue].lines.feed(bytes) { line in
-                    ConsoleWriter.shared.writeLine(prefix: prefix, line: line, to: destination)
-                }
+            if let live {
+                state.streams[stream.rawValue].lines.feed(bytes) { live.emit(label, stream, $0) }
             }
         }
     }
@@ -88,12 +83,10 @@ public final class OutputCapture: OutputSink {
         state.withLock { state in
             if !state.finished {
                 state.finished = true
-                for index in state.streams.indices {
-                    if live {
-                        let destination: ConsoleWriter.Destination = index == 0 ? .stdout : .stderr
-                        state.streams[index].lines.flush { line in
-                            ConsoleWriter.shared.writeLine(prefix: prefix, line: line, to: destination)
-                        }
+                for kind in OutputStreamKind.allCases {
+                    let index = kind.rawValue
+                    if let live {
+                        state.streams[index].lines.flush { live.emit(label, kind, $0) }
                     }
                     try? state.streams[index].spill?.close()
                     state.streams[index].spill = nil

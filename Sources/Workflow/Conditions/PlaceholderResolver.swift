@@ -2,6 +2,9 @@ import Foundation
 
 /// Substitutes `@N_stdout@`-style task results, then `@NAME@` globals (with
 /// up to 10 further rounds so globals may refer to globals), as TASKER does.
+/// Fan-out tasks add `@N_stdout[HOST]@` (and `_stderr`, `_exit`, `_success`)
+/// for one host's result and `@N_hosts@`, `@N_succeeded_hosts@`, `@N_failed_hosts@`
+/// (comma-separated, usable as a later task's `hosts=`).
 public struct PlaceholderResolver: Sendable {
     public var globals: [String: String]
     public var results: [Int: TaskResult]
@@ -14,7 +17,8 @@ public struct PlaceholderResolver: Sendable {
     }
 
     static let resultPattern = try! NSRegularExpression(
-        pattern: "@([0-9]+)_(stdout_file|stderr_file|stdout|stderr|success|exit)@", options: [.caseInsensitive])
+        pattern: #"@([0-9]+)_(stdout_file|stderr_file|stdout|stderr|success|exit|succeeded_hosts|failed_hosts|hosts)(?:\[([^\]@\s]+)\])?@"#,
+        options: [.caseInsensitive])
     static let globalPattern = try! NSRegularExpression(pattern: "@([A-Za-z_][A-Za-z0-9_]*)@")
 
     /// The substituted text, and whether every placeholder in it could be resolved.
@@ -45,7 +49,7 @@ public struct PlaceholderResolver: Sendable {
     private func substituteResults(_ text: String, resolved: inout Bool) -> String {
         var output = text
         for groups in Self.matches(Self.resultPattern, in: text) {
-            let (whole, idText, kind) = (groups[0], groups[1], groups[2].lowercased())
+            let (whole, idText, kind, host) = (groups[0], groups[1], groups[2].lowercased(), groups[3])
             guard let id = Int(idText) else { continue }
             guard let result = results[id] else {
                 resolved = false
@@ -53,19 +57,38 @@ public struct PlaceholderResolver: Sendable {
             }
             // [QUIRK] `@00_stdout@` finds task 0 but is left as written.
             guard String(id) == idText else { continue }
-            output = output.replacingOccurrences(of: whole, with: value(of: result, kind: kind))
+            guard let value = host.isEmpty ? value(of: result, kind: kind) : hostValue(of: result, host: host, kind: kind) else {
+                resolved = false
+                continue
+            }
+            output = output.replacingOccurrences(of: whole, with: value)
         }
         return output
     }
 
-    private func value(of result: TaskResult, kind: String) -> String {
+    private func value(of result: TaskResult, kind: String) -> String? {
         switch kind {
+        case "hosts", "succeeded_hosts", "failed_hosts":
+            guard let hosts = result.hosts else { return nil }
+            let chosen = kind == "hosts" ? hosts : hosts.filter { $0.success == (kind == "succeeded_hosts") }
+            return chosen.map(\.host).joined(separator: ",")
         case "stdout": return Self.streamValue(result.stdout, spillFile: result.stdoutFile)
         case "stderr": return Self.streamValue(result.stderr, spillFile: result.stderrFile)
         case "stdout_file": return result.stdoutFile ?? ""
         case "stderr_file": return result.stderrFile ?? ""
         case "exit": return String(result.exitCode)
         default: return result.success ? "True" : "False"
+        }
+    }
+
+    private func hostValue(of result: TaskResult, host: String, kind: String) -> String? {
+        guard let record = result.host(host) else { return nil }
+        switch kind {
+        case "stdout": return PythonSemantics.dropTrailingNewlines(record.stdout)
+        case "stderr": return PythonSemantics.dropTrailingNewlines(record.stderr)
+        case "exit": return String(record.exitCode)
+        case "success": return record.success ? "True" : "False"
+        default: return nil
         }
     }
 
@@ -82,7 +105,10 @@ public struct PlaceholderResolver: Sendable {
     static func matches(_ regex: NSRegularExpression, in text: String) -> [[String]] {
         let nsText = text as NSString
         return regex.matches(in: text, range: NSRange(location: 0, length: nsText.length)).map { match in
-            (0..<match.numberOfRanges).map { nsText.substring(with: match.range(at: $0)) }
+            (0..<match.numberOfRanges).map {
+                let range = match.range(at: $0)
+                return range.location == NSNotFound ? "" : nsText.substring(with: range)
+            }
         }
     }
 }

@@ -7,17 +7,76 @@ public struct TaskResult: Sendable, Equatable {
     /// Spill files holding the full streams when they outgrew memory.
     public var stdoutFile: String?
     public var stderrFile: String?
+    /// A fan-out task's (`hosts=`) per-host results, in inventory order; nil for other tasks.
+    public var hosts: [HostTaskResult]?
 
     public init(exitCode: Int, stdout: String, stderr: String, success: Bool,
-                stdoutFile: String? = nil, stderrFile: String? = nil) {
+                stdoutFile: String? = nil, stderrFile: String? = nil, hosts: [HostTaskResult]? = nil) {
         self.exitCode = exitCode
         self.stdout = stdout
         self.stderr = stderr
         self.success = success
         self.stdoutFile = stdoutFile
         self.stderrFile = stderrFile
+        self.hosts = hosts
     }
 
     /// The record of a task whose `condition` gate was false.
     public static let skipped = TaskResult(exitCode: -1, stdout: "", stderr: "Task skipped due to condition", success: false)
+
+    public func host(_ name: String) -> HostTaskResult? {
+        hosts?.first { $0.host == name }
+    }
+}
+
+/// One host's part of a fan-out task.
+public struct HostTaskResult: Sendable, Equatable {
+    public var host: String
+    public var exitCode: Int
+    public var stdout: String
+    public var stderr: String
+    /// The task's per-host success condition (default `exit_0`).
+    public var success: Bool
+    /// `ok`, `failed`, `timeout`, or why the command never ran: `unreachable`, `auth_failed`, `hostkey_rejected`, `error`.
+    public var status: String
+    /// Runs made, counting retries.
+    public var attempts: Int
+
+    public init(host: String, exitCode: Int, stdout: String, stderr: String, success: Bool, status: String, attempts: Int) {
+        self.host = host
+        self.exitCode = exitCode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.success = success
+        self.status = status
+        self.attempts = attempts
+    }
+}
+
+extension HostTaskResult {
+    /// The JSON form used by `--output-json` and the recovery file.
+    var jsonObject: [String: Any] {
+        ["exit_code": exitCode, "stdout": stdout, "stderr": stderr, "success": success, "status": status, "attempts": attempts]
+    }
+
+    init?(host: String, json: Any) {
+        guard let record = json as? [String: Any] else { return nil }
+        self.init(host: host, exitCode: record["exit_code"] as? Int ?? 0, stdout: record["stdout"] as? String ?? "",
+                  stderr: record["stderr"] as? String ?? "", success: record["success"] as? Bool ?? false,
+                  status: record["status"] as? String ?? "failed", attempts: record["attempts"] as? Int ?? 1)
+    }
+}
+
+extension TaskResult {
+    /// Per-host records keyed by host name, for JSON documents.
+    var hostsJSON: [String: Any]? {
+        hosts.map { Dictionary($0.map { ($0.host, $0.jsonObject as Any) }, uniquingKeysWith: { first, _ in first }) }
+    }
+
+    /// The hosts of a `hostsJSON` object, in the order of `order` (host names) where known.
+    static func hosts(fromJSON json: Any?, order: [String]?) -> [HostTaskResult]? {
+        guard let object = json as? [String: Any] else { return nil }
+        let names = order ?? object.keys.sorted()
+        return names.compactMap { name in object[name].flatMap { HostTaskResult(host: name, json: $0) } }
+    }
 }

@@ -47,7 +47,13 @@ public struct RecoveryState: Sendable {
             "current_task": currentTask,
             "intended_next_task": intendedNext as Any? ?? NSNull(),
             "task_results": Dictionary(uniqueKeysWithValues: results.map { id, result in
-                (String(id), ["exit_code": result.exitCode, "stdout": result.stdout, "stderr": result.stderr, "success": result.success] as [String: Any])
+                var record: [String: Any] = ["exit_code": result.exitCode, "stdout": result.stdout, "stderr": result.stderr,
+                                             "success": result.success]
+                if let hosts = result.hostsJSON {
+                    record["hosts"] = hosts
+                    record["host_order"] = result.hosts?.map(\.host)
+                }
+                return (String(id), record)
             }),
             "global_vars": taskFile.globalValues,
             "global_vars_metadata": Dictionary(uniqueKeysWithValues: taskFile.globals.map { variable in
@@ -92,7 +98,8 @@ public struct RecoveryState: Sendable {
         for (key, value) in state["task_results"] as? [String: Any] ?? [:] {
             guard let id = Int(key), let record = value as? [String: Any] else { continue }
             results[id] = TaskResult(exitCode: record["exit_code"] as? Int ?? 0, stdout: record["stdout"] as? String ?? "",
-                                     stderr: record["stderr"] as? String ?? "", success: record["success"] as? Bool ?? false)
+                                     stderr: record["stderr"] as? String ?? "", success: record["success"] as? Bool ?? false,
+                                     hosts: TaskResult.hosts(fromJSON: record["hosts"], order: record["host_order"] as? [String]))
         }
         let path = (state["execution_path"] as? [Int]) ?? []
         let lastSuccessful = state["last_successful_task"] as? Int

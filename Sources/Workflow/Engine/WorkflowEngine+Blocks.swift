@@ -292,8 +292,12 @@ extension WorkflowEngine {
         var stdout: String
         var stderr: String
         do {
-            let exit = try await launch(argv, execType: argvExecType, hostname: hostname, timeout: timeout)
+            let remoteLine = ExecutionTypes.isSSH(argvExecType)
+                ? CommandLineBuilder.remoteCommandLine(execType: argvExecType, argv: argv, command: command, arguments: arguments) : nil
+            let exit = try await launch(argv, remoteLine: remoteLine, hostname: hostname, timeout: timeout,
+                                        outputSubdirectory: display)
             (exitCode, stdout, stderr) = (exit.exitCode, exit.stdout, exit.stderr)
+            reportConnectionProblem(exit, display: display, hostname: hostname)
         } catch {
             (exitCode, stdout, stderr) = (1, "", "\(error)")
         }

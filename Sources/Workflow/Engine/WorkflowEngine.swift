@@ -67,13 +67,18 @@ public final class WorkflowEngine: @unchecked Sendable {
     private var order: [Int] = []
     private var final = FinalState()
     private var loops: [Int: LoopState] = [:]
-    private var lastDispatched: Int?
+    /// Remote output lines as they arrive: `host: line`, stdout at INFO, stderr at WARN.
+    let liveLines: LiveLines
 
     public init(file: TaskFile, options: WorkflowOptions, log: WorkflowLog) {
         self.file = file
         self.options = options
         self.log = log
         results = options.restoredResults
+        liveLines = LiveLines { [log] label, stream, line in
+            let text = log.mask(String(decoding: line, as: UTF8.self))
+            if stream == .stdout { log.info("\(label): \(text)") } else { log.warn("\(label): \(text)") }
+        }
     }
 
     var resolver: PlaceholderResolver {
@@ -217,7 +222,7 @@ public final class WorkflowEngine: @unchecked Sendable {
             return .exit(Int32(truncatingIfNeeded: code), .returned)
         }
 
-        let result = try await runCommand(task, display: display)
+        let result = fields["hosts"] != nil ? try await runFanOut(task, display: display) : try await runCommand(task, display: display)
         results[task.id] = result
         if let sleep = fields["sleep"] { await pause(sleep, display: display) }
         if let returnText = fields["return"] {
@@ -279,7 +284,10 @@ public final class WorkflowEngine: @unchecked Sendable {
             throw TaskFileError(exitCode: 1, "Task \(display): \(failure)")
         }
         let timeout = resolveTimeout(fields["timeout"], execType: execType, resolver: resolver, display: display)
-        let commandLine = log.mask(argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
+        let remoteLine = ExecutionTypes.isSSH(execType)
+            ? CommandLineBuilder.remoteCommandLine(execType: execType, argv: argv, command: command, arguments: arguments) : nil
+        let commandLine = log.mask(remoteLine.map { "\(hostname): \($0)" }
+            ?? argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
 
         var exitCode: Int
         var stdout: String
@@ -292,10 +300,12 @@ public final class WorkflowEngine: @unchecked Sendable {
         } else {
             log.info("Task \(display): Executing [\(execType)]: \(commandLine)")
             do {
-                let exit = try await launch(argv, execType: execType, hostname: hostname, timeout: timeout)
+                let exit = try await launch(argv, remoteLine: remoteLine, hostname: hostname, timeout: timeout,
+                                            outputSubdirectory: display)
                 (exitCode, stdout, stderr) = (exit.exitCode, exit.stdout, exit.stderr)
                 (stdoutFile, stderrFile) = (exit.stdoutFile, exit.stderrFile)
                 if exit.timedOut { log.warn("Task \(display): Timeout after \(timeout) seconds. Process killed.") }
+                reportConnectionProblem(exit, display: display, hostname: hostname)
             } catch let error as ChildProcess.SpawnError {
                 if error.isMissingExecutable {
                     throw TaskFileError(exitCode: 20, "Task \(display): \(error)")
@@ -303,8 +313,10 @@ public final class WorkflowEngine: @unchecked Sendable {
                 (exitCode, stdout, stderr) = (1, "", error.description)
             }
             log.info("Task \(display): Exit code: \(exitCode)")
-            if !stdout.isEmpty { log.info("Task \(display): STDOUT: \(WorkflowLog.oneLine(stdout))") }
-            if !stderr.isEmpty { log.info("Task \(display): STDERR: \(WorkflowLog.oneLine(stderr))") }
+            // Remote output was already shown line by line as it arrived.
+            let summaryLevel: WorkflowLog.Level = remoteLine == nil ? .info : .debug
+            if !stdout.isEmpty { log.write(summaryLevel, "Task \(display): STDOUT: \(WorkflowLog.oneLine(stdout))") }
+            if !stderr.isEmpty { log.write(summaryLevel, "Task \(display): STDERR: \(WorkflowLog.oneLine(stderr))") }
         }
         if let spec = fields["stdout_split"] {
             let split = OutputSplitter.split(stdout, spec: spec)
@@ -332,15 +344,24 @@ public final class WorkflowEngine: @unchecked Sendable {
                           stdoutFile: stdoutFile, stderrFile: stderrFile)
     }
 
-    /// Starts a task's command locally or, for `exec=ssh`, on its host over the pool.
-    func launch(_ argv: [String], execType: String, hostname: String, timeout: Int) async throws -> ChildExit {
-        guard execType == ExecutionTypes.ssh else {
+    /// Starts a task's command locally or, with a `remoteLine` (SSH exec types), on `hostname` over the pool;
+    /// `--output-dir` keeps its streams under `outputSubdirectory` (the task's display ID).
+    func launch(_ argv: [String], remoteLine: String?, hostname: String, timeout: Int,
+                outputSubdirectory: String) async throws -> ChildExit {
+        guard let remoteLine else {
             return try await ChildProcess.run(argv, timeout: Double(timeout), spillDirectory: options.temporaryDirectory, cancel: cancel)
         }
         guard let ssh = options.ssh else {
             throw TaskFileError(exitCode: 20, "exec=ssh needs Tasker's SSH settings (run through the tasker command)")
         }
-        return await ssh.run(host: hostname, commandLine: SSHTaskRunner.commandLine(argv), timeout: Double(timeout), cancel: cancel)
+        return await ssh.run(host: hostname, commandLine: remoteLine, timeout: Double(timeout), cancel: cancel,
+                             outputSubdirectory: outputSubdirectory, live: liveLines)
+    }
+
+    /// A remote command that never ran (unreachable, refused host key, …) says why; nothing else would show it.
+    func reportConnectionProblem(_ exit: ChildExit, display: String, hostname: String) {
+        guard let problem = exit.remoteProblem, problem != "timeout", problem != "cancelled" else { return }
+        log.warn("Task \(display): \(hostname): \(WorkflowLog.oneLine(exit.stderr))")
     }
 
     /// Task `exec` → `-t` → `TASK_EXECUTOR_TYPE` → the configuration's default → `local`.

@@ -85,7 +85,7 @@ public final class WorkflowLog: Sendable {
         return flat.count > 200 ? String(flat.prefix(200)) + "... (\(flat.count) chars total)" : flat
     }
 
-    private func write(_ messageLevel: Level, _ message: String) {
+    public func write(_ messageLevel: Level, _ message: String) {
         guard messageLevel <= level else { return }
         let line = state.withLock { state in
             let line = "[\(state.formatter.string(from: Date()))] \(messageLevel.prefix)\(message)"

@@ -33,6 +33,7 @@ public enum WorkflowReport {
             if let file = result.stdoutFile { record["stdout_file"] = file }
             if let file = result.stderrFile { record["stderr_file"] = file }
             if let attempts = outcome.attempts[id] { record["attempts"] = attempts }
+            if let hosts = result.hostsJSON { record["hosts"] = hosts }
             results[String(id)] = record
         }
         return [

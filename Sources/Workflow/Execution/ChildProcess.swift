@@ -13,6 +13,9 @@ public struct ChildExit: Sendable, Equatable {
     /// Spill files holding the whole stream once it outgrew the in-memory capture.
     public var stdoutFile: String?
     public var stderrFile: String?
+    /// Why a remote command did not run to its exit: `unreachable`, `auth_failed`, `hostkey_rejected`, `timeout`,
+    /// `cancelled` (Ctrl-C), `error`.
+    public var remoteProblem: String?
 }
 
 /// Runs one program directly (no intermediate shell) in its own process group,
@@ -79,14 +82,6 @@ public enum ChildProcess {
         }
         return (pid, [stdoutPipe[0], stderrPipe[0]])
     }
-}
-
-/// A flag another thread sets to stop a running child (signals, Ctrl-C).
-public final class CancellationFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-    public init() {}
-    public var isSet: Bool { value.load(ordering: .acquiring) }
-    public func set() { value.store(true, ordering: .releasing) }
 }
 
 /// One stream of a local child: the shared bounded buffer keeps the first

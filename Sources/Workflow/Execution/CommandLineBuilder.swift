@@ -10,7 +10,7 @@ public enum CommandLineBuilder {
 
     public static func argv(execType: String, config: ExecutionTypes, command: String, arguments: String,
                             hostname: String) throws -> [String] {
-        if execType == "local" || execType == ExecutionTypes.ssh {
+        if execType == "local" || ExecutionTypes.isSSH(execType) {
             return [command] + (try words(arguments))
         }
         guard let type = config.types[execType] else {
@@ -27,6 +27,15 @@ public enum CommandLineBuilder {
             ]))
         }
         return argv
+    }
+
+    /// What an SSH exec type sends: `ssh` quotes each argv word so substituted
+    /// values stay single words; `ssh_shell` asks for the remote shell and sends the text as written.
+    public static func remoteCommandLine(execType: String, argv: [String], command: String, arguments: String) -> String {
+        if execType == ExecutionTypes.sshShell {
+            return arguments.isEmpty ? command : "\(command) \(arguments)"
+        }
+        return SSHTaskRunner.commandLine(argv)
     }
 
     static func format(_ template: String, values: [String: String]) throws -> String {

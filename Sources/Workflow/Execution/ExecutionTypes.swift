@@ -31,8 +31,15 @@ public struct ExecutionTypes: Sendable {
 
     public init() {}
 
-    /// Built into Tasker: the exec-type name of the native SSH transport.
+    /// Built into Tasker: the native SSH transport, the argv quoted word by word for the remote shell.
     public static let ssh = "ssh"
+    /// Built into Tasker: the native SSH transport, `command arguments` handed to the remote shell as written.
+    public static let sshShell = "ssh_shell"
+
+    /// Whether `type` (normalised) runs over Tasker's SSH transport.
+    public static func isSSH(_ type: String) -> Bool {
+        type == ssh || type == sshShell
+    }
 
     /// The type name after trimming, lower-casing and alias mapping.
     public func normalise(_ name: String) -> String {

@@ -1,14 +1,41 @@
 import Fleet
 import Foundation
+import Synchronization
 
-/// `exec=ssh`: runs a task's command on its `hostname` over Tasker's pooled
-/// SSH connections (one connection per host for the whole run).
+/// `exec=ssh` and `exec=ssh_shell`: runs task commands on hosts over Tasker's
+/// pooled SSH connections (one connection per host for the whole run). Host
+/// names are looked up in the inventory first (ansible_host, port, user, key),
+/// then taken as `[user@]host[:port]` through ssh_config.
 public final class SSHTaskRunner: Sendable {
-    let runner: FleetRunner
-    let resolver: ConnectionResolver
+    public struct Settings: Sendable {
+        public var resolver: ConnectionResolver
+        public var inventory: Inventory?
+        /// `--limit`: narrows every `hosts=` selection.
+        public var limit: String?
+        /// Hosts a fan-out task runs at once unless it sets `max_parallel`.
+        public var forks: Int
+        /// When set, each remote run keeps its full streams in `DIR/<task>/<host>.stdout|stderr`.
+        public var outputDirectory: String?
+        /// Bytes of each stream kept in memory from the start (the end keeps 64 KiB).
+        public var headBytes: Int
 
-    public init(resolver: ConnectionResolver, pool: ConnectionPool = ConnectionPool()) {
-        self.resolver = resolver
+        public init(resolver: ConnectionResolver, inventory: Inventory? = nil, limit: String? = nil, forks: Int = 64,
+                    outputDirectory: String? = nil, headBytes: Int = ChildProcess.memoryLimit) {
+            self.resolver = resolver
+            self.inventory = inventory
+            self.limit = limit
+            self.forks = forks
+            self.outputDirectory = outputDirectory
+            self.headBytes = headBytes
+        }
+    }
+
+    public let settings: Settings
+    let runner: FleetRunner
+    private let specs = Mutex<[String: ConnectionSpec]>([:])
+
+    public init(settings: Settings, pool: ConnectionPool = ConnectionPool()) {
+        self.settings = settings
         runner = FleetRunner(pool: pool)
     }
 
@@ -22,38 +49,66 @@ public final class SSHTaskRunner: Sendable {
         }.joined(separator: " ")
     }
 
-    /// Runs `commandLine` on `host`; connection problems come back as exit 255 with the reason in stderr.
-    public func run(host: String, commandLine: String, timeout: Double?, cancel: CancellationFlag) async -> ChildExit {
+    /// The inventory hosts `pattern` selects (narrowed by `--limit`), with Ansible-style warnings.
+    public func hosts(matching pattern: String) throws -> (hosts: [String], warnings: [String]) {
+        guard let inventory = settings.inventory else {
+            throw TaskFileError(exitCode: 20, "hosts=\(pattern) needs an inventory (-i INVENTORY)")
+        }
+        do {
+            let selection = try HostPatternMatcher(inventory: inventory).select(pattern, limit: settings.limit)
+            return (selection.hosts, selection.warnings)
+        } catch let error as InventoryError {
+            throw TaskFileError(exitCode: 20, "hosts=\(pattern): \(error)")
+        }
+    }
+
+    /// How `host` is reached: its inventory entry when it has one, else `[user@]host[:port]`.
+    public func spec(for host: String) throws -> ConnectionSpec {
+        if let cached = specs.withLock({ $0[host] }) { return cached }
+        let spec: ConnectionSpec
+        if let inventory = settings.inventory, inventory.hosts[host] != nil {
+            spec = try InventoryTargets(inventory: inventory).specs(for: [host], resolver: settings.resolver).specs[0]
+        } else {
+            spec = try settings.resolver.resolve(HostTarget(parsing: host))
+        }
+        specs.withLock { $0[host] = spec }
+        return spec
+    }
+
+    /// Runs `commandLine` on `host`. Connection problems come back as exit 255
+    /// with `remoteProblem` set and the reason in stderr; a timeout as exit 124
+    /// after the remote process group was killed.
+    public func run(host: String, commandLine: String, timeout: Double?, cancel: CancellationFlag,
+                    outputSubdirectory: String? = nil, live: LiveLines? = nil) async -> ChildExit {
         let spec: ConnectionSpec
         do {
-            spec = try resolver.resolve(HostTarget(parsing: host))
+            spec = try self.spec(for: host)
         } catch {
-            return ChildExit(exitCode: 255, stdout: "", stderr: "invalid host '\(host)': \(error)", timedOut: false)
+            return ChildExit(exitCode: 255, stdout: "", stderr: "invalid host '\(host)': \(error)", timedOut: false,
+                             remoteProblem: "error")
         }
+        let directory = settings.outputDirectory.map { base in outputSubdirectory.map { "\(base)/\($0)" } ?? base }
         let options = FleetRunOptions(commandTimeout: timeout,
-                                      capture: CaptureOptions(headBytes: ChildProcess.memoryLimit, tailBytes: 64 << 10))
+                                      capture: CaptureOptions(headBytes: settings.headBytes, tailBytes: 64 << 10,
+                                                              outputDirectory: directory, live: live))
         let work = Task { await runner.runHost(spec, commands: [commandLine], options: options) }
-        let watcher = Task {
-            while !Task.isCancelled {
-                if cancel.isSet {
-                    work.cancel()
-                    return
-                }
-                try? await Task.sleep(for: .milliseconds(100))
-            }
-        }
-        let result = await work.value
-        watcher.cancel()
+        let result = await cancel.whileWatching(onSet: { work.cancel() }) { await work.value }
+        let stdout = result.stdout.text
+        let stderr = result.stderr.text
         switch result.status {
         case .ok, .failed:
             let code = result.signal.map { -(Self.signalNumbers[$0] ?? 1) } ?? Int(result.exitCode ?? 255)
-            return ChildExit(exitCode: code, stdout: result.stdout.text, stderr: result.stderr.text, timedOut: false)
-        case .timeout:
-            return ChildExit(exitCode: 124, stdout: result.stdout.text,
-                             stderr: result.stderr.text + "\nProcess killed after timeout of \(Int(timeout ?? 0)) seconds", timedOut: true)
+            return ChildExit(exitCode: code, stdout: stdout, stderr: stderr, timedOut: false)
+        case .error where cancel.isSet:
+            return ChildExit(exitCode: 130, stdout: stdout, stderr: stderr + "\nInterrupted: remote command stopped", timedOut: false,
+                             remoteProblem: "cancelled")
+        case .timeout where result.connectMilliseconds != nil:
+            return ChildExit(exitCode: 124, stdout: stdout,
+                             stderr: stderr + "\nProcess killed after timeout of \(Int(timeout ?? 0)) seconds", timedOut: true,
+                             remoteProblem: HostStatus.timeout.rawValue)
         default:
-            return ChildExit(exitCode: 255, stdout: result.stdout.text,
-                             stderr: "\(result.status.rawValue): \(result.error ?? "connection failed")", timedOut: false)
+            return ChildExit(exitCode: 255, stdout: stdout, stderr: "\(result.status.rawValue): \(result.error ?? "connection failed")",
+                             timedOut: false, remoteProblem: result.status.rawValue)
         }
     }
 

@@ -27,8 +27,8 @@ public struct TaskFile: Sendable {
         "condition", "exec", "timeout", "return", "type", "max_parallel", "tasks", "retry_failed", "retry_count",
         "retry_delay", "if_true_tasks", "if_false_tasks",
     ]
-    /// Fields the runtime keeps on a task.
-    public static let runtimeFieldNames = taskFieldNames.union(["hostnames"])
+    /// Fields the runtime keeps on a task; `hosts` (fan-out over inventory hosts) is Tasker's own.
+    public static let runtimeFieldNames = taskFieldNames.union(["hostnames", "hosts"])
 
     public var path: String
     /// The file's bytes, for hashes (report ID, recovery checks).

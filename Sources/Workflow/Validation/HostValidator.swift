@@ -50,7 +50,7 @@ public struct HostValidator {
             let execType = execField?.text ?? defaultExecType ?? environment["TASK_EXECUTOR_TYPE"]
                 ?? config.defaultExecType ?? "local"
             // Native SSH hosts are checked when the pool connects (host key, auth, reachability).
-            if execType == "local" || execType.lowercased() == ExecutionTypes.ssh || hostname.isEmpty { continue }
+            if execType == "local" || ExecutionTypes.isSSH(execType.lowercased()) || hostname.isEmpty { continue }
             if let index = hosts.firstIndex(where: { $0.name == hostname }) {
                 if !hosts[index].types.contains(execType) { hosts[index].types.append(execType) }
             } else {

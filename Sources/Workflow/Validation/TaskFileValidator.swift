@@ -87,12 +87,16 @@ public struct TaskFileValidator {
         let id = task.id
         let kind = kind(task)
         let fields = task.fields
-        for field in task.allFields { checkGlobalsDefined(field.value, task: id, field: field.key) }
+        let fansOut = fields["hosts"] != nil
+        for field in task.allFields {
+            checkGlobalsDefined(fansOut ? field.value.replacingOccurrences(of: "@inventory_hostname@", with: "") : field.value,
+                                task: id, field: field.key)
+        }
         for field in task.allFields where !TaskFile.runtimeFieldNames.contains(field.key) {
             warn("task \(id): unknown field '\(field.key)'")
         }
         if id >= 1000 { warn("task \(id): high task ID") }
-        if kind != .parallel, kind != .conditional {
+        if kind != .parallel, kind != .conditional, !fansOut {
             for key in ["retry_failed", "retry_count", "retry_delay"] where fields[key] != nil {
                 warn("task \(id): \(key) only has an effect on parallel and conditional blocks")
             }
@@ -115,7 +119,7 @@ public struct TaskFileValidator {
             warn("task \(id): command uses privilege-related words")
         }
         if let exec = fields["exec"] {
-            let known = ["local", "shell", "pbrun", "p7s", "wwrs", "sh", "bash", "/bin/sh", "/bin/bash", "ssh"]
+            let known = ["local", "shell", "pbrun", "p7s", "wwrs", "sh", "bash", "/bin/sh", "/bin/bash", "ssh", "ssh_shell"]
             if !known.contains(withGlobals(exec).lowercased()) { warn("task \(id): unknown exec type '\(exec)'") }
         }
         if let timeout = fields["timeout"].flatMap({ PythonSemantics.int(withGlobals($0)) }), !(5...1000).contains(timeout) {
@@ -127,6 +131,8 @@ public struct TaskFileValidator {
         if task.allFields.count + 3 > 25 { warn("task \(id): many fields (\(task.allFields.count))") }
 
         switch kind {
+        case .normal where fansOut:
+            checkFanOut(task)
         case .normal:
             if fields["hostname"] == nil { error("task \(id): missing required field 'hostname'") }
             if fields["command"] == nil { error("task \(id): missing required field 'command'") }
@@ -141,7 +147,8 @@ public struct TaskFileValidator {
                 error("task \(id): invalid return value '\(value)'")
             }
         }
-        if kind == .normal || kind == .returnTask {
+        if fansOut, kind != .normal { error("task \(id): hosts= is only valid on a task with a command (not on blocks or return tasks)") }
+        if (kind == .normal && !fansOut) || kind == .returnTask {
             let command = withGlobals(fields["command"] ?? "")
             let hostname = withGlobals(fields["hostname"] ?? "")
             let execIsLocal = fields["exec"]?.lowercased() == "local"
@@ -152,7 +159,10 @@ public struct TaskFileValidator {
                 error("task \(id): empty hostname requires exec=local")
             }
         }
-        if fields["success"] != nil, fields["failure"] != nil { error("task \(id): success and failure cannot both be set") }
+        let aggregateSuccess = fansOut && fields["success"].map(WorkflowEngine.FanOutPlan.isAggregate) == true
+        if fields["success"] != nil, fields["failure"] != nil, !aggregateSuccess {
+            error("task \(id): success and failure cannot both be set")
+        }
         checkRouting(task, kind: kind)
         checkNumbers(task, kind: kind)
         for key in ["stdout_split", "stderr_split"] {
@@ -166,6 +176,7 @@ public struct TaskFileValidator {
         for key in Self.conditionFields {
             guard let condition = fields[key] else { continue }
             if (kind == .parallel || kind == .conditional), key == "success" { continue }
+            if aggregateSuccess, key == "success" { checkAggregate(condition, task: id, field: key); continue }
             if kind == .conditional, key == "condition" { checkCondition(condition, task: id, field: key); continue }
             checkCondition(condition, task: id, field: key)
         }
@@ -255,6 +266,7 @@ public struct TaskFileValidator {
             if subtaskID == id { error("task \(id): a block cannot run itself") }
             if ["parallel", "conditional"].contains(subtask["type"] ?? "") { error("task \(id): block subtask \(subtaskID) is itself a block (no nesting)") }
             if subtask["loop"] != nil || subtask["loop_break"] != nil { error("task \(id): subtask \(subtaskID) cannot loop") }
+            if subtask["hosts"] != nil { error("task \(id): subtask \(subtaskID) has hosts= (a fan-out task cannot be a block subtask)") }
             if subtask["on_success"] != nil || subtask["on_failure"] != nil || subtask["next"] != nil {
                 error("task \(id): subtask \(subtaskID) cannot have routing (next, on_success, on_failure)")
             }
@@ -267,6 +279,22 @@ public struct TaskFileValidator {
     private mutating func checkBlockCommon(_ task: TaskDefinition) {
         if task["failure"] != nil { error("task \(task.id): blocks cannot use failure") }
         if let success = task["success"] { checkAggregate(success, task: task.id, field: "success") }
+        checkRetrySettings(task)
+    }
+
+    /// A task with `hosts=` (Tasker's fan-out over inventory hosts).
+    private mutating func checkFanOut(_ task: TaskDefinition) {
+        let id = task.id
+        if task["hostname"] != nil { error("task \(id): hosts and hostname cannot both be set") }
+        if (task["command"] ?? "").isEmpty { error("task \(id): a hosts= task needs a command") }
+        if (task["hosts"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty { error("task \(id): hosts= needs a host pattern") }
+        if let value = task["max_parallel"], (PythonSemantics.int(withGlobals(value)) ?? 0) < 1 {
+            error("task \(id): max_parallel must be an integer of at least 1")
+        }
+        checkRetrySettings(task)
+    }
+
+    private mutating func checkRetrySettings(_ task: TaskDefinition) {
         for key in ["retry_count", "retry_delay"] {
             guard let value = task[key] else { continue }
             guard let number = PythonSemantics.int(withGlobals(value)), number >= (key == "retry_count" ? 1 : 0),
@@ -338,7 +366,8 @@ public struct TaskFileValidator {
         #"^exit_\d+$"#, #"^exit_not_0$"#, #"^stdout~"#, #"^stdout!~"#, #"^stdout(=|!=)"#, #"^stdout(<|<=|>|>=)"#,
         #"^stdout_count[=<>]"#, #"^stderr~"#, #"^stderr!~"#, #"^stderr(=|!=)"#, #"^stderr(<|<=|>|>=)"#,
         #"^stderr_count[=<>]"#, #"^(true|false)$"#, #"^success$"#, #"^[A-Za-z_]\w*[=!<>~]"#, #"^exit[=!<>]"#,
-        #"^@\d+_(stdout|stderr|success|exit)@$"#, #"^@\d+_(stdout|stderr|success|exit)@[=!<>~]"#, #"^contains:"#, #"^not_contains:"#,
+        #"^@\d+_(stdout|stderr|success|exit)(\[[^\]@\s]+\])?@$"#, #"^@\d+_(stdout|stderr|success|exit)(\[[^\]@\s]+\])?@[=!<>~]"#,
+        #"^@\d+_(hosts|succeeded_hosts|failed_hosts)@[=!<>~]"#, #"^contains:"#, #"^not_contains:"#,
     ].map { try! NSRegularExpression(pattern: $0, options: [.caseInsensitive]) }
 
     private mutating func checkCondition(_ raw: String, task id: Int, field: String) {

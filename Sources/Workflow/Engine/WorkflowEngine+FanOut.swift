@@ -1,0 +1,193 @@
+import Fleet
+import Foundation
+
+/// Fan-out tasks (`hosts=PATTERN`, a Tasker extension): the task runs once per
+/// inventory host the pattern selects, `max_parallel` hosts at a time (default
+/// `--forks`), each over the host's pooled connection; the hosts' results are
+/// aggregated like a parallel block's and the task routes on the aggregate.
+///
+/// - Per host, `success`/`failure` conditions apply as on any task (default `exit_0`);
+///   `retry_count`/`retry_delay` retry a failed host.
+/// - An aggregate `success` (`all_success`, `any_success`, `majority_success`,
+///   `min_success=N`, `max_success=N`, `min_failed=N`, `max_failed=N`) decides
+///   whether the task succeeded; without one every host must succeed.
+/// - `@inventory_hostname@` in `command`/`arguments` is the host's inventory name.
+extension WorkflowEngine {
+    func runFanOut(_ task: TaskDefinition, display: String) async throws -> TaskResult {
+        let fields = task.fields
+        let resolver = self.resolver
+        let pattern = resolver.resolve(fields["hosts"] ?? "").text
+        guard let ssh = options.ssh else {
+            throw TaskFileError(exitCode: 20, "Task \(display): hosts= needs Tasker's SSH settings (run through the tasker command)")
+        }
+        let selection: (hosts: [String], warnings: [String])
+        do { selection = try ssh.hosts(matching: pattern) } catch let error as TaskFileError {
+            throw TaskFileError(exitCode: error.exitCode, "Task \(display): \(error.message)")
+        }
+        for warning in selection.warnings { log.warn("Task \(display): \(warning)") }
+        let hosts = selection.hosts
+        guard !hosts.isEmpty else {
+            log.warn("Task \(display): hosts=\(pattern) matches no hosts")
+            return TaskResult(exitCode: 1, stdout: "hosts=\(pattern): 0/0 successful",
+                              stderr: "hosts=\(pattern) matches no hosts", success: false, hosts: [])
+        }
+        let plan = FanOutPlan(fields: fields)
+        let execType = options.executionTypes.normalise(
+            fields["exec"].map { resolver.resolve($0).text } ?? options.defaultExecType ?? ExecutionTypes.ssh)
+        let timeout = resolveTimeout(fields["timeout"], execType: execType, resolver: resolver, display: display)
+        let retry = retryPolicy(task)
+        let workers = max(1, fields["max_parallel"].flatMap { PythonSemantics.int(resolver.resolve($0).text) } ?? ssh.settings.forks)
+        log.info("Task \(display): Running on \(hosts.count) host(s) of hosts=\(pattern) [\(execType)] (max_parallel=\(workers))")
+
+        var records = [HostTaskResult?](repeating: nil, count: hosts.count)
+        await withTaskGroup(of: (Int, HostTaskResult).self) { group in
+            var next = 0
+            var running = 0
+            while true {
+                while next < hosts.count, running < workers, !cancel.isSet {
+                    let index = next
+                    let host = hosts[index]
+                    next += 1
+                    running += 1
+                    group.addTask { [self] in
+                        (index, await runOnHost(host, task: task, display: display, execType: execType, timeout: timeout,
+                                                plan: plan, retry: retry, resolver: resolver))
+                    }
+                }
+                guard running > 0, let (index, record) = await group.next() else { break }
+                running -= 1
+                records[index] = record
+            }
+        }
+        // Hosts never started because the run was interrupted.
+        let finished = hosts.indices.map { index in
+            records[index] ?? HostTaskResult(host: hosts[index], exitCode: 130, stdout: "", stderr: "interrupted before the host started",
+                                             success: false, status: "cancelled", attempts: 0)
+        }
+        return aggregate(finished, pattern: pattern, plan: plan, display: display)
+    }
+
+    /// How a fan-out task judges one host and the whole set.
+    struct FanOutPlan: Sendable {
+        /// The per-host condition and whether it is a `failure` condition.
+        var hostCondition: (text: String, isFailure: Bool)?
+        /// The aggregate criterion over the hosts.
+        var criterion: String
+
+        init(fields: [String: String]) {
+            let success = fields["success"]
+            if let success, Self.isAggregate(success) {
+                criterion = success
+                hostCondition = fields["failure"].map { ($0, true) }
+            } else {
+                criterion = "all_success"
+                hostCondition = success.map { ($0, false) } ?? fields["failure"].map { ($0, true) }
+            }
+        }
+
+        static func isAggregate(_ text: String) -> Bool {
+            if ["all_success", "any_success", "majority_success"].contains(text) { return true }
+            let name = text.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
+            return ["min_success", "max_success", "min_failed", "max_failed"].contains(name)
+        }
+    }
+
+    private func runOnHost(_ host: String, task: TaskDefinition, display: String, execType: String, timeout: Int,
+                           plan: FanOutPlan, retry: RetryPolicy?, resolver: PlaceholderResolver) async -> HostTaskResult {
+        let fields = task.fields
+        func expand(_ text: String) -> String {
+            resolver.resolve(text.replacingOccurrences(of: "@inventory_hostname@", with: host)).text
+        }
+        let command = expand(fields["command"] ?? "")
+        let arguments = PythonSemantics.expandVariables(expand(fields["arguments"] ?? ""), environment: options.environment)
+        var attempt = 1
+        while true {
+            let label = retry == nil ? "\(display)@\(host)" : "\(display)@\(host).\(attempt)"
+            var record = await runAttempt(host: host, label: label, fields: fields, execType: execType, command: command,
+                                          arguments: arguments, timeout: timeout, plan: plan, resolver: resolver,
+                                          outputSubdirectory: retry == nil || attempt == 1 ? display : "\(display).attempt\(attempt)")
+            record.attempts = attempt
+            guard let retry, !record.success, record.status != "timeout", !cancel.isSet, attempt <= retry.count else {
+                if record.success {
+                    if options.execute { log.info("Task \(label): OK") }
+                } else {
+                    log.warn("Task \(label): FAILED (\(record.status), exit \(record.exitCode))"
+                             + (record.status == "failed" || record.stderr.isEmpty ? "" : ": \(WorkflowLog.oneLine(record.stderr))"))
+                }
+                return record
+            }
+            log.info("Task \(label): FAILED (\(record.status)) - retrying in \(retry.delay)s")
+            if options.execute, retry.delay > 0 { await interruptibleSleep(Double(retry.delay)) }
+            attempt += 1
+        }
+    }
+
+    private func runAttempt(host: String, label: String, fields: [String: String], execType: String, command: String,
+                            arguments: String, timeout: Int, plan: FanOutPlan, resolver: PlaceholderResolver,
+                            outputSubdirectory: String) async -> HostTaskResult {
+        func failed(_ status: String, _ message: String, exitCode: Int = 255) -> HostTaskResult {
+            HostTaskResult(host: host, exitCode: exitCode, stdout: "", stderr: message, success: false, status: status, attempts: 1)
+        }
+        let argv: [String]
+        do {
+            argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
+                                               arguments: arguments, hostname: host)
+        } catch {
+            return failed("error", "\(error)")
+        }
+        let remoteLine = ExecutionTypes.isSSH(execType)
+            ? CommandLineBuilder.remoteCommandLine(execType: execType, argv: argv, command: command, arguments: arguments) : nil
+        guard options.execute else {
+            log.info("Task \(label): [DRY RUN] Would execute: \(log.mask(remoteLine ?? argv.joined(separator: " ")))")
+            return HostTaskResult(host: host, exitCode: 0, stdout: "DRY RUN STDOUT", stderr: "", success: true, status: "ok", attempts: 1)
+        }
+        log.debug("Task \(label): Executing [\(execType)]: \(log.mask(remoteLine ?? argv.joined(separator: " ")))")
+        let exit: ChildExit
+        do {
+            exit = try await launch(argv, remoteLine: remoteLine, hostname: host, timeout: timeout, outputSubdirectory: outputSubdirectory)
+        } catch {
+            return failed("error", "\(error)", exitCode: 1)
+        }
+        var stdout = exit.stdout
+        var stderr = exit.stderr
+        if let spec = fields["stdout_split"] { stdout = OutputSplitter.split(stdout, spec: spec) }
+        if let spec = fields["stderr_split"] { stderr = OutputSplitter.split(stderr, spec: spec) }
+        var success = false
+        if exit.remoteProblem == nil {
+            let context = ConditionContext(exitCode: exit.exitCode, stdout: stdout, stderr: stderr)
+            if let condition = plan.hostCondition {
+                let matched = ConditionEvaluator.evaluate(condition.text, context: context, resolver: resolver)
+                success = condition.isFailure ? !matched : matched
+            } else {
+                success = exit.exitCode == 0
+            }
+        }
+        let status = exit.remoteProblem ?? (success ? "ok" : "failed")
+        return HostTaskResult(host: host, exitCode: exit.exitCode, stdout: stdout, stderr: stderr, success: success,
+                              status: status, attempts: 1)
+    }
+
+    /// The task's own result: succeeded when the criterion holds; stdout and stderr summarise the hosts.
+    private func aggregate(_ records: [HostTaskResult], pattern: String, plan: FanOutPlan, display: String) -> TaskResult {
+        let successes = records.filter(\.success).count
+        let failures = records.count - successes
+        func hosts(_ status: String) -> [String] { records.filter { !$0.success && $0.status == status }.map(\.host) }
+        let timeouts = hosts("timeout")
+        let failed = hosts("failed")
+        let cancelled = hosts("cancelled")
+        let unreachable = records.filter { !$0.success && !["timeout", "failed", "cancelled"].contains($0.status) }.map(\.host)
+        var stdout = "hosts=\(pattern): \(successes)/\(records.count) successful"
+        if !timeouts.isEmpty { stdout += ", \(timeouts.count) timeout" }
+        if !unreachable.isEmpty { stdout += ", \(unreachable.count) not reached" }
+        if !failed.isEmpty { stdout += ", \(failed.count) failed" }
+        if !cancelled.isEmpty { stdout += ", \(cancelled.count) cancelled" }
+        var stderr: [String] = []
+        if !failed.isEmpty { stderr.append("Failed hosts: [\(failed.joined(separator: ", "))]") }
+        if !timeouts.isEmpty { stderr.append("Timeout hosts: [\(timeouts.joined(separator: ", "))]") }
+        if !unreachable.isEmpty { stderr.append("Hosts not reached: [\(unreachable.joined(separator: ", "))]") }
+        if !cancelled.isEmpty { stderr.append("Cancelled hosts: [\(cancelled.joined(separator: ", "))]") }
+        let met = ConditionEvaluator.aggregate(plan.criterion, successes: successes, failures: failures)
+        log.info("Task \(display): \(stdout); \(plan.criterion) \(met ? "met" : "not met")")
+        return TaskResult(exitCode: met ? 0 : 1, stdout: stdout, stderr: stderr.joined(separator: ". "), success: met, hosts: records)
+    }
+}
