@@ -8,7 +8,8 @@ public enum FanOutTargetValidator {
         for task in file.tasks {
             guard let raw = task["hosts"] else { continue }
             let (pattern, resolved) = resolver.resolve(raw)
-            let place = "\(file.path):\(task.line): task \(task.id)"
+            let line = task.allFields.first { $0.key == "hosts" }?.line ?? task.line
+            let place = "\(file.path):\(line): task \(task.id)"
             guard resolved else { continue }
             do {
                 let selection = try runner.hosts(matching: pattern)

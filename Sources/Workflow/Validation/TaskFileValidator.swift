@@ -400,8 +400,9 @@ public struct TaskFileValidator {
     private mutating func checkSecurity(_ task: TaskDefinition, kind: Kind) {
         let id = task.id
         let context = withGlobals(task["exec"] ?? "local").lowercased()
-        // `exec=ssh` runs the argv on the host quoted word by word: the same strict rules as local.
-        let shell = ["shell", "sh", "bash", "/bin/sh", "/bin/bash"].contains(context)
+        // `exec=ssh` runs the argv on the host quoted word by word: the same strict rules as local;
+        // `exec=ssh_shell` asks for the remote shell, as `exec=shell` does locally.
+        let shell = ["shell", "sh", "bash", "/bin/sh", "/bin/bash", "ssh_shell"].contains(context)
         if let command = task["command"], !shell {
             let value = withGlobals(command)
             if value.contains(where: Self.metacharacters.contains) || GlobalVariableRules.injectionPattern(in: value) {
