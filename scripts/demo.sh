@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: installs what it needs, builds Tasker, brings up a local fleet
-# of real sshd servers on loopback and runs commands across it.
+# of real sshd servers on loopback and runs commands and workflows across it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hosts="${HOSTS:-20}"
@@ -19,5 +19,19 @@ echo
 echo "== a TASKER workflow (examples/local-workflow.txt): probe, parallel fan-out, decision, report =="
 "$tasker" -r examples/local-workflow.txt --no-task-backup -l .fleet/tasker-logs --output-json=.fleet/local-workflow.json
 echo "JSON report: .fleet/local-workflow.json"
+# The fleet workflows keep their releases under $HOME: the fleet's state directory here.
+fleet_run=(env HOME="$PWD/.fleet" "$tasker" -r -i inventories/local-fleet.ini -F .fleet/ssh_config --no-task-backup -l .fleet/tasker-logs)
+echo
+echo "== rolling deploy of release 1.0 (examples/rolling-deploy): canary, then the other hosts five at a time =="
+DEPLOY_VERSION=1.0 "${fleet_run[@]}" examples/rolling-deploy/rolling-deploy.txt
+echo
+echo "== rolling deploy of a broken release: the canary's health check fails, every host goes back to 1.0 =="
+status=0
+DEPLOY_VERSION=1.1-broken "${fleet_run[@]}" --log-level=WARN examples/rolling-deploy/rolling-deploy.txt || status=$?
+echo "exit status $status (1: rolled back)"
+[ "$status" -eq 1 ]
+echo
+echo "== fleet health check (examples/fleet-health-check.txt) =="
+"${fleet_run[@]}" examples/fleet-health-check.txt
 echo
 echo "Fleet is still up: try '$tasker exec -F .fleet/ssh_config --hosts-file .fleet/hosts -- uptime'; stop it with 'scripts/fleet.sh down'."

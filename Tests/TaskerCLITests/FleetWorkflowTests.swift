@@ -244,6 +244,33 @@ final class FleetWorkflowTests: XCTestCase {
         XCTAssertFalse(resumed.stdout.contains("Task 0:"), "task 0 did not run again")
     }
 
+    func testTheShippedFleetExamplesRun() throws {
+        let examples = fleet.repositoryRoot + "/examples"
+        var environment = ProcessInfo.processInfo.environment
+        environment["HOME"] = directory.path
+        func run(_ file: String, version: String? = nil) throws -> ProcessRunner.Result {
+            environment["DEPLOY_VERSION"] = version
+            return try ProcessRunner.run(TestFleet.taskerExecutable,
+                                         ["-r", file, "-F", fleet.sshConfig, "-i", fleet.inventory, "-l", directory.path + "/logs"],
+                                         environment: environment, workingDirectory: fleet.repositoryRoot, timeout: 120)
+        }
+        let deploy = examples + "/rolling-deploy/rolling-deploy.txt"
+        let root = directory.path + "/tasker-rolling-demo"
+        let first = try run(deploy, version: "1.0")
+        XCTAssertEqual(first.status, 0, first.stdout)
+        XCTAssertTrue(first.stdout.contains("Deployed 1.0 to fleet"), first.stdout)
+        let broken = try run(deploy, version: "1.1-broken")
+        XCTAssertEqual(broken.status, 1, broken.stdout)
+        XCTAssertTrue(broken.stdout.contains("Rolled back 1.1-broken: hosts=fleet: 24/24 successful"), broken.stdout)
+        for host in ["node001", "node024"] {
+            XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: "\(root)/\(host)/current"), "releases/app-1.0")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "\(root)/\(host)/drain"), "\(host) is back in service")
+        }
+        let health = try run(examples + "/fleet-health-check.txt")
+        XCTAssertEqual(health.status, 0, health.stdout)
+        XCTAssertTrue(health.stdout.contains("sshd: hosts=fleet: 24/24 successful"), health.stdout)
+    }
+
     func testTargetsAreCheckedBeforeAnythingRuns() throws {
         let flow = try taskFile("task=0\nhosts=webservers\ncommand=true\n")
         let unknown = try tasker(["-r", flow])

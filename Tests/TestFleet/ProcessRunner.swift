@@ -11,11 +11,12 @@ public enum ProcessRunner {
 
     /// Runs `executable` with `arguments`; kills it after `timeout` seconds.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                           timeout: Double = 120) throws -> Result {
+                           workingDirectory: String? = nil, timeout: Double = 120) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         let stdoutFile = try TemporaryFile()
         let stderrFile = try TemporaryFile()
         process.standardOutput = stdoutFile.handle
