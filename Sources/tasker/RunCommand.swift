@@ -382,7 +382,7 @@ struct RunCommand: AsyncParsableCommand {
     private func confirmPlan(_ file: TaskFile) -> Bool {
         print("Execution plan for \(taskFile):")
         for task in file.tasks.sorted(by: { $0.id < $1.id }) {
-            let what = task["type"].map { "[\($0)]" } ?? (task["command"].map { "\(task["hostname"] ?? ""): \($0) \(task["arguments"] ?? "")" } ?? "return \(task["return"] ?? "")")
+            let what = task["type"].map { "[\($0)]" } ?? (task["command"].map { "\(task["hosts"].map { "hosts=\($0)" } ?? task["hostname"] ?? ""): \($0) \(task["arguments"] ?? "")" } ?? "return \(task["return"] ?? "")")
             print("  Task \(task.id): \(what)")
         }
         print("Proceed? [y/N]: ", terminator: "")

@@ -235,7 +235,16 @@ public enum ConditionEvaluator {
         }
     }
 
-    // MARK: Aggregate conditions (parallel and conditional blocks)
+    // MARK: Aggregate conditions (parallel and conditional blocks, fan-out tasks)
+
+    public static let aggregateKeywords: Set<String> = ["all_success", "any_success", "majority_success"]
+    public static let aggregateModifiers: Set<String> = ["min_success", "max_success", "min_failed", "max_failed"]
+
+    /// Whether `text` has the form of an aggregate condition (a keyword or `modifier=…`).
+    public static func isAggregate(_ text: String) -> Bool {
+        aggregateKeywords.contains(text)
+            || aggregateModifiers.contains(text.split(separator: "=", maxSplits: 1).first.map(String.init) ?? "")
+    }
 
     /// `all_success`, `any_success`, `majority_success`, `min_success=N`,
     /// `max_success=N`, `min_failed=N`, `max_failed=N`, `always`, `never`;

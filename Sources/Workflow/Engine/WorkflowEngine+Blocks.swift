@@ -65,29 +65,14 @@ extension WorkflowEngine {
         if let retry { line += ", retry_failed=true (count=\(retry.count), delay=\(retry.delay)s)" }
         log.info(line + ")")
         let snapshot = resolver
-        var outcomes = [SubtaskOutcome?](repeating: nil, count: subtasks.count)
-        await withTaskGroup(of: (Int, SubtaskOutcome).self) { group in
-            var next = 0
-            var running = 0
-            while true {
-                // After a signal no further subtask starts; running ones are stopped by the cancel flag.
-                while next < subtasks.count, running < workers, !cancel.isSet {
-                    let index = next
-                    let subtask = subtasks[index]
-                    next += 1
-                    running += 1
-                    group.addTask { [self] in
-                        var outcome = await runWithRetry(subtask, parent: id, retry: retry, resolver: snapshot)
-                        // The sleep runs after the subtask, without holding up the others.
-                        if let sleep = outcome.sleep { await subtaskSleep(sleep, parent: id, subtask: subtask.id) }
-                        outcome.sleep = nil
-                        return (index, outcome)
-                    }
-                }
-                guard running > 0, let (index, outcome) = await group.next() else { break }
-                running -= 1
-                outcomes[index] = outcome
-            }
+        // After a signal no further subtask starts; running ones are stopped by the cancel flag.
+        let outcomes = await concurrentMap(count: subtasks.count, limit: workers, cancel: cancel) { [self] index in
+            let subtask = subtasks[index]
+            var outcome = await runWithRetry(subtask, parent: id, retry: retry, resolver: snapshot)
+            // The sleep runs after the subtask, without holding up the others.
+            if let sleep = outcome.sleep { await subtaskSleep(sleep, parent: id, subtask: subtask.id) }
+            outcome.sleep = nil
+            return outcome
         }
         let finished = outcomes.compactMap { $0 }
         for outcome in finished { store(outcome.id, outcome.result, attempts: outcome.attempts) }
@@ -189,7 +174,7 @@ extension WorkflowEngine {
                 case "always": proceed = true
                 case "success": proceed = allSucceeded
                 default:
-                    if ["all_success", "any_success", "majority_success"].contains(next) || next.contains("=") {
+                    if ConditionEvaluator.aggregateKeywords.contains(next) || next.contains("=") {
                         proceed = ConditionEvaluator.aggregate(next, successes: successes, failures: failed)
                     } else {
                         let context = ConditionContext(

@@ -39,25 +39,9 @@ extension WorkflowEngine {
         let workers = max(1, fields["max_parallel"].flatMap { PythonSemantics.int(resolver.resolve($0).text) } ?? ssh.settings.forks)
         log.info("Task \(display): Running on \(hosts.count) host(s) of hosts=\(pattern) [\(execType)] (max_parallel=\(workers))")
 
-        var records = [HostTaskResult?](repeating: nil, count: hosts.count)
-        await withTaskGroup(of: (Int, HostTaskResult).self) { group in
-            var next = 0
-            var running = 0
-            while true {
-                while next < hosts.count, running < workers, !cancel.isSet {
-                    let index = next
-                    let host = hosts[index]
-                    next += 1
-                    running += 1
-                    group.addTask { [self] in
-                        (index, await runOnHost(host, task: task, display: display, execType: execType, timeout: timeout,
-                                                plan: plan, retry: retry, resolver: resolver))
-                    }
-                }
-                guard running > 0, let (index, record) = await group.next() else { break }
-                running -= 1
-                records[index] = record
-            }
+        let records = await concurrentMap(count: hosts.count, limit: workers, cancel: cancel) { [self] index in
+            await runOnHost(hosts[index], task: task, display: display, execType: execType, timeout: timeout,
+                            plan: plan, retry: retry, resolver: resolver)
         }
         // Hosts never started because the run was interrupted.
         let finished = hosts.indices.map { index in
@@ -76,19 +60,13 @@ extension WorkflowEngine {
 
         init(fields: [String: String]) {
             let success = fields["success"]
-            if let success, Self.isAggregate(success) {
+            if let success, ConditionEvaluator.isAggregate(success) {
                 criterion = success
                 hostCondition = fields["failure"].map { ($0, true) }
             } else {
                 criterion = "all_success"
                 hostCondition = success.map { ($0, false) } ?? fields["failure"].map { ($0, true) }
             }
-        }
-
-        static func isAggregate(_ text: String) -> Bool {
-            if ["all_success", "any_success", "majority_success"].contains(text) { return true }
-            let name = text.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
-            return ["min_success", "max_success", "min_failed", "max_failed"].contains(name)
         }
     }
 

@@ -28,8 +28,6 @@ public struct TaskFileValidator {
 
     enum Kind { case normal, returnTask, parallel, conditional, decision }
 
-    static let blockNextKeywords: Set<String> = ["all_success", "any_success", "majority_success"]
-    static let aggregateModifiers: Set<String> = ["min_success", "max_success", "min_failed", "max_failed"]
     static let conditionFields = ["success", "failure", "condition", "loop_break"]
     static let metacharacters = Set(";&|$`()<>\\\"'\n\r")
 
@@ -159,7 +157,7 @@ public struct TaskFileValidator {
                 error("task \(id): empty hostname requires exec=local")
             }
         }
-        let aggregateSuccess = fansOut && fields["success"].map(WorkflowEngine.FanOutPlan.isAggregate) == true
+        let aggregateSuccess = fansOut && fields["success"].map(ConditionEvaluator.isAggregate) == true
         if fields["success"] != nil, fields["failure"] != nil, !aggregateSuccess {
             error("task \(id): success and failure cannot both be set")
         }
@@ -206,9 +204,9 @@ public struct TaskFileValidator {
                 error("task \(id): next=\(next): direct task jumping is not supported (use on_success/on_failure)")
             } else if next == "loop" {
                 if fields["loop"] == nil { error("task \(id): next=loop requires loop") }
-            } else if Self.blockNextKeywords.contains(next) || Self.aggregateModifiers.contains(modifier) {
+            } else if ConditionEvaluator.aggregateKeywords.contains(next) || ConditionEvaluator.aggregateModifiers.contains(modifier) {
                 if !isBlock { error("task \(id): next=\(next) is only valid on parallel and conditional blocks") }
-                else if Self.aggregateModifiers.contains(modifier) { checkAggregate(next, task: id, field: "next") }
+                else if ConditionEvaluator.aggregateModifiers.contains(modifier) { checkAggregate(next, task: id, field: "next") }
             } else if !["never", "always", "success"].contains(next) {
                 checkCondition(next, task: id, field: "next")
             }
@@ -251,9 +249,9 @@ public struct TaskFileValidator {
     }
 
     private mutating func checkAggregate(_ text: String, task id: Int, field: String) {
-        if Self.blockNextKeywords.contains(text) { return }
+        if ConditionEvaluator.aggregateKeywords.contains(text) { return }
         let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 2, Self.aggregateModifiers.contains(parts[0]), let n = PythonSemantics.int(parts[1]), n >= 0 else {
+        guard parts.count == 2, ConditionEvaluator.aggregateModifiers.contains(parts[0]), let n = PythonSemantics.int(parts[1]), n >= 0 else {
             error("task \(id): invalid aggregate condition \(field)=\(text)")
             return
         }
