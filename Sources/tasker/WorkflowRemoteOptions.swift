@@ -37,11 +37,15 @@ struct WorkflowRemoteOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Keep every remote run's full stdout/stderr in DIR/<task>/<host>.stdout|stderr.", valueName: "dir"))
     var outputDir: String?
 
+    @Option(name: .long, help: ArgumentHelp("Bytes a hosts= task keeps per host from the start and from the end of each stream (default 32768).", valueName: "bytes"))
+    var keepBytes: Int?
+
     func validate() throws {
         if let connectTimeout, !(connectTimeout > 0) { throw ValidationError("--connect-timeout must be positive") }
         if let sshUser, sshUser.isEmpty { throw ValidationError("--ssh-user needs a user name") }
         if let forks, forks < 1 { throw ValidationError("--forks must be at least 1") }
         if let maxHandshakes, maxHandshakes < 1 { throw ValidationError("--max-handshakes must be at least 1") }
+        if let keepBytes, keepBytes < 0 { throw ValidationError("--keep-bytes must not be negative") }
         if inventory.inventories.isEmpty, inventory.limit != nil { throw ValidationError("--limit needs -i") }
     }
 
@@ -59,6 +63,7 @@ struct WorkflowRemoteOptions: ParsableArguments {
         result.forks = result.forks ?? other.forks
         result.maxHandshakes = result.maxHandshakes ?? other.maxHandshakes
         result.outputDir = result.outputDir ?? other.outputDir
+        result.keepBytes = result.keepBytes ?? other.keepBytes
         return result
     }
 
@@ -78,7 +83,7 @@ struct WorkflowRemoteOptions: ParsableArguments {
         }
         let settings = SSHTaskRunner.Settings(
             resolver: resolver, inventory: inventory.inventories.isEmpty ? nil : try inventory.load(),
-            limit: inventory.limit, forks: forks ?? 64, outputDirectory: outputDir)
+            limit: inventory.limit, forks: forks ?? 64, outputDirectory: outputDir, fanOutKeepBytes: keepBytes ?? 32 << 10)
         return SSHTaskRunner(settings: settings, pool: ConnectionPool(maxConcurrentHandshakes: maxHandshakes ?? 50))
     }
 }

@@ -101,6 +101,26 @@ final class FleetWorkflowTests: XCTestCase {
         }
     }
 
+    func testFanOutKeepsBoundedOutputPerHostAndEverythingInTheOutputDirectory() throws {
+        let flow = try taskFile("""
+        task=0
+        hosts=fleet[20:21]
+        exec=ssh_shell
+        command=head -c 300000 /dev/zero | tr '\\0' x; echo; echo end
+        success=stdout~end
+        """)
+        let json = directory.path + "/report.json"
+        let outputs = directory.path + "/streams"
+        let result = try tasker(["-r", flow, "--output-json=\(json)", "--output-dir", outputs, "--keep-bytes", "1000",
+                                 "--log-level=WARN"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let stdout = try XCTUnwrap(try hosts(try report(json)["0"])["node021"]?["stdout"] as? String)
+        XCTAssertLessThan(stdout.utf8.count, 3000, "1000 bytes from each end, plus the omission marker")
+        XCTAssertTrue(stdout.hasSuffix("end\n"))
+        let file = try FileManager.default.attributesOfItem(atPath: outputs + "/0/node021.stdout")
+        XCTAssertEqual(file[.size] as? Int, 300_005, "the output directory keeps every byte")
+    }
+
     func testFanOutAggregatesFailedAndUnreachableHosts() throws {
         let inventory = try inventoryWithGhost()
         let flow = try taskFile("""

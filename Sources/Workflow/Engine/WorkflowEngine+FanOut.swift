@@ -122,7 +122,8 @@ extension WorkflowEngine {
         log.debug("Task \(label): Executing [\(execType)]: \(log.mask(remoteLine ?? argv.joined(separator: " ")))")
         let exit: ChildExit
         do {
-            exit = try await launch(argv, remoteLine: remoteLine, hostname: host, timeout: timeout, outputSubdirectory: outputSubdirectory)
+            exit = try await launch(argv, remoteLine: remoteLine, hostname: host, timeout: timeout,
+                                    outputSubdirectory: outputSubdirectory, fanOut: true)
         } catch {
             return failed("error", "\(error)", exitCode: 1)
         }

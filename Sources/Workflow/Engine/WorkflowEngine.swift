@@ -347,7 +347,7 @@ public final class WorkflowEngine: @unchecked Sendable {
     /// Starts a task's command locally or, with a `remoteLine` (SSH exec types), on `hostname` over the pool;
     /// `--output-dir` keeps its streams under `outputSubdirectory` (the task's display ID).
     func launch(_ argv: [String], remoteLine: String?, hostname: String, timeout: Int,
-                outputSubdirectory: String) async throws -> ChildExit {
+                outputSubdirectory: String, fanOut: Bool = false) async throws -> ChildExit {
         guard let remoteLine else {
             return try await ChildProcess.run(argv, timeout: Double(timeout), spillDirectory: options.temporaryDirectory, cancel: cancel)
         }
@@ -355,7 +355,7 @@ public final class WorkflowEngine: @unchecked Sendable {
             throw TaskFileError(exitCode: 20, "exec=ssh needs Tasker's SSH settings (run through the tasker command)")
         }
         return await ssh.run(host: hostname, commandLine: remoteLine, timeout: Double(timeout), cancel: cancel,
-                             outputSubdirectory: outputSubdirectory, live: liveLines)
+                             fanOut: fanOut, outputSubdirectory: outputSubdirectory, live: liveLines)
     }
 
     /// A remote command that never ran (unreachable, refused host key, …) says why; nothing else would show it.

@@ -16,17 +16,19 @@ public final class SSHTaskRunner: Sendable {
         public var forks: Int
         /// When set, each remote run keeps its full streams in `DIR/<task>/<host>.stdout|stderr`.
         public var outputDirectory: String?
-        /// Bytes of each stream kept in memory from the start (the end keeps 64 KiB).
-        public var headBytes: Int
+        /// Bytes of each stream a fan-out task keeps per host from the start and from the end
+        /// (a single-host task keeps TASKER's 1 MiB and 64 KiB): results of every host stay in
+        /// memory for later placeholders, so this bounds a wide task's footprint.
+        public var fanOutKeepBytes: Int
 
         public init(resolver: ConnectionResolver, inventory: Inventory? = nil, limit: String? = nil, forks: Int = 64,
-                    outputDirectory: String? = nil, headBytes: Int = ChildProcess.memoryLimit) {
+                    outputDirectory: String? = nil, fanOutKeepBytes: Int = 32 << 10) {
             self.resolver = resolver
             self.inventory = inventory
             self.limit = limit
             self.forks = forks
             self.outputDirectory = outputDirectory
-            self.headBytes = headBytes
+            self.fanOutKeepBytes = fanOutKeepBytes
         }
     }
 
@@ -79,7 +81,7 @@ public final class SSHTaskRunner: Sendable {
     /// with `remoteProblem` set and the reason in stderr; a timeout as exit 124
     /// after the remote process group was killed.
     public func run(host: String, commandLine: String, timeout: Double?, cancel: CancellationFlag,
-                    outputSubdirectory: String? = nil, live: LiveLines? = nil) async -> ChildExit {
+                    fanOut: Bool = false, outputSubdirectory: String? = nil, live: LiveLines? = nil) async -> ChildExit {
         let spec: ConnectionSpec
         do {
             spec = try self.spec(for: host)
@@ -89,7 +91,8 @@ public final class SSHTaskRunner: Sendable {
         }
         let directory = settings.outputDirectory.map { base in outputSubdirectory.map { "\(base)/\($0)" } ?? base }
         let options = FleetRunOptions(commandTimeout: timeout,
-                                      capture: CaptureOptions(headBytes: settings.headBytes, tailBytes: 64 << 10,
+                                      capture: CaptureOptions(headBytes: fanOut ? settings.fanOutKeepBytes : ChildProcess.memoryLimit,
+                                                              tailBytes: fanOut ? settings.fanOutKeepBytes : 64 << 10,
                                                               outputDirectory: directory, live: live))
         let work = Task { await runner.runHost(spec, commands: [commandLine], options: options) }
         let result = await cancel.whileWatching(onSet: { work.cancel() }) { await work.value }
