@@ -32,6 +32,7 @@ echo "exit status $status (1: rolled back)"
 [ "$status" -eq 1 ]
 echo
 echo "== fleet health check (examples/fleet-health-check.txt) =="
-"${fleet_run[@]}" examples/fleet-health-check.txt
+# Exit 1 would mean a host failed a check (this machine's load, disk or memory), not that the demo broke.
+"${fleet_run[@]}" examples/fleet-health-check.txt || echo "health check exit status $? (1: some host failed a check)"
 echo
 echo "Fleet is still up: try '$tasker exec -F .fleet/ssh_config --hosts-file .fleet/hosts -- uptime'; stop it with 'scripts/fleet.sh down'."

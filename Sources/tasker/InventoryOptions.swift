@@ -3,7 +3,7 @@ import Fleet
 
 /// `-i` and `--limit`, shared by the commands that read inventories.
 struct InventoryOptions: ParsableArguments {
-    @Option(name: .customShort("i"), help: ArgumentHelp("Inventory: INI or YAML file, directory, or 'host1,host2,' (repeatable).", valueName: "inventory"))
+    @Option(name: [.customShort("i"), .customLong("inventory")], help: ArgumentHelp("Inventory: INI or YAML file, directory, or 'host1,host2,' (repeatable).", valueName: "inventory"))
     var inventories: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Further narrow the selected hosts (pattern, or @file).", valueName: "pattern"))

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Fleet
+
+extension HostKeyPolicy: ExpressibleByArgument {}
+
+/// The SSH options of every command that reaches hosts (`tasker exec`, `tasker run`).
+struct SSHOptions: ParsableArguments {
+    @Option(name: [.customShort("F"), .long], help: ArgumentHelp("ssh_config file (default ~/.ssh/config if present).", valueName: "file"))
+    var sshConfig: String?
+
+    @Option(name: .customShort("k"), help: ArgumentHelp("Private key file (repeatable); disables the agent.", valueName: "keyfile"))
+    var keyFiles: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Seconds for TCP connect, key exchange and authentication.", valueName: "seconds"))
+    var connectTimeout: Double?
+
+    @Option(name: .long, help: "Host key checking: strict (default), accept-new or off.")
+    var hostKeyPolicy: HostKeyPolicy?
+
+    @Option(name: .long, help: ArgumentHelp("known_hosts file to use instead of ssh_config's.", valueName: "file"))
+    var knownHosts: String?
+
+    @Option(name: .long, help: ArgumentHelp("SSH handshakes in flight at once (default 50).", valueName: "n"))
+    var maxHandshakes: Int?
+
+    func validate() throws {
+        if let connectTimeout, !(connectTimeout > 0) { throw ValidationError("--connect-timeout must be positive") }
+        if let maxHandshakes, maxHandshakes < 1 { throw ValidationError("--max-handshakes must be at least 1") }
+    }
+
+    /// These options where set, else `other`'s (a task file's arguments).
+    func filling(from other: SSHOptions) -> SSHOptions {
+        var result = self
+        result.sshConfig = result.sshConfig ?? other.sshConfig
+        if result.keyFiles.isEmpty { result.keyFiles = other.keyFiles }
+        result.connectTimeout = result.connectTimeout ?? other.connectTimeout
+        result.hostKeyPolicy = result.hostKeyPolicy ?? other.hostKeyPolicy
+        result.knownHosts = result.knownHosts ?? other.knownHosts
+        result.maxHandshakes = result.maxHandshakes ?? other.maxHandshakes
+        return result
+    }
+
+    /// ssh_config, then these options and the command's own `user`/`port`/`maxChannels`.
+    func makeResolver(user: String?, port: Int? = nil, maxChannels: Int? = nil) throws -> ConnectionResolver {
+        var overrides = ConnectionOverrides()
+        overrides.user = user
+        overrides.port = port
+        overrides.identityFiles = keyFiles
+        overrides.connectTimeout = connectTimeout
+        overrides.hostKeyPolicy = hostKeyPolicy
+        overrides.knownHostsFile = knownHosts
+        overrides.maxChannelsPerHost = maxChannels
+        do {
+            return ConnectionResolver(sshConfig: try ConnectionResolver.loadSSHConfig(path: sshConfig), overrides: overrides)
+        } catch let error as FleetError {
+            throw UsageError(error.description)
+        }
+    }
+
+    func makePool() -> ConnectionPool {
+        ConnectionPool(maxConcurrentHandshakes: maxHandshakes ?? 50)
+    }
+}
