@@ -155,6 +155,8 @@ final class FleetWorkflowTests: XCTestCase {
         XCTAssertEqual(results["0"]?["stderr"] as? String, "Failed hosts: [node003]. Hosts not reached: [ghost]")
         let first = try hosts(results["0"])
         XCTAssertEqual(first["ghost"]?["status"] as? String, "unreachable")
+        let reason = try XCTUnwrap(first["ghost"]?["stderr"] as? String)
+        XCTAssertTrue(reason.hasPrefix("unreachable (root@127.0.\(TestFleet.baseOctet).250:\(TestFleet.port)): "), reason)
         XCTAssertEqual(first["node003"]?["status"] as? String, "failed")
         XCTAssertEqual(first["node003"]?["exit_code"] as? Int, 1)
         XCTAssertEqual(results["1"]?["success"] as? Bool, false, "all_success is the default criterion")

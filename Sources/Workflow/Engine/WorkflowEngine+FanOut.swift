@@ -89,8 +89,10 @@ extension WorkflowEngine {
                 if record.success {
                     if options.execute { log.info("Task \(label): OK") }
                 } else {
-                    log.warn("Task \(label): FAILED (\(record.status), exit \(record.exitCode))"
-                             + (record.status == "failed" || record.stderr.isEmpty ? "" : ": \(WorkflowLog.oneLine(record.stderr))"))
+                    // What the host said last explains most failures, also when its live lines were below the log level.
+                    let stream = record.stderr.isEmpty ? record.stdout : record.stderr
+                    let said = WorkflowLog.oneLine(stream.split(whereSeparator: \.isNewline).last.map(String.init) ?? "")
+                    log.warn("Task \(label): FAILED (\(record.status), exit \(record.exitCode))" + (said.isEmpty ? "" : ": \(log.mask(said))"))
                 }
                 return record
             }

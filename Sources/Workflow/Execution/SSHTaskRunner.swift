@@ -110,7 +110,9 @@ public final class SSHTaskRunner: Sendable {
                              stderr: stderr + "\nProcess killed after timeout of \(Int(timeout ?? 0)) seconds", timedOut: true,
                              remoteProblem: HostStatus.timeout.rawValue)
         default:
-            return ChildExit(exitCode: 255, stdout: stdout, stderr: "\(result.status.rawValue): \(result.error ?? "connection failed")",
+            let target = "\(spec.settings.user)@\(spec.settings.address):\(spec.settings.port)"
+            return ChildExit(exitCode: 255, stdout: stdout,
+                             stderr: "\(result.status.rawValue) (\(target)): \(result.error ?? "connection failed")",
                              timedOut: false, remoteProblem: result.status.rawValue)
         }
     }
