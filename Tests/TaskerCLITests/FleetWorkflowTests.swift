@@ -315,6 +315,33 @@ final class FleetWorkflowTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("] node004: node004\n"), result.stdout)
     }
 
+    func testSecretsAreMaskedInHostOutputAndTheLogFile() throws {
+        let flow = try taskFile("""
+        API_TOKEN=s3cr3t-\(Int.random(in: 1000...9999))
+        task=0
+        hosts=fleet[0:1]
+        command=echo
+        arguments=token @API_TOKEN@
+        task=1
+        hosts=fleet[0]
+        exec=local
+        command=echo
+        arguments=local @API_TOKEN@ for @inventory_hostname@
+        task=2
+        hostname=node001
+        exec=ssh
+        command=echo
+        arguments=single @API_TOKEN@
+        """)
+        let result = try tasker(["-r", flow, "-d"])
+        XCTAssertEqual(result.status, 0, result.stdout)
+        XCTAssertTrue(result.stdout.contains("] node002: token <masked len=11>\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("] node001: local <masked len=11> for node001\n"), "local fan-out lines are shown too")
+        let logs = try FileManager.default.subpathsOfDirectory(atPath: directory.path + "/logs/log")
+        let log = try String(contentsOfFile: directory.path + "/logs/log/" + XCTUnwrap(logs.first), encoding: .utf8)
+        XCTAssertFalse((result.stdout + log).contains("s3cr3t-"), "the secret never reaches the log")
+    }
+
     func testTargetsAreCheckedBeforeAnythingRuns() throws {
         let flow = try taskFile("task=0\nhosts=webservers\ncommand=true\n")
         let unknown = try tasker(["-r", flow])

@@ -129,6 +129,12 @@ extension WorkflowEngine {
         } catch {
             return failed("error", "\(error)", exitCode: 1)
         }
+        if remoteLine == nil {
+            // A local command per host (e.g. a check run from the controller): its lines, once it is done.
+            for (text, stream) in [(exit.stdout, OutputStreamKind.stdout), (exit.stderr, .stderr)] {
+                for line in text.split(whereSeparator: \.isNewline) { liveLines.emit(host, stream, ArraySlice(line.utf8)) }
+            }
+        }
         var stdout = exit.stdout
         var stderr = exit.stderr
         if let spec = fields["stdout_split"] { stdout = OutputSplitter.split(stdout, spec: spec) }

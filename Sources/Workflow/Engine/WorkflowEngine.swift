@@ -315,14 +315,14 @@ public final class WorkflowEngine: @unchecked Sendable {
             log.info("Task \(display): Exit code: \(exitCode)")
             // Remote output was already shown line by line as it arrived.
             let summaryLevel: WorkflowLog.Level = remoteLine == nil ? .info : .debug
-            if !stdout.isEmpty { log.write(summaryLevel, "Task \(display): STDOUT: \(WorkflowLog.oneLine(stdout))") }
-            if !stderr.isEmpty { log.write(summaryLevel, "Task \(display): STDERR: \(WorkflowLog.oneLine(stderr))") }
+            if !stdout.isEmpty { log.write(summaryLevel, "Task \(display): STDOUT: \(log.mask(WorkflowLog.oneLine(stdout)))") }
+            if !stderr.isEmpty { log.write(summaryLevel, "Task \(display): STDERR: \(log.mask(WorkflowLog.oneLine(stderr)))") }
         }
         if let spec = fields["stdout_split"] {
             let split = OutputSplitter.split(stdout, spec: spec)
             if split != stdout { stdoutFile = nil }
             stdout = split
-            log.info("Task \(display): Split STDOUT: \(WorkflowLog.oneLine(stdout))")
+            log.info("Task \(display): Split STDOUT: \(log.mask(WorkflowLog.oneLine(stdout)))")
         }
         if let spec = fields["stderr_split"] {
             let split = OutputSplitter.split(stderr, spec: spec)
