@@ -96,7 +96,7 @@ struct ExecCommand: AsyncParsableCommand {
             forks: forks, commandTimeout: timeout, runTimeout: runTimeout, keepGoing: keepGoing,
             capture: CaptureOptions(headBytes: keepBytes, tailBytes: keepBytes, outputDirectory: outputDir, live: live ? .console : nil))
 
-        let pool = connection.ssh.makePool()
+        let pool = connection.ssh.makePool(remembersFailures: true)
         let runner = FleetRunner(pool: pool)
         let progress = live ? nil : ProgressLine.ifUseful(total: specs.count)
         let started = Deadline.now()

@@ -57,7 +57,7 @@ struct SSHOptions: ParsableArguments {
         }
     }
 
-    func makePool() -> ConnectionPool {
-        ConnectionPool(maxConcurrentHandshakes: maxHandshakes ?? 50)
+    func makePool(remembersFailures: Bool) -> ConnectionPool {
+        ConnectionPool(maxConcurrentHandshakes: maxHandshakes ?? 50, remembersFailures: remembersFailures)
     }
 }

@@ -50,6 +50,6 @@ struct WorkflowRemoteOptions: ParsableArguments {
         let settings = SSHTaskRunner.Settings(
             resolver: try ssh.makeResolver(user: sshUser), inventory: inventory.inventories.isEmpty ? nil : try inventory.load(),
             limit: inventory.limit, forks: forks ?? 64, outputDirectory: outputDir, fanOutKeepBytes: keepBytes ?? 32 << 10)
-        return SSHTaskRunner(settings: settings, pool: ssh.makePool())
+        return SSHTaskRunner(settings: settings, pool: ssh.makePool(remembersFailures: false))
     }
 }

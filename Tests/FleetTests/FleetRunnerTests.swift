@@ -34,6 +34,20 @@ final class FleetRunnerTests: XCTestCase {
         await pool.closeAll()
     }
 
+    func testAFailedConnectIsRememberedOnlyWhenThePoolSaysSo() async throws {
+        let dead = try resolver.resolve(HostTarget(parsing: "127.0.\(TestFleet.baseOctet).251:\(TestFleet.port)"))
+        for remembers in [true, false] {
+            let pool = ConnectionPool(remembersFailures: remembers)
+            let runner = FleetRunner(pool: pool)
+            for _ in 0..<3 {
+                let result = await runner.runHost(dead, commands: ["true"], options: .init())
+                XCTAssertEqual(result.status, .unreachable)
+            }
+            XCTAssertEqual(pool.statistics.connectionsOpened, remembers ? 1 : 3,
+                           remembers ? "one-shot runs fail fast" : "workflows try again on every later command")
+        }
+    }
+
     func testStopsAtTheFirstFailureUnlessKeepGoing() async throws {
         let runner = FleetRunner()
         let commands = ["echo one", "echo two; exit 5", "echo three"]

@@ -17,18 +17,22 @@ public final class ConnectionPool: Sendable {
 
     private let group: EventLoopGroup
     private let handshakes: AsyncLimiter
+    private let remembersFailures: Bool
     private let state = Mutex(State())
 
-    public init(group: EventLoopGroup = .shared, maxConcurrentHandshakes: Int = 50) {
+    /// With `remembersFailures` (one-shot fan-outs), a host that could not be
+    /// reached fails fast for the rest of the run; without it (workflows, whose
+    /// later steps and retries may come minutes later), the next command tries again.
+    public init(group: EventLoopGroup = .shared, maxConcurrentHandshakes: Int = 50, remembersFailures: Bool = true) {
         self.group = group
         handshakes = AsyncLimiter(limit: maxConcurrentHandshakes)
+        self.remembersFailures = remembersFailures
     }
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
 
     /// The pooled connection for `spec`, connecting if there is none yet.
-    /// Concurrent callers for one host share a single connection attempt; a
-    /// failed attempt is remembered, so the host fails fast for the rest of the run.
+    /// Concurrent callers for one host share a single connection attempt.
     public func connection(for spec: ConnectionSpec) async throws -> SSHConnection {
         let task = state.withLock { state -> Task<SSHConnection, any Error> in
             if let existing = state.connections[spec.poolKey] { return existing }
@@ -37,7 +41,16 @@ public final class ConnectionPool: Sendable {
             state.statistics.connectionsOpened += 1
             return task
         }
-        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        do {
+            return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        } catch {
+            if !remembersFailures {
+                state.withLock { state in
+                    if state.connections[spec.poolKey] == task { state.connections[spec.poolKey] = nil }
+                }
+            }
+            throw error
+        }
     }
 
     /// Replaces `broken` with a fresh connection, once per broken connection.

@@ -36,7 +36,8 @@ public final class SSHTaskRunner: Sendable {
     let runner: FleetRunner
     private let specs = Mutex<[String: ConnectionSpec]>([:])
 
-    public init(settings: Settings, pool: ConnectionPool = ConnectionPool()) {
+    /// `pool` should not remember failures: a host that was down for one step may be back for the next.
+    public init(settings: Settings, pool: ConnectionPool = ConnectionPool(remembersFailures: false)) {
         self.settings = settings
         runner = FleetRunner(pool: pool)
     }
