@@ -140,6 +140,11 @@ struct RunCommand: AsyncParsableCommand {
         if let startFrom { lines.append("start_from: \(startFrom)") }
         if let outputJson { lines.append("output_json: \(outputJson)") }
         if fireAndForget { lines.append("fire_and_forget: true") }
+        if !remote.inventory.inventories.isEmpty { lines.append("inventory: \(remote.inventory.inventories.joined(separator: ", "))") }
+        if let limit = remote.inventory.limit { lines.append("limit: \(limit)") }
+        if let sshConfig = remote.ssh.sshConfig { lines.append("ssh_config: \(sshConfig)") }
+        if let forks = remote.forks { lines.append("forks: \(forks)") }
+        if let outputDir = remote.outputDir { lines.append("output_dir: \(outputDir)") }
         return lines.joined(separator: "\n")
     }
 

@@ -25,6 +25,7 @@ final class FleetWorkflowTests: XCTestCase {
         var text = try String(contentsOfFile: fleet.inventory, encoding: .utf8)
         text += "\n[broken]\nghost ansible_host=127.0.\(TestFleet.baseOctet).250 ansible_port=\(TestFleet.port)\n"
         text += "\n[mixed:children]\nbroken\n\n[mixed]\nnode001\nnode002\nnode003\nnode004\n"
+        text += "\n[aliases]\nwebalias ansible_host=127.0.\(TestFleet.baseOctet).7 ansible_port=\(TestFleet.port)\n"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -143,6 +144,12 @@ final class FleetWorkflowTests: XCTestCase {
         command=echo
         arguments=failed=@1_failed_hosts@ ok=@1_succeeded_hosts@ ghost=@0_exit[ghost]@
 
+        task=3
+        hostname=webalias
+        exec=ssh
+        command=echo
+        arguments=reached
+
         task=9
         return=1
         """)
@@ -162,6 +169,7 @@ final class FleetWorkflowTests: XCTestCase {
         XCTAssertEqual(results["1"]?["success"] as? Bool, false, "all_success is the default criterion")
         XCTAssertEqual(results["2"]?["stdout"] as? String, "failed=ghost ok=node001,node002,node003,node004 ghost=255\n")
         XCTAssertNil(results["9"], "routing followed the aggregate")
+        XCTAssertEqual(results["3"]?["stdout"] as? String, "reached\n", "hostname= is looked up in the inventory (ansible_host)")
         XCTAssertTrue(result.stdout.contains("Task 0@ghost: FAILED (unreachable"), result.stdout)
     }
 
