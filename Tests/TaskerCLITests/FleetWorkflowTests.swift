@@ -173,6 +173,30 @@ final class FleetWorkflowTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("Task 0@ghost: FAILED (unreachable"), result.stdout)
     }
 
+    func testAnEmptyHostListSkipsTheTaskInsteadOfSelectingEveryHost() throws {
+        let flow = try taskFile("""
+        task=0
+        hosts=fleet[0:1]
+        command=true
+        task=1
+        hosts=@0_failed_hosts@
+        command=false
+        on_failure=9
+        task=2
+        hostname=localhost
+        exec=local
+        command=true
+        task=9
+        return=7
+        """)
+        let json = directory.path + "/report.json"
+        let result = try tasker(["-r", flow, "--output-json=\(json)"])
+        XCTAssertEqual(result.status, 0, result.stdout)
+        XCTAssertTrue(result.stdout.contains("Task 1: hosts=@0_failed_hosts@ is empty, skipping task"), result.stdout)
+        XCTAssertEqual(try report(json)["1"]?["exit_code"] as? Int, -1, "recorded like a condition skip")
+        XCTAssertFalse(result.stdout.contains("Task 1@"), "no host ran the task")
+    }
+
     func testTimeoutOnOneHostKillsItsRemoteCommandAndTheOthersCarryOn() throws {
         let marker = "6\(Int.random(in: 100...999)).5"
         let flow = try taskFile("""

@@ -208,6 +208,12 @@ public final class WorkflowEngine: @unchecked Sendable {
             results[task.id] = .skipped
             return .next(task.id + 1)
         }
+        // Ansible reads an empty pattern as `all`; here it is a list of hosts (`@N_failed_hosts@`) that came out empty.
+        if let pattern = fields["hosts"], resolver.resolve(pattern).text.trimmingCharacters(in: .whitespaces).isEmpty {
+            log.info("Task \(display): hosts=\(pattern) is empty, skipping task")
+            results[task.id] = TaskResult(exitCode: -1, stdout: "", stderr: "Task skipped: hosts=\(pattern) is empty", success: false, hosts: [])
+            return .next(task.id + 1)
+        }
         dispatched(task.id, loopRepeat: loopRepeat)
 
         let command = fields["command"] ?? ""
