@@ -15,7 +15,8 @@ public enum FanOutTargetValidator {
                 let selection = try runner.hosts(matching: pattern)
                 report.warnings += selection.warnings.map { "\(place): \($0)" }
                 if selection.hosts.isEmpty {
-                    report.errors.append("\(place): hosts=\(pattern) matches no hosts in the inventory")
+                    let limit = runner.settings.limit.map { " with --limit \($0)" } ?? ""
+                    report.errors.append("\(place): hosts=\(pattern) matches no hosts in the inventory\(limit)")
                 }
             } catch let error as TaskFileError {
                 report.errors.append("\(place): \(error.message)")
