@@ -22,7 +22,7 @@ echo "JSON report: .fleet/local-workflow.json"
 # The fleet workflows keep their releases under $HOME: the fleet's state directory here.
 fleet_run=(env HOME="$PWD/.fleet" "$tasker" -r -i inventories/local-fleet.ini -F .fleet/ssh_config --no-task-backup -l .fleet/tasker-logs)
 echo
-echo "== rolling deploy of release 1.0 (examples/rolling-deploy): canary, then the other hosts five at a time =="
+echo "== rolling deploy of release 1.0 (examples/rolling-deploy): a canary, then two waves, one wave out of service at a time =="
 DEPLOY_VERSION=1.0 "${fleet_run[@]}" examples/rolling-deploy/rolling-deploy.txt
 echo
 echo "== rolling deploy of a broken release: the canary's health check fails, every host goes back to 1.0 =="
