@@ -28,6 +28,9 @@ final class FanOutTaskTests: XCTestCase {
         let result = try report(valid)
         XCTAssertEqual(result.errors, [])
         XCTAssertFalse(result.warnings.contains { $0.contains("retry") }, "retries apply per host on fan-out tasks")
+        let shellLine = try report("task=0\nhosts=web\nexec=ssh_shell\ncommand=systemctl restart app && echo done\n")
+        XCTAssertEqual(shellLine.errors, [])
+        XCTAssertEqual(shellLine.warnings, [], "a remote shell command line is not warned about")
     }
 
     func testValidatorRejectsMisusedFanOut() throws {

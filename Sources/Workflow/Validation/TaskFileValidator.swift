@@ -107,10 +107,13 @@ public struct TaskFileValidator {
                 warn("task \(id): decision block without on_success, on_failure or next")
             }
         }
-        if let command = fields["command"], kind == .normal, withGlobals(command).contains(" ") {
+        // `exec=ssh_shell` hands the command line to the remote shell: spaces and shell syntax are its point.
+        let remoteShell = fields["exec"].map { withGlobals($0).lowercased() } == ExecutionTypes.sshShell
+        if let command = fields["command"], kind == .normal, !remoteShell, withGlobals(command).contains(" ") {
             warn("task \(id): command contains spaces (it is not split into words; use arguments)")
         }
-        if let exec = fields["exec"], exec != "local", let command = fields["command"], command.contains(where: Self.metacharacters.contains) {
+        if let exec = fields["exec"], exec != "local", !remoteShell, let command = fields["command"],
+           command.contains(where: Self.metacharacters.contains) {
             warn("task \(id): remote exec with shell metacharacters in the command")
         }
         if let command = fields["command"]?.lowercased(), ["sudo", "su ", "chmod", "chown", "passwd"].contains(where: command.contains) {
