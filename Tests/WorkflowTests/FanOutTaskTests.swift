@@ -44,6 +44,7 @@ final class FanOutTaskTests: XCTestCase {
             ("task=0\ntype=parallel\ntasks=1,2\ntask=1\nhosts=web\ncommand=true\ntask=2\nhostname=h\ncommand=true\nexec=local\n",
              "a fan-out task cannot be a block subtask"),
             ("task=0\nhosts=web\ncommand=rm;ls\n", "security error in 'command'"),
+            ("task=0\nhosts=@7_failed_hosts@\ncommand=true\n", "task 7 is referenced but not defined"),
         ]
         for (text, expected) in cases {
             let errors = try report(text).errors

@@ -447,7 +447,8 @@ public struct TaskFileValidator {
             for key in ["on_success", "on_failure"] { if let target = task[key].flatMap(PythonSemantics.int) { ids.insert(target) } }
             for field in task.allFields {
                 for groups in PlaceholderResolver.matches(PlaceholderResolver.resultPattern, in: field.value) {
-                    if let id = Int(groups[1]), ["stdout", "stderr", "success", "exit"].contains(groups[2].lowercased()) { ids.insert(id) }
+                    let kinds = ["stdout", "stderr", "success", "exit", "hosts", "succeeded_hosts", "failed_hosts"]
+                    if let id = Int(groups[1]), kinds.contains(groups[2].lowercased()) { ids.insert(id) }
                 }
             }
         }
