@@ -1,7 +1,6 @@
 import Fleet
 import Foundation
 import Glibc
-import Synchronization
 
 /// How a local child process ended.
 public struct ChildExit: Sendable, Equatable {
