@@ -68,6 +68,13 @@ extension HostTaskResult {
 }
 
 extension TaskResult {
+    /// The record `--output-json` and the recovery file share: exit code, streams, success and per-host results.
+    var jsonRecord: [String: Any] {
+        var record: [String: Any] = ["exit_code": exitCode, "stdout": stdout, "stderr": stderr, "success": success]
+        if let hosts = hostsJSON { record["hosts"] = hosts }
+        return record
+    }
+
     /// Per-host records keyed by host name, for JSON documents.
     var hostsJSON: [String: Any]? {
         hosts.map { Dictionary($0.map { ($0.host, $0.jsonObject as Any) }, uniquingKeysWith: { first, _ in first }) }

@@ -47,12 +47,8 @@ public struct RecoveryState: Sendable {
             "current_task": currentTask,
             "intended_next_task": intendedNext as Any? ?? NSNull(),
             "task_results": Dictionary(uniqueKeysWithValues: results.map { id, result in
-                var record: [String: Any] = ["exit_code": result.exitCode, "stdout": result.stdout, "stderr": result.stderr,
-                                             "success": result.success]
-                if let hosts = result.hostsJSON {
-                    record["hosts"] = hosts
-                    record["host_order"] = result.hosts?.map(\.host)
-                }
+                var record = result.jsonRecord
+                if let hosts = result.hosts { record["host_order"] = hosts.map(\.host) }
                 return (String(id), record)
             }),
             "global_vars": taskFile.globalValues,

@@ -28,12 +28,10 @@ public enum WorkflowReport {
         }
         var results: [String: Any] = [:]
         for (id, result) in outcome.results {
-            var record: [String: Any] = ["exit_code": result.exitCode, "stdout": result.stdout, "stderr": result.stderr,
-                                         "success": result.success]
+            var record = result.jsonRecord
             if let file = result.stdoutFile { record["stdout_file"] = file }
             if let file = result.stderrFile { record["stderr_file"] = file }
             if let attempts = outcome.attempts[id] { record["attempts"] = attempts }
-            if let hosts = result.hostsJSON { record["hosts"] = hosts }
             results[String(id)] = record
         }
         return [
