@@ -3,6 +3,15 @@
 /// and are removed, backslash escapes outside single quotes (inside double
 /// quotes only `"` and `\`), and with `comments` an unquoted `#` ends the line.
 public enum ShellWords {
+    /// Python's `shlex.join`: the words quoted so a POSIX shell splits them back
+    /// unchanged (single quotes around any word with characters outside a safe set).
+    public static func join(_ words: [String]) -> String {
+        words.map { word in
+            let safe = !word.isEmpty && word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0)) }
+            return safe ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        }.joined(separator: " ")
+    }
+
     public static func split(_ text: String, comments: Bool = true) throws -> [String] {
         var words: [String] = []
         var current = ""

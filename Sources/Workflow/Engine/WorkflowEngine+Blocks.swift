@@ -259,12 +259,12 @@ extension WorkflowEngine {
         let arguments = PythonSemantics.expandVariables(resolver.resolve(fields["arguments"] ?? "").text, environment: options.environment)
         let argv: [String]
         let timeout: Int
-        let argvExecType: String
+        let remoteLine: String?
         do {
             let execType = try resolveExecType(fields["exec"], resolver: resolver)
-            argvExecType = execType
             argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
                                                arguments: arguments, hostname: hostname)
+            remoteLine = CommandLineBuilder.remoteCommandLine(execType: execType, argv: argv, command: command, arguments: arguments)
             timeout = resolveTimeout(fields["timeout"], execType: execType, resolver: resolver, display: display)
             log.info("Task \(display): Executing [\(execType)]: \(argv.joined(separator: " "))")
         } catch {
@@ -277,8 +277,6 @@ extension WorkflowEngine {
         var stdout: String
         var stderr: String
         do {
-            let remoteLine = ExecutionTypes.isSSH(argvExecType)
-                ? CommandLineBuilder.remoteCommandLine(execType: argvExecType, argv: argv, command: command, arguments: arguments) : nil
             let exit = try await launch(argv, remoteLine: remoteLine, hostname: hostname, timeout: timeout,
                                         outputSubdirectory: display)
             (exitCode, stdout, stderr) = (exit.exitCode, exit.stdout, exit.stderr)

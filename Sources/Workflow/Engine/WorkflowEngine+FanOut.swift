@@ -115,8 +115,7 @@ extension WorkflowEngine {
         } catch {
             return failed("error", "\(error)")
         }
-        let remoteLine = ExecutionTypes.isSSH(execType)
-            ? CommandLineBuilder.remoteCommandLine(execType: execType, argv: argv, command: command, arguments: arguments) : nil
+        let remoteLine = CommandLineBuilder.remoteCommandLine(execType: execType, argv: argv, command: command, arguments: arguments)
         guard options.execute else {
             log.info("Task \(label): [DRY RUN] Would execute: \(log.mask(remoteLine ?? argv.joined(separator: " ")))")
             return HostTaskResult(host: host, exitCode: 0, stdout: "DRY RUN STDOUT", stderr: "", success: true, status: "ok", attempts: 1)

@@ -290,8 +290,7 @@ public final class WorkflowEngine: @unchecked Sendable {
             throw TaskFileError(exitCode: 1, "Task \(display): \(failure)")
         }
         let timeout = resolveTimeout(fields["timeout"], execType: execType, resolver: resolver, display: display)
-        let remoteLine = ExecutionTypes.isSSH(execType)
-            ? CommandLineBuilder.remoteCommandLine(execType: execType, argv: argv, command: command, arguments: arguments) : nil
+        let remoteLine = CommandLineBuilder.remoteCommandLine(execType: execType, argv: argv, command: command, arguments: arguments)
         let commandLine = log.mask(remoteLine.map { "\(hostname): \($0)" }
             ?? argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
 

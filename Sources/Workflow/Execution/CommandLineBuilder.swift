@@ -29,13 +29,15 @@ public enum CommandLineBuilder {
         return argv
     }
 
-    /// What an SSH exec type sends: `ssh` quotes each argv word so substituted
-    /// values stay single words; `ssh_shell` asks for the remote shell and sends the text as written.
-    public static func remoteCommandLine(execType: String, argv: [String], command: String, arguments: String) -> String {
-        if execType == ExecutionTypes.sshShell {
-            return arguments.isEmpty ? command : "\(command) \(arguments)"
+    /// What an SSH exec type sends, nil for the types that run locally: `ssh` quotes each
+    /// argv word so substituted values stay single words; `ssh_shell` asks for the remote
+    /// shell and sends the text as written.
+    public static func remoteCommandLine(execType: String, argv: [String], command: String, arguments: String) -> String? {
+        switch execType {
+        case ExecutionTypes.sshShell: return arguments.isEmpty ? command : "\(command) \(arguments)"
+        case ExecutionTypes.ssh: return ShellWords.join(argv)
+        default: return nil
         }
-        return SSHTaskRunner.commandLine(argv)
     }
 
     static func format(_ template: String, values: [String: String]) throws -> String {

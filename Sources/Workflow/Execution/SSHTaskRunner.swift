@@ -44,14 +44,6 @@ public final class SSHTaskRunner: Sendable {
 
     public var pool: ConnectionPool { runner.pool }
 
-    /// The argv words quoted for the remote user's shell.
-    public static func commandLine(_ argv: [String]) -> String {
-        argv.map { word in
-            let safe = !word.isEmpty && word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0)) }
-            return safe ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
-        }.joined(separator: " ")
-    }
-
     /// The inventory hosts `pattern` selects (narrowed by `--limit`), with Ansible-style warnings.
     public func hosts(matching pattern: String) throws -> (hosts: [String], warnings: [String]) {
         guard let inventory = settings.inventory else {

@@ -62,4 +62,10 @@ final class PythonLiteralTests: XCTestCase {
         XCTAssertEqual(try ShellWords.split("h1 e={'k':1}"), ["h1", "e={k:1}"])
         XCTAssertThrowsError(try ShellWords.split("h1 a='open"))
     }
+
+    func testShellWordsJoinIsSplitsInverse() throws {
+        let words = ["echo", "it's", "a;b & c", "", "$HOME", "plain-word_1.0", "x\ny"]
+        XCTAssertEqual(ShellWords.join(words), #"echo 'it'\''s' 'a;b & c' '' '$HOME' plain-word_1.0 'x"# + "\n" + #"y'"#)
+        XCTAssertEqual(try ShellWords.split(ShellWords.join(words), comments: false), words)
+    }
 }
