@@ -13,10 +13,10 @@ import Foundation
 ///   whether the task succeeded; without one every host must succeed.
 /// - `@inventory_hostname@` in `command`/`arguments` is the host's inventory name.
 extension WorkflowEngine {
-    func runFanOut(_ task: TaskDefinition, display: String) async throws -> TaskResult {
+    /// `pattern` is the task's `hosts` with placeholders resolved.
+    func runFanOut(_ task: TaskDefinition, pattern: String, display: String) async throws -> TaskResult {
         let fields = task.fields
         let resolver = self.resolver
-        let pattern = resolver.resolve(fields["hosts"] ?? "").text
         guard let ssh = options.ssh else {
             throw TaskFileError(exitCode: 20, "Task \(display): hosts= needs Tasker's SSH settings (run through the tasker command)")
         }

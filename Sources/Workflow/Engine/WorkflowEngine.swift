@@ -208,10 +208,11 @@ public final class WorkflowEngine: @unchecked Sendable {
             results[task.id] = .skipped
             return .next(task.id + 1)
         }
+        let hostPattern = fields["hosts"].map { resolver.resolve($0).text }
         // Ansible reads an empty pattern as `all`; here it is a list of hosts (`@N_failed_hosts@`) that came out empty.
-        if let pattern = fields["hosts"], resolver.resolve(pattern).text.trimmingCharacters(in: .whitespaces).isEmpty {
-            log.info("Task \(display): hosts=\(pattern) is empty, skipping task")
-            results[task.id] = TaskResult(exitCode: -1, stdout: "", stderr: "Task skipped: hosts=\(pattern) is empty", success: false, hosts: [])
+        if let hostPattern, hostPattern.trimmingCharacters(in: .whitespaces).isEmpty, let written = fields["hosts"] {
+            log.info("Task \(display): hosts=\(written) is empty, skipping task")
+            results[task.id] = TaskResult(exitCode: -1, stdout: "", stderr: "Task skipped: hosts=\(written) is empty", success: false, hosts: [])
             return .next(task.id + 1)
         }
         dispatched(task.id, loopRepeat: loopRepeat)
@@ -228,7 +229,11 @@ public final class WorkflowEngine: @unchecked Sendable {
             return .exit(Int32(truncatingIfNeeded: code), .returned)
         }
 
-        let result = fields["hosts"] != nil ? try await runFanOut(task, display: display) : try await runCommand(task, display: display)
+        let result = if let hostPattern {
+            try await runFanOut(task, pattern: hostPattern, display: display)
+        } else {
+            try await runCommand(task, display: display)
+        }
         results[task.id] = result
         if let sleep = fields["sleep"] { await pause(sleep, display: display) }
         if let returnText = fields["return"] {
