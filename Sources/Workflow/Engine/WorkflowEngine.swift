@@ -370,7 +370,8 @@ public final class WorkflowEngine: @unchecked Sendable {
 
     /// A remote command that never ran (unreachable, refused host key, …) says why; nothing else would show it.
     func reportConnectionProblem(_ exit: ChildExit, display: String, hostname: String) {
-        guard let problem = exit.remoteProblem, problem != "timeout", problem != "cancelled" else { return }
+        // A command that ran into its timeout has its own warning; a connect timeout has not.
+        guard let problem = exit.remoteProblem, !exit.timedOut, problem != "cancelled" else { return }
         log.warn("Task \(display): \(hostname): \(WorkflowLog.oneLine(exit.stderr))")
     }
 
