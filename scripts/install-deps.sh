@@ -9,6 +9,10 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v pgrep >/dev/null || need+=(procps)
 command -v ping >/dev/null || need+=(iputils-ping)
+# Fault tests: network namespaces reached through a forwarder, packets dropped inside them.
+command -v ip >/dev/null || need+=(iproute2)
+command -v socat >/dev/null || need+=(socat)
+[[ -x /usr/sbin/iptables ]] || need+=(iptables)
 if ((${#need[@]})); then
     if [[ $(id -u) != 0 ]]; then
         echo "install-deps: missing ${need[*]}; run as root or install them" >&2

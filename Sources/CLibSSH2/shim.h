@@ -11,6 +11,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
@@ -19,12 +20,19 @@
 typedef struct tasker_session_io {
     uint64_t bytes_received;
     uint64_t bytes_sent;
+    /// The errno of the last failed socket call other than EAGAIN (e.g. ETIMEDOUT
+    /// once TCP_USER_TIMEOUT gave up), so errors can say why the socket failed.
+    int last_errno;
 } tasker_session_io;
 
 static inline ssize_t tasker_recv(libssh2_socket_t fd, void *buffer, size_t length,
                                   int flags, void **abstract) {
     ssize_t n = recv(fd, buffer, length, flags);
-    if (n < 0) return -errno;
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            ((tasker_session_io *)*abstract)->last_errno = errno;
+        return -errno;
+    }
     if (n > 0) {
         ((tasker_session_io *)*abstract)->bytes_received += (uint64_t)n;
         // Linux clears QUICKACK after a while; re-arming it after each read
@@ -38,7 +46,11 @@ static inline ssize_t tasker_recv(libssh2_socket_t fd, void *buffer, size_t leng
 static inline ssize_t tasker_send(libssh2_socket_t fd, const void *buffer, size_t length,
                                   int flags, void **abstract) {
     ssize_t n = send(fd, buffer, length, flags | MSG_NOSIGNAL);
-    if (n < 0) return -errno;
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            ((tasker_session_io *)*abstract)->last_errno = errno;
+        return -errno;
+    }
     ((tasker_session_io *)*abstract)->bytes_sent += (uint64_t)n;
     return n;
 }
@@ -57,6 +69,44 @@ static inline LIBSSH2_CHANNEL *tasker_channel_open_session(LIBSSH2_SESSION *sess
                                                            unsigned int packet_size) {
     return libssh2_channel_open_ex(session, "session", sizeof("session") - 1,
                                    window_size, packet_size, NULL, 0);
+}
+
+/// Opens a channel of a type no server offers. The server must answer with
+/// an open failure, so this is a liveness probe that needs no MaxSessions slot,
+/// and while waiting for the answer libssh2 reads every pending packet.
+static inline LIBSSH2_CHANNEL *tasker_channel_open_probe(LIBSSH2_SESSION *session) {
+    static const char type[] = "tasker-liveness-probe@tasker";
+    return libssh2_channel_open_ex(session, type, sizeof(type) - 1, 2048, 2048, NULL, 0);
+}
+
+/// libssh2 1.10 reports exit status 0 for a channel that closed without an
+/// `exit-status` message. To tell the two apart Tasker stores a sentinel in the
+/// channel's exit-status field right after opening it; the server's message
+/// overwrites it. The field is private to libssh2, so the layout of the
+/// struct's head (as in libssh2_priv.h) is checked against what libssh2 itself
+/// reports before anything is written; when it does not match, nothing is
+/// written and the function returns 0.
+#define TASKER_NO_EXIT_STATUS INT_MIN
+
+struct tasker_channel_head {
+    void *next, *prev, *head;      /* struct list_node */
+    unsigned char *channel_type;
+    unsigned channel_type_len;
+    int exit_status;
+};
+
+static inline int tasker_channel_track_exit_status(LIBSSH2_CHANNEL *channel) {
+    struct tasker_channel_head *head = (struct tasker_channel_head *)channel;
+    if (head->channel_type_len != 7 || head->channel_type == NULL
+        || memcmp(head->channel_type, "session", 7) != 0 || head->exit_status != 0
+        || libssh2_channel_get_exit_status(channel) != 0)
+        return 0;
+    head->exit_status = TASKER_NO_EXIT_STATUS;
+    if (libssh2_channel_get_exit_status(channel) != TASKER_NO_EXIT_STATUS) {
+        head->exit_status = 0;
+        return 0;
+    }
+    return 1;
 }
 
 static inline int tasker_channel_exec(LIBSSH2_CHANNEL *channel, const char *command,
@@ -112,6 +162,44 @@ static inline int tasker_ed25519_sign(LIBSSH2_SESSION *session, unsigned char **
 static inline int tasker_userauth_ed25519(LIBSSH2_SESSION *session, const char *user,
                                           const unsigned char *public_blob, size_t public_length, void **key) {
     return libssh2_userauth_publickey(session, user, public_blob, public_length, tasker_ed25519_sign, key);
+}
+
+/// A signature that Tasker obtains asynchronously (from ssh-agent, on a worker
+/// thread). The first time libssh2 asks, the callback records the data to sign
+/// and answers EAGAIN; libssh2 keeps its state and asks again with the same
+/// data once Tasker has put the signature (or a failure) in place.
+typedef struct tasker_deferred_signature {
+    unsigned char *request;        /* malloc'd copy of the data to sign */
+    size_t request_length;
+    unsigned char *signature;      /* malloc'd by Tasker; handed to libssh2, which frees it */
+    size_t signature_length;
+    int failed;
+} tasker_deferred_signature;
+
+static inline int tasker_deferred_sign(LIBSSH2_SESSION *session, unsigned char **sig, size_t *sig_len,
+                                       const unsigned char *data, size_t data_len, void **abstract) {
+    (void)session;
+    tasker_deferred_signature *pending = (tasker_deferred_signature *)*abstract;
+    if (pending->failed) return -1;
+    if (pending->signature != NULL) {
+        *sig = pending->signature;
+        *sig_len = pending->signature_length;
+        pending->signature = NULL;
+        return 0;
+    }
+    if (pending->request == NULL) {
+        pending->request = malloc(data_len);
+        if (pending->request == NULL) return -1;
+        memcpy(pending->request, data, data_len);
+        pending->request_length = data_len;
+    }
+    return LIBSSH2_ERROR_EAGAIN;
+}
+
+static inline int tasker_userauth_deferred(LIBSSH2_SESSION *session, const char *user,
+                                           const unsigned char *public_blob, size_t public_length,
+                                           void **pending) {
+    return libssh2_userauth_publickey(session, user, public_blob, public_length, tasker_deferred_sign, pending);
 }
 
 #endif

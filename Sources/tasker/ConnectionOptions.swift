@@ -17,7 +17,7 @@ struct ConnectionOptions: ParsableArguments {
 
     func validate() throws {
         if let port, !(1...65535).contains(port) { throw ValidationError("invalid port \(port) (expected 1-65535)") }
-        if let maxChannels, !(1...9).contains(maxChannels) { throw ValidationError("--max-channels must be 1-9 (sshd allows 10 sessions per connection)") }
+        if let maxChannels, !(1...9).contains(maxChannels) { throw ValidationError("--max-channels must be 1-9 (sshd allows 10 sessions per connection; Tasker keeps one for killing timed-out commands)") }
         if let user, user.isEmpty { throw ValidationError("-l needs a user name") }
     }
 

@@ -92,11 +92,18 @@ struct ExecCommand: AsyncParsableCommand {
         }
         let commandList = commands.isEmpty ? [words.joined(separator: " ")] : commands
         let live = !json && !fold
+        let budget: FileDescriptorBudget
+        do {
+            budget = try FileDescriptorBudget.plan(requestedForks: min(forks, specs.count), filesPerHost: outputDir == nil ? 0 : 2)
+        } catch let error as FleetError {
+            throw UsageError(error.description)
+        }
+        if let warning = budget.warning { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
         let options = FleetRunOptions(
-            forks: forks, commandTimeout: timeout, runTimeout: runTimeout, keepGoing: keepGoing,
+            forks: budget.forks, commandTimeout: timeout, runTimeout: runTimeout, keepGoing: keepGoing,
             capture: CaptureOptions(headBytes: keepBytes, tailBytes: keepBytes, outputDirectory: outputDir, live: live ? .console : nil))
 
-        let pool = connection.ssh.makePool(remembersFailures: true)
+        let pool = connection.ssh.makePool(oneShot: true, budget: budget)
         let runner = FleetRunner(pool: pool)
         let progress = live ? nil : ProgressLine.ifUseful(total: specs.count)
         let started = Deadline.now()

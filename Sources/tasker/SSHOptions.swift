@@ -23,9 +23,17 @@ struct SSHOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("SSH handshakes in flight at once (default 50).", valueName: "n"))
     var maxHandshakes: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Seconds of silence before a host is asked whether it is still there (default 10, or ssh_config's ServerAliveInterval; 0 turns probes off).", valueName: "seconds"))
+    var serverAliveInterval: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Unanswered probes before a silent host is given up (default 3, or ssh_config's ServerAliveCountMax).", valueName: "n"))
+    var serverAliveCountMax: Int?
+
     func validate() throws {
         if let connectTimeout, !(connectTimeout > 0) { throw ValidationError("--connect-timeout must be positive") }
         if let maxHandshakes, maxHandshakes < 1 { throw ValidationError("--max-handshakes must be at least 1") }
+        if let serverAliveInterval, !(serverAliveInterval >= 0) { throw ValidationError("--server-alive-interval must not be negative") }
+        if let serverAliveCountMax, serverAliveCountMax < 1 { throw ValidationError("--server-alive-count-max must be at least 1") }
     }
 
     /// These options where set, else `other`'s (a task file's arguments).
@@ -37,6 +45,8 @@ struct SSHOptions: ParsableArguments {
         result.hostKeyPolicy = result.hostKeyPolicy ?? other.hostKeyPolicy
         result.knownHosts = result.knownHosts ?? other.knownHosts
         result.maxHandshakes = result.maxHandshakes ?? other.maxHandshakes
+        result.serverAliveInterval = result.serverAliveInterval ?? other.serverAliveInterval
+        result.serverAliveCountMax = result.serverAliveCountMax ?? other.serverAliveCountMax
         return result
     }
 
@@ -50,6 +60,8 @@ struct SSHOptions: ParsableArguments {
         overrides.hostKeyPolicy = hostKeyPolicy
         overrides.knownHostsFile = knownHosts
         overrides.maxChannelsPerHost = maxChannels
+        overrides.serverAliveInterval = serverAliveInterval
+        overrides.serverAliveCountMax = serverAliveCountMax
         do {
             return ConnectionResolver(sshConfig: try ConnectionResolver.loadSSHConfig(path: sshConfig), overrides: overrides)
         } catch let error as FleetError {
@@ -57,7 +69,10 @@ struct SSHOptions: ParsableArguments {
         }
     }
 
-    func makePool(remembersFailures: Bool) -> ConnectionPool {
-        ConnectionPool(maxConcurrentHandshakes: maxHandshakes ?? 50, remembersFailures: remembersFailures)
+    /// A pool for a run: `oneShot` runs (`tasker exec`) remember failures and close each
+    /// host's connection when its work is done; workflows keep connections for later steps.
+    func makePool(oneShot: Bool, budget: FileDescriptorBudget) -> ConnectionPool {
+        ConnectionPool(options: .init(maxConcurrentHandshakes: maxHandshakes ?? 50, remembersFailures: oneShot,
+                                      keepsIdleConnections: !oneShot, maxOpenConnections: budget.maxOpenConnections))
     }
 }

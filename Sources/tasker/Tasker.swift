@@ -12,6 +12,8 @@ struct Tasker: AsyncParsableCommand {
 
     /// Parses and runs, mapping every usage error to exit status 2 with a one-line reason.
     static func main() async {
+        // Every connection holds a socket: use what the hard limit allows.
+        FileDescriptorBudget.raiseLimit()
         do {
             // `--output-json` may be given without a value (TASKER's default report path).
             let arguments = CommandLine.arguments.dropFirst().map {

@@ -47,9 +47,16 @@ struct WorkflowRemoteOptions: ParsableArguments {
     func makeRunner() throws -> SSHTaskRunner {
         // Checked here, after the task file's arguments are merged: either side may give -i.
         if inventory.inventories.isEmpty, inventory.limit != nil { throw UsageError("--limit needs -i") }
+        let budget: FileDescriptorBudget
+        do {
+            budget = try FileDescriptorBudget.plan(requestedForks: forks ?? 64, filesPerHost: outputDir == nil ? 0 : 2)
+        } catch let error as FleetError {
+            throw UsageError(error.description)
+        }
+        if let warning = budget.warning { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
         let settings = SSHTaskRunner.Settings(
             resolver: try ssh.makeResolver(user: sshUser), inventory: inventory.inventories.isEmpty ? nil : try inventory.load(),
-            limit: inventory.limit, forks: forks ?? 64, outputDirectory: outputDir, fanOutKeepBytes: keepBytes ?? 32 << 10)
-        return SSHTaskRunner(settings: settings, pool: ssh.makePool(remembersFailures: false))
+            limit: inventory.limit, forks: budget.forks, outputDirectory: outputDir, fanOutKeepBytes: keepBytes ?? 32 << 10)
+        return SSHTaskRunner(settings: settings, pool: ssh.makePool(oneShot: false, budget: budget))
     }
 }

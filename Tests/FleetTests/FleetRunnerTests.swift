@@ -37,7 +37,7 @@ final class FleetRunnerTests: XCTestCase {
     func testAFailedConnectIsRememberedOnlyWhenThePoolSaysSo() async throws {
         let dead = try resolver.resolve(HostTarget(parsing: "127.0.\(TestFleet.baseOctet).251:\(TestFleet.port)"))
         for remembers in [true, false] {
-            let pool = ConnectionPool(remembersFailures: remembers)
+            let pool = ConnectionPool(options: .init(remembersFailures: remembers))
             let runner = FleetRunner(pool: pool)
             for _ in 0..<3 {
                 let result = await runner.runHost(dead, commands: ["true"], options: .init())

@@ -3,91 +3,250 @@ import Synchronization
 
 /// One authenticated connection per host, opened on first use and shared by
 /// every later command to that host. Handshakes are admission-controlled so a
-/// large fleet does not trip sshd's MaxStartups.
+/// large fleet does not trip sshd's MaxStartups, and the number of open
+/// connections stays within what the open-file limit allows: when it is
+/// reached, the connection idle the longest is closed to make room, or the
+/// caller waits until one is no longer in use.
 public final class ConnectionPool: Sendable {
     public struct Statistics: Sendable, Equatable {
         public var connectionsOpened = 0
         public var reconnects = 0
     }
 
-    private struct State {
-        var connections: [String: Task<SSHConnection, any Error>] = [:]
-        var statistics = Statistics()
+    public struct Options: Sendable {
+        /// SSH handshakes in flight at once.
+        public var maxConcurrentHandshakes = 50
+        /// With it (one-shot fan-outs), a host that could not be reached fails
+        /// fast for the rest of the run; without it (workflows, whose later steps
+        /// and retries may come minutes later), the next command tries again.
+        public var remembersFailures = true
+        /// Keep a connection open after its last user is done (workflows reuse it
+        /// in later steps); without it, a host's connection closes when its work ends.
+        public var keepsIdleConnections = true
+        /// Connections open at once (each holds a socket).
+        public var maxOpenConnections = Int.max
+
+        public init(maxConcurrentHandshakes: Int = 50, remembersFailures: Bool = true,
+                    keepsIdleConnections: Bool = true, maxOpenConnections: Int = .max) {
+            self.maxConcurrentHandshakes = maxConcurrentHandshakes
+            self.remembersFailures = remembersFailures
+            self.keepsIdleConnections = keepsIdleConnections
+            self.maxOpenConnections = max(1, maxOpenConnections)
+        }
     }
 
+    private struct Entry {
+        /// nil when the host has no connection now (closed, or a failure to forget).
+        var attempt: SharedConnect?
+        var users = 0
+        /// When the last user left, for choosing which idle connection to close.
+        var idleSince: UInt64 = 0
+        /// A remembered failure: it holds no socket.
+        var failed = false
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var open = 0
+        var statistics = Statistics()
+        var clock: UInt64 = 0
+        var roomWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiterID: UInt64 = 0
+    }
+
+    private enum CheckOut {
+        case ready(SharedConnect)
+        case evict(SSHConnection)
+        case wait
+    }
+
+    public let options: Options
     private let group: EventLoopGroup
     private let handshakes: AsyncLimiter
-    private let remembersFailures: Bool
     private let state = Mutex(State())
 
-    /// With `remembersFailures` (one-shot fan-outs), a host that could not be
-    /// reached fails fast for the rest of the run; without it (workflows, whose
-    /// later steps and retries may come minutes later), the next command tries again.
-    public init(group: EventLoopGroup = .shared, maxConcurrentHandshakes: Int = 50, remembersFailures: Bool = true) {
+    public init(group: EventLoopGroup = .shared, options: Options = Options()) {
         self.group = group
-        handshakes = AsyncLimiter(limit: maxConcurrentHandshakes)
-        self.remembersFailures = remembersFailures
+        self.options = options
+        handshakes = AsyncLimiter(limit: options.maxConcurrentHandshakes)
     }
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
 
-    /// The pooled connection for `spec`, connecting if there is none yet.
-    /// Concurrent callers for one host share a single connection attempt.
-    public func connection(for spec: ConnectionSpec) async throws -> SSHConnection {
-        let task = state.withLock { state -> Task<SSHConnection, any Error> in
-            if let existing = state.connections[spec.poolKey] { return existing }
-            let task = makeConnectTask(spec)
-            state.connections[spec.poolKey] = task
-            state.statistics.connectionsOpened += 1
-            return task
-        }
+    /// Runs `body` with the pooled connection for `spec`, connecting if there is
+    /// none yet (concurrent callers for one host share one attempt) and replacing
+    /// one that broke since its last use. The connection counts as in use until
+    /// `body` returns.
+    public func withConnection<T: Sendable>(for spec: ConnectionSpec,
+                                            _ body: (SSHConnection) async throws -> T) async throws -> T {
+        let attempt = try await checkOut(spec)
         do {
-            return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
-        } catch {
-            if !remembersFailures {
-                state.withLock { state in
-                    if state.connections[spec.poolKey] == task { state.connections[spec.poolKey] = nil }
-                }
+            var connection = try await connection(from: attempt, spec: spec)
+            if await connection.isBroken {
+                connection = try await reconnect(spec, replacing: connection)
             }
+            let value = try await body(connection)
+            await checkIn(spec)
+            return value
+        } catch {
+            await checkIn(spec)
             throw error
         }
     }
 
     /// Replaces `broken` with a fresh connection, once per broken connection.
+    /// Callers hold the host's connection (inside `withConnection`).
     public func reconnect(_ spec: ConnectionSpec, replacing broken: SSHConnection) async throws -> SSHConnection {
-        let current = state.withLock { $0.connections[spec.poolKey] }
-        if let current, let connection = try? await current.value, connection !== broken {
-            return connection
+        let (attempt, isNew) = try state.withLock { state -> (SharedConnect, Bool) in
+            guard let current = state.entries[spec.poolKey]?.attempt else {
+                throw SSHError(.connectionLost, phase: .channel, "connection closed")
+            }
+            if case .success(let connection)? = current.result, connection === broken {
+                let attempt = makeAttempt(spec)
+                state.entries[spec.poolKey]!.attempt = attempt
+                state.statistics.connectionsOpened += 1
+                state.statistics.reconnects += 1
+                return (attempt, true)
+            }
+            return (current, false)
         }
-        let task = state.withLock { state -> Task<SSHConnection, any Error> in
-            let task = makeConnectTask(spec)
-            state.connections[spec.poolKey] = task
-            state.statistics.connectionsOpened += 1
-            state.statistics.reconnects += 1
-            return task
-        }
-        Task { await broken.close() }
-        return try await task.value
+        if isNew { Task { await broken.close() } }
+        return try await connection(from: attempt, spec: spec)
     }
 
     /// Closes every pooled connection.
     public func closeAll() async {
-        let tasks = state.withLock { state in
-            let tasks = Array(state.connections.values)
-            state.connections.removeAll()
-            return tasks
+        let attempts = state.withLock { state in
+            let attempts = state.entries.values.compactMap(\.attempt)
+            state.entries.removeAll()
+            state.open = 0
+            return attempts
         }
         await withTaskGroup(of: Void.self) { group in
-            for task in tasks {
-                group.addTask { if let connection = try? await task.value { await connection.close() } }
+            for attempt in attempts {
+                group.addTask { if let connection = try? await attempt.value() { await connection.close() } }
             }
         }
     }
 
-    private func makeConnectTask(_ spec: ConnectionSpec) -> Task<SSHConnection, any Error> {
+    // MARK: Users and room
+
+    private func connection(from attempt: SharedConnect, spec: ConnectionSpec) async throws -> SSHConnection {
+        do {
+            return try await attempt.value()
+        } catch {
+            let cancelled = (error as? SSHError)?.kind == .cancelled
+            state.withLock { state in
+                guard var entry = state.entries[spec.poolKey], entry.attempt === attempt, !entry.failed else { return }
+                if options.remembersFailures, !cancelled {
+                    entry.failed = true
+                } else {
+                    entry.attempt = nil
+                }
+                state.entries[spec.poolKey] = entry
+                state.open -= 1
+                wakeRoomWaiters(&state)
+            }
+            throw error
+        }
+    }
+
+    private func checkOut(_ spec: ConnectionSpec) async throws -> SharedConnect {
+        while true {
+            let step = state.withLock { state -> CheckOut in
+                var entry = state.entries[spec.poolKey] ?? Entry()
+                if entry.attempt == nil {
+                    guard state.open < options.maxOpenConnections else { return evictionOrWait(&state) }
+                    entry.attempt = makeAttempt(spec)
+                    state.open += 1
+                    state.statistics.connectionsOpened += 1
+                }
+                entry.users += 1
+                state.entries[spec.poolKey] = entry
+                return .ready(entry.attempt!)
+            }
+            switch step {
+            case .ready(let attempt): return attempt
+            case .evict(let connection): await connection.close()
+            case .wait: try await waitForRoom()
+            }
+        }
+    }
+
+    /// At the limit: picks the connection idle the longest to close, or says to wait.
+    private func evictionOrWait(_ state: inout State) -> CheckOut {
+        var oldest: (key: String, idleSince: UInt64, connection: SSHConnection)?
+        for (key, entry) in state.entries where entry.users == 0 && !entry.failed {
+            guard case .success(let connection)? = entry.attempt?.result else { continue }
+            if oldest == nil || entry.idleSince < oldest!.idleSince { oldest = (key, entry.idleSince, connection) }
+        }
+        guard let oldest else { return .wait }
+        state.entries[oldest.key] = nil
+        state.open -= 1
+        return .evict(oldest.connection)
+    }
+
+    /// Ends one use of the host's connection. A broken connection gives its
+    /// socket back at once; so does every connection of a run that does not
+    /// come back to its hosts.
+    private func checkIn(_ spec: ConnectionSpec) async {
+        let idle = state.withLock { state -> SSHConnection? in
+            guard var entry = state.entries[spec.poolKey] else { return nil }
+            entry.users -= 1
+            state.clock += 1
+            entry.idleSince = state.clock
+            state.entries[spec.poolKey] = entry
+            guard entry.users == 0 else { return nil }
+            wakeRoomWaiters(&state)
+            if case .success(let connection)? = entry.attempt?.result, !entry.failed { return connection }
+            return nil
+        }
+        guard let idle else { return }
+        if options.keepsIdleConnections {
+            guard await idle.isBroken else { return }
+        }
+        let release = state.withLock { state -> Bool in
+            guard var entry = state.entries[spec.poolKey], entry.users == 0,
+                  case .success(let connection)? = entry.attempt?.result, connection === idle else { return false }
+            entry.attempt = nil
+            state.entries[spec.poolKey] = entry
+            state.open -= 1
+            wakeRoomWaiters(&state)
+            return true
+        }
+        if release { await idle.close() }
+    }
+
+    private func waitForRoom() async throws {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let registered = state.withLock { state -> Bool in
+                    guard !Task.isCancelled else { return false }
+                    state.roomWaiters[id] = continuation
+                    return true
+                }
+                if !registered { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.roomWaiters.removeValue(forKey: id) }?.resume()
+        }
+        if Task.isCancelled { throw SSHError(.cancelled, phase: .connect, "cancelled") }
+    }
+
+    private func wakeRoomWaiters(_ state: inout State) {
+        let waiters = state.roomWaiters.values
+        state.roomWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func makeAttempt(_ spec: ConnectionSpec) -> SharedConnect {
         let loop = group.next()
         let handshakes = self.handshakes
-        return Task {
+        return SharedConnect {
             try await handshakes.withPermit {
                 try await SSHConnection.connect(spec.settings, on: loop)
             }

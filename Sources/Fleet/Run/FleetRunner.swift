@@ -98,24 +98,26 @@ public final class FleetRunner: Sendable {
             return result
         }
         do {
-            var connection = try await pool.connection(for: spec)
-            result.connectMilliseconds = Deadline.milliseconds(since: started)
-            for command in commands {
-                let deadline = min(Deadline.after(seconds: options.commandTimeout), runDeadline)
-                let exit: RemoteExit
-                do {
-                    exit = try await connection.execute(command, output: capture, deadline: deadline)
-                } catch let error as SSHError where error.kind == .connectionLost && error.phase == .channel {
-                    // The pooled connection died while idle; the command never started.
-                    connection = try await pool.reconnect(spec, replacing: connection)
-                    exit = try await connection.execute(command, output: capture, deadline: deadline)
-                }
-                result.commandsRun += 1
-                result.exitCode = exit.exitCode
-                result.signal = exit.signal
-                if exit.signal != nil || exit.exitCode != 0 {
-                    result.status = .failed
-                    if !options.keepGoing { break }
+            try await pool.withConnection(for: spec) { pooled in
+                var connection = pooled
+                result.connectMilliseconds = Deadline.milliseconds(since: started)
+                for command in commands {
+                    let deadline = min(Deadline.after(seconds: options.commandTimeout), runDeadline)
+                    let exit: RemoteExit
+                    do {
+                        exit = try await connection.execute(command, output: capture, deadline: deadline)
+                    } catch let error as SSHError where error.kind == .connectionLost && error.phase == .channel {
+                        // The pooled connection died before the command started.
+                        connection = try await pool.reconnect(spec, replacing: connection)
+                        exit = try await connection.execute(command, output: capture, deadline: deadline)
+                    }
+                    result.commandsRun += 1
+                    result.exitCode = exit.exitCode
+                    result.signal = exit.signal
+                    if exit.signal != nil || exit.exitCode != 0 {
+                        result.status = .failed
+                        if !options.keepGoing { break }
+                    }
                 }
             }
         } catch let error as SSHError {

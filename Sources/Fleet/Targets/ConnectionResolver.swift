@@ -11,6 +11,10 @@ public struct ConnectionOverrides: Sendable {
     public var hostKeyPolicy: HostKeyPolicy?
     public var knownHostsFile: String?
     public var maxChannelsPerHost: Int?
+    /// Seconds between liveness probes of a silent host (0 turns them off).
+    public var serverAliveInterval: Double?
+    /// Unanswered probes before a host is given up.
+    public var serverAliveCountMax: Int?
 
     public init() {}
 }
@@ -102,7 +106,8 @@ public struct ConnectionResolver: Sendable {
             knownHosts: knownHostsCache.load(knownHostsFiles),
             hostKeyPolicy: overrides.hostKeyPolicy ?? config.hostKeyPolicy ?? .strict,
             connectTimeout: overrides.connectTimeout ?? config.connectTimeout ?? 10,
-            keepaliveInterval: config.serverAliveInterval ?? 15,
+            keepaliveInterval: overrides.serverAliveInterval ?? config.serverAliveInterval.map(Double.init) ?? 10,
+            keepaliveCountMax: overrides.serverAliveCountMax ?? config.serverAliveCountMax ?? 3,
             maxChannels: overrides.maxChannelsPerHost ?? 8)
         return ConnectionSpec(name: name ?? target.description, settings: settings)
     }

@@ -123,6 +123,9 @@ public struct SSHConfig: Sendable {
         case "serveraliveinterval":
             guard let seconds = Int(value), seconds >= 0 else { throw invalid("bad ServerAliveInterval") }
             values.serverAliveInterval = seconds
+        case "serveralivecountmax":
+            guard let count = Int(value), count >= 1 else { throw invalid("bad ServerAliveCountMax") }
+            values.serverAliveCountMax = count
         default:
             break
         }
@@ -187,6 +190,7 @@ public struct SSHConfigValues: Sendable, Equatable {
     public var hostKeyPolicy: HostKeyPolicy?
     public var connectTimeout: Double?
     public var serverAliveInterval: Int?
+    public var serverAliveCountMax: Int?
     /// `IdentityAgent`: a socket path, `none`, or `SSH_AUTH_SOCK`.
     public var identityAgent: String?
 

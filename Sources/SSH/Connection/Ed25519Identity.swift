@@ -60,25 +60,3 @@ final class Ed25519Identity: @unchecked Sendable {
         return Ed25519Identity(seed: Array(privateKey.prefix(32)), publicBlob: publicBlob)
     }
 }
-
-/// Reads SSH wire-format fields: uint32 and length-prefixed strings.
-struct SSHBufferReader {
-    let bytes: [UInt8]
-    var offset = 0
-
-    mutating func readBytes(_ count: Int) -> [UInt8]? {
-        guard count >= 0, offset + count <= bytes.count else { return nil }
-        defer { offset += count }
-        return Array(bytes[offset..<(offset + count)])
-    }
-
-    mutating func readUInt32() -> UInt32? {
-        guard let raw = readBytes(4) else { return nil }
-        return raw.reduce(0) { $0 << 8 | UInt32($1) }
-    }
-
-    mutating func readString() -> [UInt8]? {
-        guard let length = readUInt32() else { return nil }
-        return readBytes(Int(length))
-    }
-}

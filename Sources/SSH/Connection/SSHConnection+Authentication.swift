@@ -1,5 +1,6 @@
 import CLibSSH2
 import Foundation
+import Glibc
 
 extension SSHConnection {
     /// Public-key authentication: the agent's keys first (unless disabled), then key files.
@@ -9,7 +10,7 @@ extension SSHConnection {
         var notes: [String] = []
 
         if let socket = settings.agentSocket, !socket.isEmpty {
-            if try await authenticateWithAgent(session, socket: socket, user: user, deadline: deadline, tried: &tried) {
+            if try await authenticateWithAgent(session, socket: socket, user: user, deadline: deadline, tried: &tried, notes: &notes) {
                 return
             }
         }
@@ -32,7 +33,7 @@ extension SSHConnection {
                 }
             }
             if rc == 0 { return }
-            if rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_SOCKET_RECV || rc == LIBSSH2_ERROR_SOCKET_SEND {
+            if Self.isSocketError(rc) {
                 throw SSHError(.unreachable, phase: .auth, lastErrorMessage(default: "connection lost during authentication"), code: rc)
             }
             if KeyFile.isRSA(file) {
@@ -47,28 +48,70 @@ extension SSHConnection {
         throw SSHError(.authFailed, phase: .auth, message)
     }
 
-    /// Offers each agent identity in turn. The agent socket is local, so its
-    /// own request/response calls are short; the server round-trips are non-blocking.
+    /// Offers each agent identity in turn. The agent is asked on a worker
+    /// thread (see `SSHAgentClient`); the server round-trips are non-blocking.
     private func authenticateWithAgent(_ session: OpaquePointer, socket: String, user: String, deadline: Deadline,
-                                       tried: inout [String]) async throws -> Bool {
-        guard let agent = libssh2_agent_init(session) else { return false }
-        libssh2_agent_set_identity_path(agent, socket)
-        defer {
-            libssh2_agent_disconnect(agent)
-            libssh2_agent_free(agent)
+                                       tried: inout [String], notes: inout [String]) async throws -> Bool {
+        let agent = SSHAgentClient(socketPath: socket)
+        let identities: [SSHAgentClient.Identity]
+        do {
+            identities = try await agent.identities(deadline: deadline)
+        } catch {
+            notes.append("\(error)")
+            return false
         }
-        guard libssh2_agent_connect(agent) == 0, libssh2_agent_list_identities(agent) == 0 else { return false }
-        var previous: UnsafeMutablePointer<libssh2_agent_publickey>?
-        while true {
-            var identity: UnsafeMutablePointer<libssh2_agent_publickey>?
-            guard libssh2_agent_get_identity(agent, &identity, previous) == 0, let identity else { return false }
-            previous = identity
-            let comment = identity.pointee.comment.map { String(cString: $0) } ?? "key"
-            tried.append("agent:\(comment)")
-            let rc = try await retry(.auth, until: deadline, onTimeout: .unreachable) {
-                libssh2_agent_userauth(agent, user, identity)
+        for identity in identities {
+            tried.append("agent:\(identity.comment)")
+            if try await authenticate(session, user: user, with: identity, agent: agent, deadline: deadline, notes: &notes) {
+                return true
             }
-            if rc == 0 { return true }
+        }
+        return false
+    }
+
+    /// One `publickey` attempt whose signature comes from the agent: libssh2's
+    /// sign callback answers EAGAIN until the agent's answer is in place.
+    private func authenticate(_ session: OpaquePointer, user: String, with identity: SSHAgentClient.Identity,
+                              agent: SSHAgentClient, deadline: Deadline, notes: inout [String]) async throws -> Bool {
+        let pending = UnsafeMutablePointer<tasker_deferred_signature>.allocate(capacity: 1)
+        pending.initialize(to: tasker_deferred_signature())
+        let abstract = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
+        abstract.initialize(to: UnsafeMutableRawPointer(pending))
+        defer {
+            Glibc.free(pending.pointee.request)
+            Glibc.free(pending.pointee.signature)
+            pending.deallocate()
+            abstract.deallocate()
+        }
+        while true {
+            let before = ioGeneration
+            let rc = identity.publicBlob.withUnsafeBufferPointer { blob in
+                tasker_userauth_deferred(session, user, blob.baseAddress, blob.count, abstract)
+            }
+            if rc != LIBSSH2_ERROR_EAGAIN {
+                noteProgress(since: before)
+                if Self.isSocketError(rc) {
+                    throw SSHError(.unreachable, phase: .auth, lastErrorMessage(default: "connection lost during authentication"), code: rc)
+                }
+                return rc == 0
+            }
+            if let request = pending.pointee.request, pending.pointee.signature == nil, pending.pointee.failed == 0 {
+                let data = [UInt8](UnsafeBufferPointer(start: request, count: pending.pointee.request_length))
+                do {
+                    let signature = try await agent.sign(data, with: identity, deadline: deadline)
+                    let copy = malloc(max(1, signature.count)).assumingMemoryBound(to: UInt8.self)
+                    signature.withUnsafeBufferPointer { copy.update(from: $0.baseAddress!, count: signature.count) }
+                    pending.pointee.signature = copy
+                    pending.pointee.signature_length = signature.count
+                } catch {
+                    pending.pointee.failed = 1
+                    notes.append("\(error)")
+                }
+                if Task.isCancelled { throw SSHError(.cancelled, phase: .auth, "cancelled") }
+                if deadline.hasPassed { throw SSHError(.unreachable, phase: .auth, "no SSH session within the connect timeout (\(formatSeconds(settings.connectTimeout)))") }
+                continue
+            }
+            try await awaitSocket(since: before, phase: .auth, deadline: deadline, onTimeout: .unreachable, cancellable: true)
         }
     }
 }

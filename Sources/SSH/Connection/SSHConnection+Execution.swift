@@ -6,14 +6,16 @@ extension SSHConnection {
     ///
     /// On timeout or cancellation the remote process group is killed over a
     /// second channel before the error is thrown, so no remote work outlives it.
+    /// Errors with phase `channel` mean the command never started.
     public func execute(_ command: String, output: any OutputSink, deadline: Deadline) async throws -> RemoteExit {
-        if let failure { throw failure }
-        try await acquireChannelSlot(deadline: deadline)
-        defer { releaseChannelSlot() }
-        if Task.isCancelled { throw SSHError(.cancelled, phase: .channel, "cancelled") }
+        try beginUse()
+        defer { endUse() }
+        try await acquire(.channel, phase: .channel, deadline: deadline, cancellable: true)
+        defer { release(.channel) }
         guard let session else { throw SSHError(.connectionLost, phase: .channel, "connection closed") }
 
         let channel = try await openChannel(session, deadline: deadline, cancellable: true)
+        let tracksExitStatus = tasker_channel_track_exit_status(channel) == 1
         var preamble = ProcessIDPreamble()
         do {
             let wrapped = ProcessIDPreamble.wrap(command)
@@ -22,17 +24,21 @@ extension SSHConnection {
             }
             if rc != 0 { throw channelError(.exec, rc, "exec request refused") }
             try await pump(channel, preamble: &preamble, output: output, deadline: deadline)
-        } catch let error as SSHError {
-            if error.kind == .timeout || error.kind == .cancelled {
+        } catch {
+            // Kill before closing: libssh2 closes a channel only once the server
+            // closes its side, which sshd does when the command has exited.
+            if let error = error as? SSHError, error.kind == .timeout || error.kind == .cancelled {
                 await killProcessGroup(preamble.pid, session: session)
             }
-            await release(channel, session: session)
+            await release(channel)
             throw error
         }
-        return await finish(channel, session: session)
+        return try await finish(channel, session: session, tracksExitStatus: tracksExitStatus)
     }
 
     func openChannel(_ session: OpaquePointer, deadline: Deadline, cancellable: Bool) async throws -> OpaquePointer {
+        try await acquire(.open, phase: .channel, deadline: deadline, cancellable: cancellable)
+        defer { release(.open) }
         var refusals = 0
         while true {
             let before = ioGeneration
@@ -93,6 +99,7 @@ extension SSHConnection {
             }
             if deadline.hasPassed { throw SSHError(.timeout, phase: .read, "command timed out") }
             if delivered > 0 {
+                try await waitForRoom(in: output, deadline: deadline)
                 await Task.yield()
                 continue
             }
@@ -100,8 +107,34 @@ extension SSHConnection {
         }
     }
 
-    /// Closes a finished channel and collects its exit status.
-    private func finish(_ channel: OpaquePointer, session: OpaquePointer) async -> RemoteExit {
+    /// Holds this channel's reading back while `output` is full. Timers, the
+    /// deadline, cancellation and the connection's failure still end the wait.
+    private func waitForRoom(in output: any OutputSink, deadline: Deadline) async throws {
+        let loop = self.loop
+        let wait = LoopWait(loop: loop)
+        guard !output.canAcceptMore(orResume: { loop.execute { wait.finish(.ready) } }) else { return }
+        if let failure { throw failure }
+        nextPausedReaderID += 1
+        let id = nextPausedReaderID
+        pausedReaders[id] = wait
+        let outcome = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                wait.arm(continuation, deadline: deadline)
+            }
+        } onCancel: {
+            loop.execute { wait.finish(.cancelled) }
+        }
+        pausedReaders[id] = nil
+        switch outcome {
+        case .ready: return
+        case .timedOut: throw SSHError(.timeout, phase: .read, "command timed out")
+        case .cancelled: throw failure ?? SSHError(.cancelled, phase: .read, "cancelled")
+        }
+    }
+
+    /// Closes a finished channel and collects its exit status. A channel that
+    /// closed without `exit-status` or `exit-signal` is an error, never a success.
+    private func finish(_ channel: OpaquePointer, session: OpaquePointer, tracksExitStatus: Bool) async throws -> RemoteExit {
         let grace = Deadline.after(seconds: 5)
         _ = try? await retry(.close, until: grace, onTimeout: .other, cancellable: false) { libssh2_channel_close(channel) }
         _ = try? await retry(.close, until: grace, onTimeout: .other, cancellable: false) { libssh2_channel_wait_closed(channel) }
@@ -113,13 +146,21 @@ extension SSHConnection {
             if nameLength > 0 { exit.signal = String(cString: name) }
             libssh2_free(session, name)
         }
-        if exit.signal == nil { exit.exitCode = libssh2_channel_get_exit_status(channel) }
+        if exit.signal == nil {
+            let status = libssh2_channel_get_exit_status(channel)
+            if tracksExitStatus, status == Int32.min {
+                await free(channel)
+                if let failure { throw failure }
+                throw SSHError(.other, phase: .exec, "no exit status from server (the channel closed without exit-status or exit-signal)")
+            }
+            exit.exitCode = status
+        }
         await free(channel)
         return exit
     }
 
     /// Abandons a channel: closes it without waiting for the remote side to finish.
-    private func release(_ channel: OpaquePointer, session: OpaquePointer) async {
+    private func release(_ channel: OpaquePointer) async {
         if failure == nil {
             _ = try? await retry(.close, until: .after(seconds: 2), onTimeout: .other, cancellable: false) {
                 libssh2_channel_close(channel)
@@ -135,10 +176,14 @@ extension SSHConnection {
     }
 
     /// Kills the remote shell's process group (sshd made the shell a session
-    /// leader) over a separate channel, bounded by a short deadline.
+    /// leader) over a separate channel, bounded by a short deadline. Kills take
+    /// turns on the connection's one kill slot, so commands and kills together
+    /// never open more channels than `maxChannels` + 1, which sshd's MaxSessions allows.
     private func killProcessGroup(_ pid: Int32?, session: OpaquePointer) async {
         guard let pid, failure == nil else { return }
         let deadline = Deadline.after(seconds: 5)
+        guard (try? await acquire(.kill, phase: .exec, deadline: deadline, cancellable: false)) != nil else { return }
+        defer { release(.kill) }
         guard let channel = try? await openChannel(session, deadline: deadline, cancellable: false) else { return }
         let command = "kill -KILL -- -\(pid) 2>/dev/null || kill -KILL \(pid) 2>/dev/null; true"
         _ = try? await retry(.exec, until: deadline, onTimeout: .other, cancellable: false) {
@@ -147,16 +192,22 @@ extension SSHConnection {
         _ = try? await retry(.close, until: deadline, onTimeout: .other, cancellable: false) {
             libssh2_channel_wait_eof(channel)
         }
-        await release(channel, session: session)
+        await release(channel)
     }
 
+    static func isSocketError(_ code: Int32) -> Bool {
+        [LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_DISCONNECT,
+         LIBSSH2_ERROR_SOCKET_TIMEOUT, LIBSSH2_ERROR_BAD_SOCKET].contains(code)
+    }
+
+    /// An error from a channel call; a socket error fails the whole connection.
     private func channelError(_ phase: SSHPhase, _ code: Int32, _ fallback: String) -> SSHError {
-        let socketCodes: Set<Int32> = [LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_RECV,
-                                       LIBSSH2_ERROR_SOCKET_DISCONNECT, LIBSSH2_ERROR_SOCKET_TIMEOUT,
-                                       LIBSSH2_ERROR_BAD_SOCKET]
-        let error = SSHError(socketCodes.contains(code) ? .connectionLost : .other,
-                             phase: phase, lastErrorMessage(default: fallback), code: code)
-        if error.kind == .connectionLost { failure = error }
+        if let failure { return failure }
+        guard Self.isSocketError(code) else {
+            return SSHError(.other, phase: phase, lastErrorMessage(default: fallback), code: code)
+        }
+        let error = SSHError(.connectionLost, phase: phase, socketFailureReason ?? lastErrorMessage(default: fallback), code: code)
+        fail(error)
         return error
     }
 }

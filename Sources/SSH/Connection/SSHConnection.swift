@@ -7,11 +7,17 @@ import Glibc
 /// the libssh2 session and its channels never leave that thread. Many
 /// commands may run on it at once, each on its own channel, up to
 /// `settings.maxChannels`.
+///
+/// Life cycle: once the connection fails (lost socket, silent host) or starts
+/// closing, `failure` is set and every waiter wakes and unwinds; libssh2's
+/// session is freed only after the last user has released its channels.
 public actor SSHConnection {
     public nonisolated let loop: EventLoop
     public nonisolated let settings: SSHConnectionSettings
     /// Set once the connection is authenticated.
     public private(set) var hostKey: HostKey?
+    /// The address the TCP connection reached, e.g. `127.0.0.1:22`.
+    public private(set) var peer: String?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         loop.asUnownedSerialExecutor()
@@ -23,34 +29,46 @@ public actor SSHConnection {
     let io: UnsafeMutablePointer<tasker_session_io>
     /// Shared by every channel read on this connection; safe because the actor runs one job at a time.
     let readBuffer: UnsafeMutableRawBufferPointer
-    var channelSlots: ChannelSlots
-    var keepaliveTimer: UInt64?
-    var failure: SSHError?
+    var channelSlots: SlotQueue
+    /// libssh2 keeps one channel open in progress per session, so opens take turns.
+    var openLock = SlotQueue(limit: 1)
+    /// The one channel beyond `maxChannels` that kills of timed-out commands use.
+    var killSlot = SlotQueue(limit: 1)
+    var liveness: Liveness?
+    /// Readers paused until their output sink has room; woken when the connection fails.
+    var pausedReaders: [UInt64: LoopWait] = [:]
+    var nextPausedReaderID: UInt64 = 0
+    /// Why the connection cannot be used any more; set once.
+    public private(set) var failure: SSHError?
+    private var closing = false
+    /// Operations that use the session now (commands, probes).
+    private var activeUsers = 0
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(settings: SSHConnectionSettings, loop: EventLoop) {
         self.settings = settings
         self.loop = loop
         io = .allocate(capacity: 1)
-        io.initialize(to: tasker_session_io(bytes_received: 0, bytes_sent: 0))
+        io.initialize(to: tasker_session_io(bytes_received: 0, bytes_sent: 0, last_errno: 0))
         readBuffer = .allocate(byteCount: 64 << 10, alignment: 16)
-        channelSlots = ChannelSlots(limit: settings.maxChannels)
+        channelSlots = SlotQueue(limit: settings.maxChannels)
     }
 
     isolated deinit {
-        if let session { libssh2_session_free(session) }
-        if fd >= 0 { Glibc.close(fd) }
+        releaseResources()
         io.deallocate()
         readBuffer.deallocate()
     }
 
-    /// Opens, verifies and authenticates a connection within `settings.connectTimeout`.
+    /// Opens, verifies and authenticates a connection within `settings.connectTimeout`,
+    /// trying every address the host name resolves to.
     public static func connect(_ settings: SSHConnectionSettings, on loop: EventLoop) async throws -> SSHConnection {
         try LibSSH2Runtime.ensureInitialised()
         let deadline = Deadline.after(seconds: settings.connectTimeout)
-        let address = try SocketAddress.resolve(settings.address, port: settings.port)
+        let addresses = try await SocketAddress.resolve(settings.address, port: settings.port, deadline: deadline)
         let connection = SSHConnection(settings: settings, loop: loop)
         do {
-            try await connection.establish(address, deadline: deadline)
+            try await connection.establish(addresses, deadline: deadline)
         } catch {
             await connection.close()
             throw error
@@ -58,19 +76,82 @@ public actor SSHConnection {
         return connection
     }
 
-    /// Disconnects politely, bounded by a short deadline, and releases everything.
+    /// Whether the connection failed or was closed; a pool replaces such a connection.
+    public var isBroken: Bool { failure != nil }
+
+    // MARK: Users and failure
+
+    /// Registers an operation on the session; throws, with phase `channel`
+    /// (nothing started), when the connection is already unusable.
+    func beginUse() throws {
+        if let failure {
+            throw SSHError(failure.kind == .cancelled ? .cancelled : .connectionLost, phase: .channel, failure.message)
+        }
+        activeUsers += 1
+    }
+
+    func endUse() {
+        activeUsers -= 1
+        if activeUsers == 0 {
+            let waiters = idleWaiters
+            idleWaiters.removeAll()
+            for waiter in waiters { waiter.resume() }
+        }
+    }
+
+    /// Marks the connection unusable and wakes everything waiting on it. The
+    /// socket is shut down so that no later libssh2 call can wait to send.
+    func fail(_ error: SSHError) {
+        guard failure == nil else { return }
+        failure = error
+        stopLiveness()
+        if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
+        wakeEveryWaiter()
+    }
+
+    private func wakeEveryWaiter() {
+        watcher?.wakeAll(.ready)
+        channelSlots.removeAll(.connectionFailed)
+        openLock.removeAll(.connectionFailed)
+        killSlot.removeAll(.connectionFailed)
+        let paused = pausedReaders.values
+        pausedReaders.removeAll()
+        for wait in paused { wait.finish(.cancelled) }
+    }
+
+    // MARK: Closing
+
+    /// Disconnects politely when the connection is healthy, bounded by a short
+    /// deadline, and releases everything once every user has let go of its channels.
     public func close() async {
-        if let timer = keepaliveTimer {
-            loop.cancelTimer(timer)
-            keepaliveTimer = nil
+        guard !closing else { return }
+        closing = true
+        let healthy = failure == nil && !(watcher?.hungUp ?? true)
+        stopLiveness()
+        if failure == nil { failure = SSHError(.connectionLost, phase: .close, "connection closed") }
+        if activeUsers > 0 {
+            wakeEveryWaiter()
+            await withCheckedContinuation { idleWaiters.append($0) }
         }
-        if let session, failure == nil, !(watcher?.hungUp ?? true) {
-            _ = try? await retry(.close, until: .after(seconds: 1), onTimeout: .other, cancellable: false) {
-                tasker_session_disconnect(session, "tasker done")
-            }
+        if healthy, let session { await disconnect(session) }
+        releaseResources()
+    }
+
+    private func disconnect(_ session: OpaquePointer) async {
+        let deadline = Deadline.after(seconds: 1)
+        while tasker_session_disconnect(session, "tasker done") == LIBSSH2_ERROR_EAGAIN, !deadline.hasPassed {
+            guard await waitForSocket(.writable, deadline: deadline, cancellable: false) == .ready else { return }
         }
+    }
+
+    /// Frees the session, stops watching the socket and closes it. The socket is
+    /// shut down first, so libssh2 fails its sends instead of answering EAGAIN
+    /// while it closes channels left open.
+    private func releaseResources() {
         if let session {
-            libssh2_session_free(session)
+            if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
+            var attempts = 0
+            while libssh2_session_free(session) == LIBSSH2_ERROR_EAGAIN, attempts < 100 { attempts += 1 }
             self.session = nil
         }
         watcher?.stop()
@@ -79,31 +160,19 @@ public actor SSHConnection {
             Glibc.close(fd)
             fd = -1
         }
-        failure = failure ?? SSHError(.connectionLost, phase: .close, "connection closed")
     }
 
     // MARK: Establishing
 
-    private func establish(_ address: SocketAddress, deadline: Deadline) async throws {
-        let (socket, pending) = try TCPSocket.startConnect(to: address)
-        fd = socket
-        let watcher = SocketWatcher(loop: loop, fd: socket)
-        self.watcher = watcher
-        if pending {
-            switch await waitForSocket(.writable, deadline: deadline, cancellable: true) {
-            case .ready: break
-            case .timedOut: throw SSHError(.unreachable, phase: .connect, "TCP connect timed out after \(formatSeconds(settings.connectTimeout))")
-            case .cancelled: throw SSHError(.cancelled, phase: .connect, "cancelled")
-            }
-            let error = TCPSocket.pendingError(socket)
-            if error != 0 { throw TCPSocket.connectError(error) }
-        }
+    private func establish(_ addresses: [SocketAddress], deadline: Deadline) async throws {
+        try await connectSocket(addresses, deadline: deadline)
         guard let session = tasker_session_new(io) else {
             throw SSHError(.other, phase: .handshake, "cannot allocate a libssh2 session")
         }
         self.session = session
         libssh2_session_set_blocking(session, 0)
         preferKnownHostKeyTypes(session)
+        let socket = fd
         let handshake = try await retry(.handshake, until: deadline, onTimeout: .unreachable) {
             libssh2_session_handshake(session, socket)
         }
@@ -112,10 +181,45 @@ public actor SSHConnection {
         }
         try verifyHostKey(session)
         try await authenticate(session, deadline: deadline)
-        if settings.keepaliveInterval > 0 {
-            libssh2_keepalive_config(session, 1, UInt32(settings.keepaliveInterval))
-            scheduleKeepalive()
+        startLiveness()
+    }
+
+    /// Connects to the first address that accepts. Each address gets an equal
+    /// share of the time left, so one that drops packets cannot starve the next.
+    private func connectSocket(_ addresses: [SocketAddress], deadline: Deadline) async throws {
+        var failures: [String] = []
+        for (index, address) in addresses.enumerated() {
+            let remaining = addresses.count - index
+            let attemptDeadline = remaining == 1
+                ? deadline : min(deadline, .after(seconds: deadline.secondsRemaining / Double(remaining)))
+            do {
+                try await connectSocket(to: address, deadline: attemptDeadline)
+                peer = address.description
+                return
+            } catch let error as SSHError where error.kind == .unreachable {
+                watcher?.stop()
+                watcher = nil
+                if fd >= 0 { Glibc.close(fd) }
+                fd = -1
+                if addresses.count == 1 { throw error }
+                failures.append("\(address): \(error.message)")
+            }
         }
+        throw SSHError(.unreachable, phase: .connect, failures.joined(separator: "; "))
+    }
+
+    private func connectSocket(to address: SocketAddress, deadline: Deadline) async throws {
+        let (socket, pending) = try TCPSocket.startConnect(to: address, deadPeerTimeout: settings.deadPeerTimeout)
+        fd = socket
+        watcher = SocketWatcher(loop: loop, fd: socket)
+        guard pending else { return }
+        switch await waitForSocket(.writable, deadline: deadline, cancellable: true) {
+        case .ready: break
+        case .timedOut: throw SSHError(.unreachable, phase: .connect, "TCP connect timed out after \(formatSeconds(settings.connectTimeout))")
+        case .cancelled: throw SSHError(.cancelled, phase: .connect, "cancelled")
+        }
+        let error = TCPSocket.pendingError(socket)
+        if error != 0 { throw TCPSocket.connectError(error) }
     }
 
     /// Steers key exchange toward a host key type known_hosts records for this host.
@@ -170,29 +274,6 @@ public actor SSHConnection {
         }
     }
 
-    // MARK: Keepalive
-
-    private func scheduleKeepalive() {
-        let interval = Double(settings.keepaliveInterval)
-        keepaliveTimer = loop.scheduleTimer(at: .after(seconds: interval)) { [weak self] in
-            guard let self else { return }
-            self.assumeIsolated { $0.sendKeepalive() }
-        }
-    }
-
-    private func sendKeepalive() {
-        keepaliveTimer = nil
-        guard let session, failure == nil else { return }
-        var next: Int32 = 0
-        let rc = libssh2_keepalive_send(session, &next)
-        if rc != 0, rc != LIBSSH2_ERROR_EAGAIN {
-            failure = SSHError(.connectionLost, phase: .read, lastErrorMessage(default: "keepalive failed"), code: rc)
-            watcher?.wakeAll(.ready)
-            return
-        }
-        scheduleKeepalive()
-    }
-
     // MARK: Waiting on libssh2
 
     /// Repeats a non-blocking libssh2 call until it stops answering EAGAIN,
@@ -242,7 +323,7 @@ public actor SSHConnection {
         switch await waitForSocket(interest, deadline: deadline, cancellable: cancellable) {
         case .ready: return
         case .timedOut: throw timeoutError(phase, kind: onTimeout)
-        case .cancelled: throw SSHError(.cancelled, phase: phase, "cancelled")
+        case .cancelled: throw failure ?? SSHError(.cancelled, phase: phase, "cancelled")
         }
     }
 
@@ -283,6 +364,16 @@ public actor SSHConnection {
     func lastErrno() -> Int32 {
         guard let session else { return LIBSSH2_ERROR_SOCKET_DISCONNECT }
         return libssh2_session_last_errno(session)
+    }
+
+    /// Why the socket failed, in words, when the kernel said so (a TCP timeout, a reset).
+    var socketFailureReason: String? {
+        switch io.pointee.last_errno {
+        case 0: return nil
+        case ETIMEDOUT:
+            return "no answer from host for \(settings.deadPeerTimeout.map(formatSeconds) ?? "too long") (TCP timeout)"
+        case let code: return String(cString: strerror(code)).lowercased()
+        }
     }
 }
 

@@ -12,16 +12,21 @@ public struct SSHConnectionSettings: Sendable {
     public var hostKeyPolicy: HostKeyPolicy
     /// TCP connect, banner, key exchange and authentication must finish within this.
     public var connectTimeout: Double
-    /// Seconds between keepalives on an idle connection; 0 disables them.
-    public var keepaliveInterval: Int
+    /// Seconds between liveness probes when the host has been silent (ssh_config
+    /// `ServerAliveInterval`); 0 disables them and the TCP timeouts derived from them.
+    public var keepaliveInterval: Double
+    /// Probes that may go unanswered before the host is given up as gone
+    /// (`ServerAliveCountMax`): a silent host fails after interval × count.
+    public var keepaliveCountMax: Int
     /// Receive window offered for each channel.
     public var channelWindowSize: UInt32
-    /// Channels open at once on this connection (OpenSSH's MaxSessions default is 10).
+    /// Command channels open at once on this connection; one more is kept for
+    /// killing timed-out commands (OpenSSH's MaxSessions default is 10).
     public var maxChannels: Int
 
     public init(address: String, port: Int = 22, user: String, identityFiles: [String] = [],
                 agentSocket: String? = nil, knownHosts: KnownHosts, hostKeyPolicy: HostKeyPolicy = .strict,
-                connectTimeout: Double = 10, keepaliveInterval: Int = 15,
+                connectTimeout: Double = 10, keepaliveInterval: Double = 10, keepaliveCountMax: Int = 3,
                 channelWindowSize: UInt32 = 8 << 20, maxChannels: Int = 8) {
         self.address = address
         self.port = port
@@ -32,7 +37,15 @@ public struct SSHConnectionSettings: Sendable {
         self.hostKeyPolicy = hostKeyPolicy
         self.connectTimeout = connectTimeout
         self.keepaliveInterval = keepaliveInterval
+        self.keepaliveCountMax = max(1, keepaliveCountMax)
         self.channelWindowSize = channelWindowSize
         self.maxChannels = maxChannels
+    }
+}
+
+extension SSHConnectionSettings {
+    /// How long a host may stay silent before the connection is given up; nil when probes are off.
+    public var deadPeerTimeout: Double? {
+        keepaliveInterval > 0 ? keepaliveInterval * Double(keepaliveCountMax) : nil
     }
 }

@@ -37,7 +37,7 @@ public final class SSHTaskRunner: Sendable {
     private let specs = Mutex<[String: ConnectionSpec]>([:])
 
     /// `pool` should not remember failures: a host that was down for one step may be back for the next.
-    public init(settings: Settings, pool: ConnectionPool = ConnectionPool(remembersFailures: false)) {
+    public init(settings: Settings, pool: ConnectionPool = ConnectionPool(options: .init(remembersFailures: false))) {
         self.settings = settings
         runner = FleetRunner(pool: pool)
     }

@@ -1,0 +1,123 @@
+import Foundation
+
+/// An extra OpenSSH server for tests that need one set up differently from the
+/// fleet (its own sshd_config lines) or placed where faults can be scripted
+/// (inside a network namespace, reached through a forwarder on a 127.x address).
+/// It uses the fleet's host and client keys; `sshConfig` and `knownHosts` reach it
+/// as host `name`.
+public final class TestSSHServer {
+    public let name: String
+    public let address: String
+    public let port: Int
+    public let directory: String
+    public let namespace: NetworkNamespace?
+    public var sshConfig: String { directory + "/ssh_config" }
+    public var knownHosts: String { directory + "/known_hosts" }
+    public var log: String { directory + "/sshd.log" }
+    private var stopped = false
+
+    /// Port sshd listens on inside a namespace (127.0.0.1 there).
+    public static let namespacePort = 2222
+
+    /// Starts sshd on `address:port`, or, with `namespace`, inside it with a
+    /// forwarder on `address:port` outside that carries each connection in.
+    public init(fleet: TestFleet, name: String, address: String, port: Int = TestFleet.port,
+                extraConfig: [String] = [], namespace: NetworkNamespace? = nil) throws {
+        self.name = name
+        self.address = address
+        self.port = port
+        self.namespace = namespace
+        directory = "\(fleet.stateDirectory)/extra-\(name)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        stop() // an sshd left behind by an interrupted test run would hold the address
+        stopped = false
+        let hostKey = "\(fleet.stateDirectory)/sshd-0/ssh_host_ed25519_key"
+        let publicKey = try String(contentsOfFile: hostKey + ".pub", encoding: .utf8)
+            .split(separator: " ").prefix(2).joined(separator: " ")
+        try "[\(address)]:\(port) \(publicKey)\n".write(toFile: knownHosts, atomically: true, encoding: .utf8)
+        try """
+            Host \(name)
+                HostName \(address)
+                Port \(port)
+                User \(NSUserName())
+                IdentityFile \(fleet.clientKey)
+                IdentitiesOnly yes
+                UserKnownHostsFile \(knownHosts)
+                StrictHostKeyChecking yes
+
+            """.write(toFile: sshConfig, atomically: true, encoding: .utf8)
+        let listen = namespace == nil ? "ListenAddress \(address)\nPort \(port)" : "ListenAddress 127.0.0.1\nPort \(Self.namespacePort)"
+        let config = """
+            \(listen)
+            HostKey \(hostKey)
+            PidFile \(directory)/sshd.pid
+            AuthorizedKeysFile \(fleet.stateDirectory)/authorized_keys
+            PubkeyAuthentication yes
+            PasswordAuthentication no
+            KbdInteractiveAuthentication no
+            UsePAM no
+            PermitRootLogin prohibit-password
+            StrictModes no
+            UseDNS no
+            LogLevel VERBOSE
+            SetEnv TASKER_FLEET=1 HOME=\(fleet.stateDirectory)/home
+            \(extraConfig.joined(separator: "\n"))
+
+            """
+        try config.write(toFile: "\(directory)/sshd_config", atomically: true, encoding: .utf8)
+        try Data().write(to: URL(fileURLWithPath: log))
+        let sshd = ["/usr/sbin/sshd", "-f", "\(directory)/sshd_config", "-E", log]
+        let started = try namespace.map { try $0.run(sshd) } ?? ProcessRunner.run(sshd[0], Array(sshd.dropFirst()))
+        guard started.status == 0 else { throw TestFleetError(message: "sshd for \(name) failed: \(started.stderr)") }
+        if let namespace {
+            try namespace.forward(from: address, port: port, toPort: Self.namespacePort)
+        }
+        try waitUntilListening()
+    }
+
+    deinit { stop() }
+
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        if let pid = try? String(contentsOfFile: "\(directory)/sshd.pid", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines) {
+            _ = try? ProcessRunner.run("/bin/kill", [pid])
+        }
+    }
+
+    /// The sshd processes serving established connections to this server (the
+    /// per-connection children, not the listener).
+    public func sessionProcesses() throws -> [Int32] {
+        let command = "ss -Htnp state established '( sport = :\(namespace == nil ? port : Self.namespacePort) )' | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u"
+        let result = try namespace.map { try $0.run(["/bin/sh", "-c", command]) } ?? ProcessRunner.shell(command)
+        return result.stdout.split(separator: "\n").compactMap { Int32($0) }
+    }
+
+    /// Lines of the sshd log that record an accepted login.
+    public func acceptedLogins() -> Int {
+        let text = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
+        return text.split(whereSeparator: \.isNewline).filter { $0.contains("Accepted publickey") }.count
+    }
+
+    private func waitUntilListening() throws {
+        let probe = "exec 3<>/dev/tcp/127.0.0.1/\(Self.namespacePort)"
+        for _ in 0..<100 {
+            let ready: Bool
+            if let namespace {
+                ready = (try? namespace.run(["/bin/bash", "-c", probe]))?.status == 0
+            } else {
+                ready = (try? ProcessRunner.run("/bin/bash", ["-c", "exec 3<>/dev/tcp/\(address)/\(port)"]))?.status == 0
+            }
+            if ready { return }
+            usleep(50_000)
+        }
+        throw TestFleetError(message: "sshd for \(name) did not start listening")
+    }
+}
+
+/// Sends a signal to processes, for faults such as a frozen (SIGSTOP) or killed server.
+public func signalProcesses(_ pids: [Int32], _ signal: String) {
+    guard !pids.isEmpty else { return }
+    _ = try? ProcessRunner.run("/bin/kill", ["-\(signal)"] + pids.map(String.init))
+}
