@@ -34,16 +34,16 @@ struct InventoryCommand: ParsableCommand {
     func run() throws {
         let loaded = try inventory.load()
         if list {
-            print(InventoryReport.list(loaded))
+            ConsoleWriter.shared.write(InventoryReport.list(loaded) + "\n")
         } else if graph {
             let group = pattern ?? "all"
             guard loaded.groups[group] != nil else { throw UsageError("no group named '\(group)' in the inventory") }
-            print(InventoryReport.graph(loaded, group: group))
+            ConsoleWriter.shared.write(InventoryReport.graph(loaded, group: group) + "\n")
         } else if let host {
-            do { print(try InventoryReport.host(loaded, host)) } catch { throw UsageError("\(error)") }
+            do { ConsoleWriter.shared.write(try InventoryReport.host(loaded, host) + "\n") } catch { throw UsageError("\(error)") }
         } else if let pattern {
             let hosts = try inventory.select(pattern, in: loaded)
-            for host in hosts { print(host) }
+            ConsoleWriter.shared.write(hosts.map { $0 + "\n" }.joined())
             if hosts.isEmpty { throw UsageError("pattern '\(pattern)' matches no hosts") }
         }
     }

@@ -83,17 +83,17 @@ struct RunCommand: AsyncParsableCommand {
         do {
             file = try TaskFile.load(path: taskFile, strictEnvironment: strictEnvValidation)
         } catch let error as TaskFileError {
-            FileHandle.standardError.write(Data("tasker: \(error.message)\n".utf8))
+            ConsoleWriter.shared.write("tasker: \(error.message)\n", to: .stderr)
             throw ExitCode(error.exitCode)
         }
         let effective = try merged(with: file.arguments)
         if effective.showRecoveryInfo {
-            print(RecoveryState(taskFile: file, logDirectory: effective.logDirectory).describe())
+            ConsoleWriter.shared.write(RecoveryState(taskFile: file, logDirectory: effective.logDirectory).describe() + "\n")
             return
         }
         if effective.showEffectiveArgs {
-            print("File-defined arguments: \(file.arguments.tokens.joined(separator: " "))")
-            print(effective.summary)
+            ConsoleWriter.shared.write("File-defined arguments: \(file.arguments.tokens.joined(separator: " "))\n")
+            ConsoleWriter.shared.write(effective.summary + "\n")
             return
         }
         try await effective.execute(file)
@@ -102,7 +102,7 @@ struct RunCommand: AsyncParsableCommand {
     /// File-defined options, applied where the command line is silent; flags combine.
     private func merged(with arguments: FileArguments) throws -> RunCommand {
         var result = self
-        for warning in arguments.warnings { FileHandle.standardError.write(Data("tasker: warning: \(warning)\n".utf8)) }
+        for warning in arguments.warnings { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
         for token in arguments.tokens {
             let fromFile: RunCommand
             do {
@@ -160,7 +160,7 @@ struct RunCommand: AsyncParsableCommand {
         let secrets = file.globals.filter { WorkflowLog.isSecretName($0.name) }.map(\.value)
         let runTimestamp = Self.timestamp()
         let logFile = run ? try openLogFile(timestamp: runTimestamp) : nil
-        let log = WorkflowLog(level: level, file: logFile?.handle, secrets: secrets)
+        let log = WorkflowLog(level: level, file: logFile?.fd, secrets: secrets)
         defer {
             if let logFile { log.info("# Log file: \(logFile.path)") }
             log.close()
@@ -193,8 +193,8 @@ struct RunCommand: AsyncParsableCommand {
             validation.skipSubtaskRange = skipSubtaskRangeValidation
             let report = TaskFileValidator.validate(file, options: validation)
             if !report.passed {
-                print("# Task validation FAILED.")
-                for error in report.errors { print("ERROR: \(error)") }
+                ConsoleWriter.shared.write("# Task validation FAILED.\n")
+                for error in report.errors { ConsoleWriter.shared.write("ERROR: \(error)\n") }
                 failure = Failure(error: "Task validation failed", task: nil)
                 throw ExitCode(20)
             }
@@ -212,7 +212,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             executionTypes = try ExecutionTypes.load(explicit: execConfig)
         } catch let error as TaskFileError {
-            FileHandle.standardError.write(Data("tasker: \(error.message)\n".utf8))
+            ConsoleWriter.shared.write("tasker: \(error.message)\n", to: .stderr)
             throw ExitCode(error.exitCode)
         }
         if let start = startFrom, file.task(start) == nil {
@@ -287,7 +287,8 @@ struct RunCommand: AsyncParsableCommand {
                             log.warn("Auto-recovery: global \(entry.name) changed since the saved run")
                         }
                         if !yes {
-                            print("Environment changed since the saved run. Continue? [y/N]: ", terminator: "")
+                            ConsoleWriter.shared.write("Environment changed since the saved run. Continue? [y/N]: ")
+                            ConsoleWriter.shared.flush()
                             let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
                             guard answer == "y" || answer == "yes" else {
                                 log.error("Auto-recovery aborted")
@@ -365,16 +366,16 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// `<log dir>/log/<task name>_<timestamp>.log`.
-    private func openLogFile(timestamp: String) throws -> (path: String, handle: FileHandle) {
+    private func openLogFile(timestamp: String) throws -> (path: String, fd: Int32) {
         let directory = "\(logDirectory)/log"
         let path = "\(directory)/\(Self.sanitisedName(taskFile))_\(timestamp).log"
-        guard (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil,
-              FileManager.default.createFile(atPath: path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: path) else {
-            FileHandle.standardError.write(Data("tasker: cannot create log file in \(directory)\n".utf8))
+        let fd = (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) == nil
+            ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            ConsoleWriter.shared.write("tasker: cannot create log file in \(directory)\n", to: .stderr)
             throw ExitCode(1)
         }
-        return (path, handle)
+        return (path, fd)
     }
 
     /// The task file's base name without extension, `[A-Za-z0-9._-]` only, at most 50 characters.
@@ -385,12 +386,13 @@ struct RunCommand: AsyncParsableCommand {
 
     /// `--show-plan`: prints the tasks and asks for `y`/`yes` on stdin; anything else stops the run (exit 0).
     private func confirmPlan(_ file: TaskFile) -> Bool {
-        print("Execution plan for \(taskFile):")
+        ConsoleWriter.shared.write("Execution plan for \(taskFile):\n")
         for task in file.tasks.sorted(by: { $0.id < $1.id }) {
             let what = task["type"].map { "[\($0)]" } ?? (task["command"].map { "\(task["hosts"].map { "hosts=\($0)" } ?? task["hostname"] ?? ""): \($0) \(task["arguments"] ?? "")" } ?? "return \(task["return"] ?? "")")
-            print("  Task \(task.id): \(what)")
+            ConsoleWriter.shared.write("  Task \(task.id): \(what)\n")
         }
-        print("Proceed? [y/N]: ", terminator: "")
+        ConsoleWriter.shared.write("Proceed? [y/N]: ")
+        ConsoleWriter.shared.flush()
         let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
         return answer == "y" || answer == "yes"
     }

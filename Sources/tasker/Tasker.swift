@@ -14,12 +14,10 @@ struct Tasker: AsyncParsableCommand {
     static func main() async {
         // Every connection holds a socket: use what the hard limit allows.
         FileDescriptorBudget.raiseLimit()
+        // Output is written by a writer thread: whatever way the process ends, let it finish.
+        atexit { ConsoleWriter.shared.flush() }
         do {
-            // `--output-json` may be given without a value (TASKER's default report path).
-            let arguments = CommandLine.arguments.dropFirst().map {
-                $0 == "--output-json" ? "--output-json=\(RunCommand.defaultReportMarker)" : $0
-            }
-            var command = try parseAsRoot(Array(arguments))
+            var command = try parseAsRoot(arguments(CommandLine.arguments.dropFirst()))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -28,10 +26,22 @@ struct Tasker: AsyncParsableCommand {
         } catch let exit as ExitCode {
             Foundation.exit(exit.rawValue)
         } catch {
+            ConsoleWriter.shared.flush()
             if exitCode(for: error) == .success { self.exit(withError: error) }
             let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            FileHandle.standardError.write(Data("tasker: \(message)\n".utf8))
+            ConsoleWriter.shared.write("tasker: \(message)\n", to: .stderr)
             Foundation.exit(ExitPolicy.usage)
+        }
+    }
+
+    /// The command line as ArgumentParser should see it: `--output-json` may be
+    /// given without a value (TASKER's default report path). Words after `--`
+    /// belong to the remote command and are left alone.
+    static func arguments<Words: Collection<String>>(_ words: Words) -> [String] {
+        var seenTerminator = false
+        return words.map { word in
+            if word == "--" { seenTerminator = true }
+            return !seenTerminator && word == "--output-json" ? "--output-json=\(RunCommand.defaultReportMarker)" : word
         }
     }
 }

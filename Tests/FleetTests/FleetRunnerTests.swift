@@ -48,6 +48,39 @@ final class FleetRunnerTests: XCTestCase {
         }
     }
 
+    func testACancelledWaiterLeavesTheSharedConnectionAttemptToTheOthers() async throws {
+        let server = try TestSSHServer(fleet: fleet, name: "slow-banner", address: "127.0.21.5")
+        defer { server.stop() }
+        let spec = try ConnectionResolver(sshConfig: try SSHConfig(contentsOf: server.sshConfig), overrides: .init())
+            .resolve(HostTarget(host: "slow-banner"))
+        // A stopped listener: TCP connects, the banner waits until it continues.
+        let listener = try XCTUnwrap(server.listenerPID)
+        signalProcesses([listener], "STOP")
+        let pool = ConnectionPool()
+        let impatient = Task {
+            try await pool.withConnection(for: spec) { _ in "impatient" }
+        }
+        let patient = Task {
+            try await pool.withConnection(for: spec) { connection in
+                try await connection.execute("true", output: NullSink(), deadline: .after(seconds: 10)).exitCode
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        impatient.cancel()
+        do {
+            _ = try await impatient.value
+            XCTFail("the cancelled waiter must stop waiting")
+        } catch let error as SSHError {
+            XCTAssertEqual(error.kind, .cancelled)
+        }
+        signalProcesses([listener], "CONT")
+        let exit = try await patient.value
+        XCTAssertEqual(exit, 0, "the other waiter still gets the connection")
+        XCTAssertEqual(pool.statistics.connectionsOpened, 1)
+        XCTAssertEqual(server.acceptedLogins(), 1)
+        await pool.closeAll()
+    }
+
     func testStopsAtTheFirstFailureUnlessKeepGoing() async throws {
         let runner = FleetRunner()
         let commands = ["echo one", "echo two; exit 5", "echo three"]
@@ -120,9 +153,15 @@ final class FleetRunnerTests: XCTestCase {
         let result = await runner.runHost(try spec(19), commands: ["seq 1 1000; echo warn >&2"], options: options)
         XCTAssertTrue(result.stdout.truncated)
         XCTAssertEqual(result.stdout.bytes, 3893)
+        OutputWriter.shared.flush()
         let full = try String(contentsOfFile: "\(directory.path)/\(TestFleet.name(19)).stdout", encoding: .utf8)
         XCTAssertEqual(full, (1...1000).map { "\($0)\n" }.joined())
         XCTAssertEqual(try String(contentsOfFile: "\(directory.path)/\(TestFleet.name(19)).stderr", encoding: .utf8), "warn\n")
         await runner.pool.closeAll()
     }
+}
+
+/// Discards a command's output.
+final class NullSink: OutputSink {
+    func write(_ bytes: UnsafeRawBufferPointer, to stream: OutputStreamKind) {}
 }

@@ -72,7 +72,7 @@ final class ExecCommandTests: XCTestCase {
     func testFoldGroupsIdenticalOutput() throws {
         let result = try exec(["--hosts-file", fleet.hostsFile, "-b", "--", "echo same"])
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stdout.contains("node[001-024] (24)\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("node[001-064] (64)\n"), result.stdout)
         XCTAssertEqual(result.stdout.components(separatedBy: "same\n").count, 2, "the output is printed once")
     }
 

@@ -5,7 +5,7 @@ import Synchronization
 /// process by `scripts/fleet.sh` on 127.0.20.x (apart from a developer's
 /// fleet on 127.0.1.x) and stopped when the process exits.
 public final class TestFleet: Sendable {
-    public static let hostCount = 24
+    public static let hostCount = 64
     public static let port = 2200
     public static let baseOctet = 20
 

@@ -80,10 +80,16 @@ public final class TestSSHServer {
     public func stop() {
         guard !stopped else { return }
         stopped = true
-        if let pid = try? String(contentsOfFile: "\(directory)/sshd.pid", encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines) {
-            _ = try? ProcessRunner.run("/bin/kill", [pid])
+        if let pid = listenerPID {
+            signalProcesses([pid], "CONT")
+            signalProcesses([pid], "TERM")
         }
+    }
+
+    /// The listening sshd.
+    public var listenerPID: Int32? {
+        (try? String(contentsOfFile: "\(directory)/sshd.pid", encoding: .utf8))
+            .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
     /// The sshd processes serving established connections to this server (the

@@ -1,3 +1,5 @@
+import Fleet
+import Foundation
 import XCTest
 @testable import Workflow
 
@@ -71,12 +73,19 @@ final class RoutingTests: XCTestCase {
 }
 
 final class WorkflowLogTests: XCTestCase {
-    func testFormatLevelsAndMasking() {
-        let log = WorkflowLog(level: .warn, echo: false, secrets: ["hunter2"])
+    func testFormatLevelsAndMasking() throws {
+        let path = NSTemporaryDirectory() + "/tasker-log-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        let log = WorkflowLog(level: .warn, echo: false, file: fd, secrets: ["hunter2"])
         log.info("hidden")
         log.warn("shown")
-        XCTAssertEqual(log.recorded.count, 1)
-        XCTAssertNotNil(log.recorded[0].range(of: #"^\[\d{2}[A-Z][a-z]{2}\d{2} \d{2}:\d{2}:\d{2}\] WARN: shown$"#, options: .regularExpression))
+        log.close()
+        ConsoleWriter.shared.flush()
+        let recorded = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(recorded.count, 1)
+        XCTAssertNotNil(recorded[0].range(of: #"^\[\d{2}[A-Z][a-z]{2}\d{2} \d{2}:\d{2}:\d{2}\] WARN: shown$"#, options: .regularExpression))
         XCTAssertEqual(log.mask("login -p hunter2 xhunter2"), "login -p <masked len=7> xhunter2")
         XCTAssertTrue(WorkflowLog.isSecretName("db_password"))
         XCTAssertTrue(WorkflowLog.isSecretName("TOKEN_GITHUB"))

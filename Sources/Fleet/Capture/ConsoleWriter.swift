@@ -1,22 +1,27 @@
-import Glibc
-import Synchronization
-
-/// Serialises writes to the process's stdout and stderr so lines from many
-/// hosts never interleave mid-line.
+/// Tasker's stdout and stderr. Every write goes through the shared
+/// `OutputWriter`, so lines from many hosts never interleave mid-line, output
+/// keeps its order, and no event loop ever waits for the terminal.
 public final class ConsoleWriter: Sendable {
-    public static let shared = ConsoleWriter()
+    public static let shared = ConsoleWriter(writer: .shared)
 
-    private let lock = Mutex(())
+    public enum Destination: Sendable {
+        case stdout, stderr
 
-    public enum Destination: Sendable { case stdout, stderr }
+        var fd: Int32 { self == .stdout ? 1 : 2 }
+    }
+
+    public let writer: OutputWriter
+
+    public init(writer: OutputWriter) {
+        self.writer = writer
+    }
 
     public func write(_ text: String, to destination: Destination = .stdout) {
-        var copy = text
-        copy.withUTF8 { write(UnsafeRawBufferPointer($0), to: destination) }
+        writer.write(Array(text.utf8), to: destination.fd)
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer, to destination: Destination) {
-        lock.withLock { _ in Self.writeAll(bytes, fd: destination == .stdout ? 1 : 2) }
+        writer.write(Array(bytes), to: destination.fd)
     }
 
     /// Writes `prefix`, `line` and a newline as one unit.
@@ -25,18 +30,12 @@ public final class ConsoleWriter: Sendable {
         buffer.reserveCapacity(prefix.count + line.count + 1)
         buffer.append(contentsOf: line)
         buffer.append(UInt8(ascii: "\n"))
-        buffer.withUnsafeBytes { write($0, to: destination) }
+        writer.write(buffer, to: destination.fd)
     }
 
-    private static func writeAll(_ bytes: UnsafeRawBufferPointer, fd: Int32) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += n
-        }
+    /// Waits until everything written so far has reached the terminal (before
+    /// exiting, or before reading an answer to a prompt).
+    public func flush() {
+        writer.flush()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import SSH
 import Synchronization
 
@@ -40,7 +41,8 @@ public final class OutputCapture: OutputSink {
     private struct Stream {
         var buffer: BoundedBuffer
         var lines = LineSplitter()
-        var spill: FileHandle?
+        /// `--output-dir` file, written through the output writer.
+        var spill: Int32?
     }
 
     private struct State {
@@ -50,32 +52,49 @@ public final class OutputCapture: OutputSink {
 
     public let label: String
     private let live: LiveLines?
+    private let writer: OutputWriter
     private let state: Mutex<State>
 
-    public init(label: String, options: CaptureOptions) throws {
+    public init(label: String, options: CaptureOptions, writer: OutputWriter = .shared) throws {
         self.label = label
         live = options.live
+        self.writer = writer
         var streams: [Stream] = []
         for kind in OutputStreamKind.allCases {
             var stream = Stream(buffer: BoundedBuffer(headLimit: options.headBytes, tailLimit: options.tailBytes))
             if let directory = options.outputDirectory {
-                stream.spill = try Self.openSpillFile(directory: directory, label: label, kind: kind)
+                do {
+                    stream.spill = try Self.openSpillFile(directory: directory, label: label, kind: kind)
+                } catch {
+                    for opened in streams.compactMap(\.spill) { writer.close(opened) }
+                    throw error
+                }
             }
             streams.append(stream)
         }
         state = Mutex(State(streams: streams))
     }
 
+    deinit {
+        // A capture dropped without finish() still gives its files back.
+        for fd in state.withLock({ $0.streams.compactMap(\.spill) }) { writer.close(fd) }
+    }
+
     public func write(_ bytes: UnsafeRawBufferPointer, to stream: OutputStreamKind) {
         state.withLock { state in
             state.streams[stream.rawValue].buffer.append(bytes)
             if let spill = state.streams[stream.rawValue].spill {
-                try? spill.write(contentsOf: Data(bytes))
+                writer.write(Array(bytes), to: spill)
             }
             if let live {
                 state.streams[stream.rawValue].lines.feed(bytes) { live.emit(label, stream, $0) }
             }
         }
+    }
+
+    public func canAcceptMore(orResume resume: @escaping @Sendable () -> Void) -> Bool {
+        guard live != nil || state.withLock({ $0.streams[0].spill != nil }) else { return true }
+        return writer.canAcceptMore(orResume: resume)
     }
 
     /// Flushes partial live lines, closes spill files and returns both streams.
@@ -88,7 +107,7 @@ public final class OutputCapture: OutputSink {
                     if let live {
                         state.streams[index].lines.flush { live.emit(label, kind, $0) }
                     }
-                    try? state.streams[index].spill?.close()
+                    if let spill = state.streams[index].spill { writer.close(spill) }
                     state.streams[index].spill = nil
                 }
             }
@@ -99,14 +118,14 @@ public final class OutputCapture: OutputSink {
         }
     }
 
-    private static func openSpillFile(directory: String, label: String, kind: OutputStreamKind) throws -> FileHandle {
+    private static func openSpillFile(directory: String, label: String, kind: OutputStreamKind) throws -> Int32 {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let safeName = label.map { $0 == "/" ? "_" : $0 }
         let path = "\(directory)/\(String(safeName)).\(kind == .stdout ? "stdout" : "stderr")"
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: path) else {
-            throw FleetError.badInput("cannot create output file \(path)")
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw FleetError.badInput("cannot create output file \(path): \(String(cString: strerror(errno)).lowercased())")
         }
-        return handle
+        return fd
     }
 }

@@ -10,6 +10,7 @@ import Synchronization
 public final class ConnectionPool: Sendable {
     public struct Statistics: Sendable, Equatable {
         public var connectionsOpened = 0
+        /// Connections opened for a host whose earlier connection broke or was closed.
         public var reconnects = 0
     }
 
@@ -43,6 +44,8 @@ public final class ConnectionPool: Sendable {
         var idleSince: UInt64 = 0
         /// A remembered failure: it holds no socket.
         var failed = false
+        /// The host had a connection before: opening another is a reconnect.
+        var wasConnected = false
     }
 
     private struct State {
@@ -133,7 +136,11 @@ public final class ConnectionPool: Sendable {
 
     private func connection(from attempt: SharedConnect, spec: ConnectionSpec) async throws -> SSHConnection {
         do {
-            return try await attempt.value()
+            let connection = try await attempt.value()
+            state.withLock { state in
+                if state.entries[spec.poolKey]?.attempt === attempt { state.entries[spec.poolKey]!.wasConnected = true }
+            }
+            return connection
         } catch {
             let cancelled = (error as? SSHError)?.kind == .cancelled
             state.withLock { state in
@@ -160,6 +167,7 @@ public final class ConnectionPool: Sendable {
                     entry.attempt = makeAttempt(spec)
                     state.open += 1
                     state.statistics.connectionsOpened += 1
+                    if entry.wasConnected { state.statistics.reconnects += 1 }
                 }
                 entry.users += 1
                 state.entries[spec.poolKey] = entry

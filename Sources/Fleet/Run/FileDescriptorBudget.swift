@@ -4,9 +4,9 @@ import SSH
 /// host in flight needs its socket and its output files, and connections a
 /// workflow keeps between steps need their sockets too.
 public struct FileDescriptorBudget: Sendable, Equatable {
-    /// Descriptors kept for everything else: stdio, logs, event loops, agent
-    /// sockets, local child processes' pipes.
-    public static let reserved = 64
+    /// Descriptors kept for everything else besides those open at the start:
+    /// the log file, the report, local child processes' pipes.
+    public static let reserved = 16
 
     /// Hosts in flight at once (at most what was asked for).
     public var forks: Int
@@ -26,7 +26,8 @@ public struct FileDescriptorBudget: Sendable, Equatable {
                             limit: Int = FileDescriptorLimit.current,
                             inUse: Int = FileDescriptorLimit.inUse) throws -> FileDescriptorBudget {
         let available = limit == .max ? Int.max / 2 : limit - inUse - reserved
-        let perHost = 1 + filesPerHost
+        // Its socket, the agent socket while it authenticates, its output files.
+        let perHost = 2 + filesPerHost
         guard available >= perHost else {
             throw FleetError.badInput("the open-file limit (\(limit)) leaves no room for a connection: \(inUse) descriptors are open and \(reserved) are kept for Tasker itself; raise it with `ulimit -n` (e.g. ulimit -n 4096)")
         }
@@ -35,6 +36,6 @@ public struct FileDescriptorBudget: Sendable, Equatable {
         if forks < requestedForks {
             warning = "the open-file limit (\(limit)) allows \(forks) hosts at once; running \(forks) instead of \(requestedForks) (raise it with `ulimit -n`)"
         }
-        return FileDescriptorBudget(forks: forks, maxOpenConnections: available - forks * filesPerHost, warning: warning)
+        return FileDescriptorBudget(forks: forks, maxOpenConnections: available - forks * (perHost - 1), warning: warning)
     }
 }

@@ -117,9 +117,10 @@ extension SSHConnection {
         nextPausedReaderID += 1
         let id = nextPausedReaderID
         pausedReaders[id] = wait
+        // The operation closure must use the isolated `self` to run on this connection's loop.
         let outcome = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                wait.arm(continuation, deadline: deadline)
+                self.pausedReaders[id]?.arm(continuation, deadline: deadline) ?? continuation.resume(returning: .cancelled)
             }
         } onCancel: {
             loop.execute { wait.finish(.cancelled) }

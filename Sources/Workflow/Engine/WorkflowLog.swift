@@ -1,8 +1,11 @@
+import Fleet
 import Foundation
 import Synchronization
 
 /// TASKER's log: `[DDMonYY HH:MM:SS] LEVEL: message` lines (no level word for
-/// INFO) on stdout and, with `-r`, in the run's log file.
+/// INFO) on stdout and, with `-r`, in the run's log file. Lines go through the
+/// shared output writer and are not kept: a long run's log costs no memory, and
+/// live remote lines logged from an event loop never wait for the terminal or disk.
 public final class WorkflowLog: Sendable {
     public enum Level: Int, Sendable, Comparable, CaseIterable {
         case error = 1, warn, info, debug
@@ -30,20 +33,24 @@ public final class WorkflowLog: Sendable {
     }
 
     public let level: Level
-    /// Recorded lines, the log file, and the timestamp formatter (built once: DateFormatter is costly to create).
-    private let state: Mutex<(lines: [String], file: FileHandle?, formatter: DateFormatter)>
+    /// The log file's descriptor and the timestamp formatter (built once: DateFormatter is costly to create).
+    private let state: Mutex<(file: Int32?, formatter: DateFormatter)>
     private let echo: Bool
+    private let console: ConsoleWriter
     /// Global values whose names mark them as secrets; masked in command lines.
     private let secrets: [String]
 
-    public init(level: Level = .info, echo: Bool = true, file: FileHandle? = nil, secrets: [String] = []) {
+    /// `file` is a descriptor open for writing; the log closes it.
+    public init(level: Level = .info, echo: Bool = true, file: Int32? = nil, secrets: [String] = [],
+                console: ConsoleWriter = .shared) {
         self.level = level
         self.echo = echo
+        self.console = console
         self.secrets = secrets.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "ddMMMyy HH:mm:ss"
-        state = Mutex(([], file, formatter))
+        state = Mutex((file, formatter))
     }
 
     public func debug(_ message: String) { write(.debug, message) }
@@ -51,12 +58,10 @@ public final class WorkflowLog: Sendable {
     public func warn(_ message: String) { write(.warn, message) }
     public func error(_ message: String) { write(.error, message) }
 
-    /// Everything logged at or above the level, for tests and reports.
-    public var recorded: [String] { state.withLock { $0.lines } }
-
+    /// Closes the log file once every line logged so far is written.
     public func close() {
         state.withLock { state in
-            try? state.file?.close()
+            if let file = state.file { console.writer.close(file) }
             state.file = nil
         }
     }
@@ -87,12 +92,10 @@ public final class WorkflowLog: Sendable {
 
     public func write(_ messageLevel: Level, _ message: String) {
         guard messageLevel <= level else { return }
-        let line = state.withLock { state in
-            let line = "[\(state.formatter.string(from: Date()))] \(messageLevel.prefix)\(message)"
-            state.lines.append(line)
-            try? state.file?.write(contentsOf: Data((line + "\n").utf8))
-            return line
+        state.withLock { state in
+            let line = Array("[\(state.formatter.string(from: Date()))] \(messageLevel.prefix)\(message)\n".utf8)
+            if let file = state.file { console.writer.write(line, to: file) }
+            if echo { console.writer.write(line, to: 1) }
         }
-        if echo { print(line) }
     }
 }
