@@ -105,41 +105,19 @@ struct ExecCommand: AsyncParsableCommand {
 
         let pool = connection.ssh.makePool(oneShot: true, budget: budget)
         let runner = FleetRunner(pool: pool)
-        let progress = live ? nil : ProgressLine.ifUseful(total: specs.count)
+        let reporter = ExecReporter(mode: json ? .json : fold ? .fold : .live, hosts: specs.count)
         let started = Deadline.now()
-        let json = self.json
         let work = Task {
-            await runner.run(specs, commands: commandList, options: options) { result in
-                progress?.record(result)
-                if json {
-                    ConsoleWriter.shared.write(JSONLines.hostLine(result) + "\n")
-                } else if live, let problem = HostProblemLine.text(for: result) {
-                    ConsoleWriter.shared.write("tasker: \(problem)\n", to: .stderr)
-                }
-            }
+            await runner.run(specs, commands: commandList, options: options) { reporter.record($0) }
         }
         let interrupts = InterruptHandler()
         interrupts.install { work.cancel() }
-        let results = await work.value
-        progress?.clear()
+        let tally = await work.value
         await pool.closeAll()
 
-        let status = interrupts.exitStatus ?? ExitPolicy.exitStatus(for: results)
-        let summary = RunSummary(results: results, exitCode: status, wallMilliseconds: Deadline.milliseconds(since: started),
-                                 connectionsOpened: pool.statistics.connectionsOpened)
-        if json {
-            ConsoleWriter.shared.write(JSONLines.summaryLine(summary) + "\n")
-        } else {
-            if fold {
-                ConsoleWriter.shared.write(FoldReport.render(results))
-                for problem in results.compactMap(HostProblemLine.text(for:)) {
-                    ConsoleWriter.shared.write("tasker: \(problem)\n", to: .stderr)
-                }
-            }
-            if results.count > 1 || status != 0 {
-                ConsoleWriter.shared.write("tasker: \(summary.text)\n", to: .stderr)
-            }
-        }
+        let status = interrupts.exitStatus ?? ExitPolicy.exitStatus(for: tally)
+        reporter.finish(RunSummary(tally: tally, exitCode: status, wallMilliseconds: Deadline.milliseconds(since: started),
+                                   connectionsOpened: pool.statistics.connectionsOpened))
         if status != 0 { throw ExitCode(status) }
     }
 

@@ -313,8 +313,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let recovery, run {
             let logPath = logFile ?? ""
-            options.afterTask = { task, next, results in
-                recovery.save(currentTask: task, intendedNext: next, results: results, logFile: logPath)
+            options.afterTask = { task, next, results, changed in
+                recovery.save(currentTask: task, intendedNext: next, results: results, changed: changed, logFile: logPath)
             }
         }
         let engine = WorkflowEngine(file: runFile, options: options, log: log)

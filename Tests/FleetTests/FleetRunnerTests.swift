@@ -1,5 +1,6 @@
 import Foundation
 import SSH
+import Synchronization
 import TestFleet
 import XCTest
 @testable import Fleet
@@ -16,6 +17,17 @@ final class FleetRunnerTests: XCTestCase {
 
     private func spec(_ index: Int) throws -> ConnectionSpec {
         try resolver.resolve(HostTarget(host: TestFleet.name(index)))
+    }
+
+    /// Every host's result, in the order of `specs`.
+    private func collect(_ specs: [ConnectionSpec], runner: FleetRunner, commands: [String],
+                         options: FleetRunOptions) async -> [HostResult] {
+        let results = Mutex<[String: HostResult]>([:])
+        let tally = await runner.run(specs, commands: commands, options: options) { result in
+            results.withLock { $0[result.host] = result }
+        }
+        XCTAssertEqual(tally.hosts, specs.count)
+        return results.withLock { byHost in specs.map { byHost[$0.name]! } }
     }
 
     func testTwentyCommandsToOneHostUseOneConnection() async throws {
@@ -107,8 +119,8 @@ final class FleetRunnerTests: XCTestCase {
         closed.name = "closed"
         let good = try (12...15).map(spec)
         let runner = FleetRunner()
-        let results = await runner.run([silentTarget, closed] + good, commands: ["hostname"], options: FleetRunOptions(forks: 8))
-        XCTAssertEqual(results.map(\.host), ["silent", "closed"] + good.map(\.name), "results keep the input order")
+        let specs = [silentTarget, closed] + good
+        let results = await collect(specs, runner: runner, commands: ["hostname"], options: FleetRunOptions(forks: 8))
         XCTAssertEqual(results[0].status, .unreachable)
         XCTAssertEqual(results[1].status, .unreachable)
         XCTAssertLessThan(results[1].runMilliseconds, 3000, "a refused port fails at once")
@@ -122,7 +134,7 @@ final class FleetRunnerTests: XCTestCase {
     func testRunTimeoutReportsUnfinishedHostsAsTimeout() async throws {
         let runner = FleetRunner()
         let specs = try (16...17).map(spec)
-        let results = await runner.run(specs, commands: ["sleep 39.5"], options: FleetRunOptions(forks: 1, runTimeout: 1))
+        let results = await collect(specs, runner: runner, commands: ["sleep 39.5"], options: FleetRunOptions(forks: 1, runTimeout: 1))
         XCTAssertEqual(results.map(\.status), [.timeout, .timeout])
         XCTAssertEqual(results[1].error, "run timeout passed before the host started")
         await runner.pool.closeAll()

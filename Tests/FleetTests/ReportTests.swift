@@ -11,14 +11,14 @@ final class ReportTests: XCTestCase {
     }
 
     func testExitStatusFirstMatchWins() {
-        func results(_ statuses: [HostStatus]) -> [HostResult] { statuses.map { HostResult(host: "h", status: $0) } }
+        func results(_ statuses: [HostStatus]) -> RunTally { RunTally(statuses) }
         XCTAssertEqual(ExitPolicy.exitStatus(for: results([.ok, .ok])), 0)
         XCTAssertEqual(ExitPolicy.exitStatus(for: results([.ok, .failed])), 1)
         XCTAssertEqual(ExitPolicy.exitStatus(for: results([.error])), 1)
         XCTAssertEqual(ExitPolicy.exitStatus(for: results([.failed, .authFailed])), 3)
         XCTAssertEqual(ExitPolicy.exitStatus(for: results([.hostkeyRejected, .ok])), 3)
         XCTAssertEqual(ExitPolicy.exitStatus(for: results([.unreachable, .timeout, .failed])), 4)
-        XCTAssertEqual(ExitPolicy.exitStatus(for: []), 0)
+        XCTAssertEqual(ExitPolicy.exitStatus(for: RunTally()), 0)
     }
 
     func testJSONLineEscapesAndUsesNulls() {
@@ -39,7 +39,9 @@ final class ReportTests: XCTestCase {
             HostResult(host: "n3", status: .ok, stdout: out, commandsRun: 1),
             HostResult(host: "n4", status: .unreachable),
         ]
-        let text = FoldReport.render(results)
+        var fold = FoldReport()
+        for result in results { fold.add(result) }
+        let text = fold.text
         XCTAssertTrue(text.contains("n[1,3] (2)\n---------------\nsame\n"), text)
         XCTAssertTrue(text.contains("n2 (1)\n---------------\nother\n"), text)
         XCTAssertFalse(text.contains("n4"), "hosts that ran nothing have no output block")

@@ -9,9 +9,9 @@ public struct RunSummary: Sendable {
     public var connectionsOpened: Int
     public var peakResidentKilobytes: Int
 
-    public init(results: [HostResult], exitCode: Int32, wallMilliseconds: Int, connectionsOpened: Int) {
-        hosts = results.count
-        counts = Dictionary(grouping: results, by: \.status).mapValues(\.count)
+    public init(tally: RunTally, exitCode: Int32, wallMilliseconds: Int, connectionsOpened: Int) {
+        hosts = tally.hosts
+        counts = tally.counts
         self.exitCode = exitCode
         self.wallMilliseconds = wallMilliseconds
         self.connectionsOpened = connectionsOpened

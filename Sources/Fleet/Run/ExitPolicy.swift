@@ -11,8 +11,8 @@ public enum ExitPolicy {
     public static let usage: Int32 = 2
     public static let interrupted: Int32 = 130
 
-    public static func exitStatus(for results: [HostResult]) -> Int32 {
-        let statuses = Set(results.map(\.status))
+    public static func exitStatus(for tally: RunTally) -> Int32 {
+        let statuses = Set(tally.counts.filter { $0.value > 0 }.keys)
         if statuses.contains(.timeout) { return 4 }
         if !statuses.isDisjoint(with: [.unreachable, .authFailed, .hostkeyRejected]) { return 3 }
         if !statuses.isDisjoint(with: [.failed, .error]) { return 1 }

@@ -33,14 +33,17 @@ public final class FleetRunner: Sendable {
         self.pool = pool
     }
 
-    /// Runs `commands` on every host; `onResult` sees each result as its host finishes.
-    /// Results are returned in the order of `specs`.
+    /// Runs `commands` on every host; `onResult` sees each result as its host
+    /// finishes (hosts never started, because the run was cancelled or out of
+    /// time, at the end). Finished results are not kept: the run returns how
+    /// many hosts ended in each status.
     public func run(_ specs: [ConnectionSpec], commands: [String], options: FleetRunOptions,
-                    onResult: @escaping @Sendable (HostResult) -> Void = { _ in }) async -> [HostResult] {
+                    onResult: @escaping @Sendable (HostResult) -> Void = { _ in }) async -> RunTally {
         let runDeadline = Deadline.after(seconds: options.runTimeout)
         let expired = RunDeadlineFlag()
-        var results = [HostResult?](repeating: nil, count: specs.count)
-        await withTaskGroup(of: (Int, HostResult)?.self) { group in
+        var tally = RunTally()
+        var next = 0
+        await withTaskGroup(of: HostResult?.self) { group in
             if runDeadline != .distantFuture {
                 group.addTask {
                     try? await Task.sleep(for: .seconds(max(0, runDeadline.secondsRemaining)))
@@ -48,40 +51,35 @@ public final class FleetRunner: Sendable {
                     return nil
                 }
             }
-            var next = 0
             var running = 0
             while true {
-                // Start hosts while there is room; values are captured explicitly
-                // so each child task owns its spec.
+                // Start hosts while there is room; each child task owns its spec.
                 while next < specs.count, running < max(1, options.forks), !expired.isSet, !Task.isCancelled {
-                    let index = next
-                    let spec = specs[index]
+                    let spec = specs[next]
                     next += 1
                     running += 1
-                    group.addTask { [spec, index] in
-                        (index, await self.runHost(spec, commands: commands, options: options,
-                                                   runDeadline: runDeadline, expired: expired))
+                    group.addTask { [spec] in
+                        await self.runHost(spec, commands: commands, options: options, runDeadline: runDeadline, expired: expired)
                     }
                 }
                 guard running > 0, let finished = await group.next() else { break }
-                guard let (index, result) = finished else {
+                guard let result = finished else {
                     group.cancelAll()
                     continue
                 }
                 running -= 1
-                results[index] = result
+                tally.record(result.status)
                 onResult(result)
             }
             group.cancelAll()
         }
-        // Hosts never started because the run was cancelled or out of time.
-        for index in results.indices where results[index] == nil {
-            let result = HostResult(host: specs[index].name, status: expired.isSet ? .timeout : .error,
+        for spec in specs[next...] {
+            let result = HostResult(host: spec.name, status: expired.isSet ? .timeout : .error,
                                     error: expired.isSet ? "run timeout passed before the host started" : "cancelled before the host started")
-            results[index] = result
+            tally.record(result.status)
             onResult(result)
         }
-        return results.map { $0! }
+        return tally
     }
 
     /// Runs `commands` in order on one host.

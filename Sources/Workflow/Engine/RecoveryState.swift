@@ -1,5 +1,6 @@
 import Fleet
 import Foundation
+import Synchronization
 
 /// Auto-recovery (§24): the state saved after every task, and where a rerun resumes.
 public struct RecoveryState: Sendable {
@@ -8,6 +9,10 @@ public struct RecoveryState: Sendable {
     public let absoluteTaskPath: String
     /// When the state was first saved: kept from an existing file, so saves need not re-read it.
     private let created: String
+    private let taskFileHash: String
+    /// Each task's result record, serialised when it was stored: a save writes
+    /// the document around them instead of serialising every host's output again.
+    private let serialisedResults = SerialisedResults()
 
     public init(taskFile: TaskFile, logDirectory: String) {
         self.taskFile = taskFile
@@ -17,6 +22,7 @@ public struct RecoveryState: Sendable {
         let hash = String(Digest.sha256Hex(Array(absoluteTaskPath.utf8)).prefix(8))
         path = "\(logDirectory)/recovery/\(stem)_\(hash).recovery.json"
         created = Self.createdStamp(at: path) ?? ISO8601DateFormatter().string(from: Date())
+        taskFileHash = Digest.sha256Hex(taskFile.contents)
     }
 
     private static func createdStamp(at path: String) -> String? {
@@ -27,8 +33,9 @@ public struct RecoveryState: Sendable {
 
     public var exists: Bool { FileManager.default.fileExists(atPath: path) }
 
-    /// Writes the state atomically after a task.
-    public func save(currentTask: Int, intendedNext: Int?, results: [Int: TaskResult], logFile: String) {
+    /// Writes the state atomically after a task. Only the results in `changed`
+    /// (and any not saved before) are serialised; the others are reused as they were.
+    public func save(currentTask: Int, intendedNext: Int?, results: [Int: TaskResult], changed: Set<Int>, logFile: String) {
         let successful = results.filter { $0.value.success }.map(\.key).sorted()
         var failureInfo: Any = NSNull()
         if let last = results[currentTask], !last.success {
@@ -37,7 +44,7 @@ public struct RecoveryState: Sendable {
         let document: [String: Any] = [
             "version": "1.0",
             "task_file_path": absoluteTaskPath,
-            "task_file_hash": Digest.sha256Hex(taskFile.contents),
+            "task_file_hash": taskFileHash,
             "recovery_file": (path as NSString).lastPathComponent,
             "created": created,
             "updated": ISO8601DateFormatter().string(from: Date()),
@@ -46,11 +53,6 @@ public struct RecoveryState: Sendable {
             "last_successful_task": successful.last as Any? ?? NSNull(),
             "current_task": currentTask,
             "intended_next_task": intendedNext as Any? ?? NSNull(),
-            "task_results": Dictionary(uniqueKeysWithValues: results.map { id, result in
-                var record = result.jsonRecord
-                if let hosts = result.hosts { record["host_order"] = hosts.map(\.host) }
-                return (String(id), record)
-            }),
             "global_vars": taskFile.globalValues,
             "global_vars_metadata": Dictionary(uniqueKeysWithValues: taskFile.globals.map { variable in
                 (variable.name, variable.fromEnvironment ? ["source": "env", "template": variable.raw] : ["source": "literal"])
@@ -58,7 +60,15 @@ public struct RecoveryState: Sendable {
             "loop_state": [String: Any](),
             "failure_info": failureInfo,
         ]
-        try? WorkflowReport.write(document, to: path)
+        let records = serialisedResults.update(results, changed: changed)
+        var taskResults = Data("{".utf8)
+        for (index, (id, record)) in records.sorted(by: { String($0.key) < String($1.key) }).enumerated() {
+            if index > 0 { taskResults.append(contentsOf: Array(",".utf8)) }
+            taskResults.append(contentsOf: Array("\n\"\(id)\" : ".utf8))
+            taskResults.append(record)
+        }
+        taskResults.append(contentsOf: Array("\n}".utf8))
+        try? WorkflowReport.write(document, to: path, inserting: ["task_results": taskResults])
     }
 
     func load() throws -> [String: Any] {
@@ -145,5 +155,22 @@ public struct RecoveryState: Sendable {
             "Current task: \(state["current_task"] ?? "none")",
             "Failure info: \(state["failure_info"] ?? "none")",
         ].joined(separator: "\n")
+    }
+}
+
+/// The JSON of each stored result, kept between saves.
+private final class SerialisedResults: Sendable {
+    private let records = Mutex<[Int: Data]>([:])
+
+    func update(_ results: [Int: TaskResult], changed: Set<Int>) -> [Int: Data] {
+        records.withLock { records in
+            records = records.filter { results[$0.key] != nil }
+            for (id, result) in results where records[id] == nil || changed.contains(id) {
+                var record = result.jsonRecord
+                if let hosts = result.hosts { record["host_order"] = hosts.map(\.host) }
+                records[id] = (try? JSONSerialization.data(withJSONObject: record, options: [.prettyPrinted, .sortedKeys])) ?? Data("{}".utf8)
+            }
+            return records
+        }
     }
 }

@@ -17,8 +17,9 @@ public struct WorkflowOptions: Sendable {
     public var ssh: SSHTaskRunner?
     /// Results restored from a recovery file (auto-recovery resume).
     public var restoredResults: [Int: TaskResult] = [:]
-    /// Called after every main-loop task with (task ID, the next task the loop intends to run).
-    public var afterTask: (@Sendable (_ task: Int, _ intendedNext: Int?, _ results: [Int: TaskResult]) -> Void)?
+    /// Called after every main-loop task with (task ID, the next task the loop intends to run,
+    /// every stored result, and the IDs whose results were stored since the last call).
+    public var afterTask: (@Sendable (_ task: Int, _ intendedNext: Int?, _ results: [Int: TaskResult], _ changed: Set<Int>) -> Void)?
 
     public init() {}
 }
@@ -63,6 +64,8 @@ public final class WorkflowEngine: @unchecked Sendable {
     public let cancel = CancellationFlag()
     let log: WorkflowLog
     private var results: [Int: TaskResult] = [:]
+    /// Results stored since `afterTask` last saw them.
+    private var unsaved: Set<Int> = []
     private var attempts: [Int: Int] = [:]
     private var order: [Int] = []
     private var final = FinalState()
@@ -123,18 +126,18 @@ public final class WorkflowEngine: @unchecked Sendable {
             }
             switch step {
             case .next(let id):
-                options.afterTask?(task.id, id, results)
+                afterTask(task.id, id, results)
                 next = id
             case .again:
-                options.afterTask?(task.id, nil, results)
+                afterTask(task.id, nil, results)
                 continue
             case .stop(let reason):
                 // After a failure the recovery file points at the same task, to run it again.
-                options.afterTask?(task.id, reason == .completed ? nil : task.id, results)
+                afterTask(task.id, reason == .completed ? nil : task.id, results)
                 if reason == .failedByCondition { final.failedByCondition = true }
                 return outcome(final.exitCode(endedBecauseNextUndefined: false), reason == .completed ? .completed : reason, finalTask: task.id)
             case .exit(let code, let reason):
-                options.afterTask?(task.id, code == 0 ? nil : task.id, results)
+                afterTask(task.id, code == 0 ? nil : task.id, results)
                 return outcome(code, reason, finalTask: task.id)
             }
         }
@@ -145,6 +148,11 @@ public final class WorkflowEngine: @unchecked Sendable {
 
     private func interruptedSignal() -> Int32? {
         cancel.isSet ? (interruptSignal == 0 ? SIGINT : interruptSignal) : nil
+    }
+
+    private func afterTask(_ task: Int, _ intendedNext: Int?, _ results: [Int: TaskResult]) {
+        options.afterTask?(task, intendedNext, results, unsaved)
+        unsaved.removeAll()
     }
 
     private func outcome(_ code: Int32, _ reason: WorkflowOutcome.Reason, finalTask: Int?) -> WorkflowOutcome {
@@ -163,6 +171,7 @@ public final class WorkflowEngine: @unchecked Sendable {
 
     func store(_ id: Int, _ result: TaskResult, attempts count: Int? = nil) {
         results[id] = result
+        unsaved.insert(id)
         if let count { attempts[id] = count }
     }
 
@@ -205,14 +214,14 @@ public final class WorkflowEngine: @unchecked Sendable {
 
         if let gate = fields["condition"], !ConditionEvaluator.evaluate(gate, context: .gate, resolver: resolver) {
             log.info("Task \(display): Condition '\(gate)' evaluated to FALSE, skipping task")
-            results[task.id] = .skipped
+            store(task.id, .skipped)
             return .next(task.id + 1)
         }
         let hostPattern = fields["hosts"].map { resolver.resolve($0).text }
         // Ansible reads an empty pattern as `all`; here it is a list of hosts (`@N_failed_hosts@`) that came out empty.
         if let hostPattern, hostPattern.trimmingCharacters(in: .whitespaces).isEmpty, let written = fields["hosts"] {
             log.info("Task \(display): hosts=\(written) is empty, skipping task")
-            results[task.id] = TaskResult(exitCode: -1, stdout: "", stderr: "Task skipped: hosts=\(written) is empty", success: false, hosts: [])
+            store(task.id, TaskResult(exitCode: -1, stdout: "", stderr: "Task skipped: hosts=\(written) is empty", success: false, hosts: []))
             return .next(task.id + 1)
         }
         dispatched(task.id, loopRepeat: loopRepeat)
@@ -223,7 +232,7 @@ public final class WorkflowEngine: @unchecked Sendable {
                 log.error("Task \(display): return value '\(returnText)' is not an integer")
                 return .exit(50, .returned)
             }
-            results[task.id] = TaskResult(exitCode: code, stdout: "", stderr: "", success: code == 0)
+            store(task.id, TaskResult(exitCode: code, stdout: "", stderr: "", success: code == 0))
             log.info("Task \(display): Return-only task (no command to execute)")
             log.info("Task \(display): Returning with exit code \(code)")
             return .exit(Int32(truncatingIfNeeded: code), .returned)
@@ -234,7 +243,7 @@ public final class WorkflowEngine: @unchecked Sendable {
         } else {
             try await runCommand(task, display: display)
         }
-        results[task.id] = result
+        store(task.id, result)
         if let sleep = fields["sleep"] { await pause(sleep, display: display) }
         if let returnText = fields["return"] {
             guard let code = PythonSemantics.int(returnText) else { return .exit(50, .returned) }

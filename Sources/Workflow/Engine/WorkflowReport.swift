@@ -51,9 +51,19 @@ public enum WorkflowReport {
         ]
     }
 
-    /// Writes atomically (`PATH.tmp`, then rename).
-    public static func write(_ document: [String: Any], to path: String) throws {
-        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+    /// Writes atomically (`PATH.tmp`, then rename). `inserting` adds members
+    /// whose JSON is already serialised, so large parts need not be serialised again.
+    public static func write(_ document: [String: Any], to path: String, inserting serialised: [String: Data] = [:]) throws {
+        var data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        if !serialised.isEmpty, let close = data.lastIndex(of: UInt8(ascii: "}")) {
+            var members = Data()
+            for (key, value) in serialised.sorted(by: { $0.key < $1.key }) {
+                members.append(contentsOf: Array(",\n  \(JSONLines.quote(key)) : ".utf8))
+                members.append(value)
+            }
+            if document.isEmpty { members.removeFirst() }
+            data.replaceSubrange(close..<close, with: members + Data("\n".utf8))
+        }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         let temporary = path + ".tmp"

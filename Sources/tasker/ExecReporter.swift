@@ -1,0 +1,50 @@
+import Fleet
+import Synchronization
+
+/// What `tasker exec` prints for each host as it finishes and at the end.
+/// Only `--fold` keeps anything of finished hosts: one copy per distinct output.
+final class ExecReporter: Sendable {
+    enum Mode { case live, json, fold }
+
+    private let mode: Mode
+    private let progress: ProgressLine?
+    private let folded = Mutex(FoldReport())
+    private let problems = Mutex<[String]>([])
+
+    init(mode: Mode, hosts: Int) {
+        self.mode = mode
+        progress = mode == .live ? nil : ProgressLine.ifUseful(total: hosts)
+    }
+
+    func record(_ result: HostResult) {
+        progress?.record(result)
+        switch mode {
+        case .json:
+            ConsoleWriter.shared.write(JSONLines.hostLine(result) + "\n")
+        case .fold:
+            folded.withLock { $0.add(result) }
+            if let problem = HostProblemLine.text(for: result) { problems.withLock { $0.append(problem) } }
+        case .live:
+            if let problem = HostProblemLine.text(for: result) {
+                ConsoleWriter.shared.write("tasker: \(problem)\n", to: .stderr)
+            }
+        }
+    }
+
+    func finish(_ summary: RunSummary) {
+        progress?.clear()
+        if mode == .json {
+            ConsoleWriter.shared.write(JSONLines.summaryLine(summary) + "\n")
+            return
+        }
+        if mode == .fold {
+            ConsoleWriter.shared.write(folded.withLock { $0.text })
+            for problem in problems.withLock({ $0 }) {
+                ConsoleWriter.shared.write("tasker: \(problem)\n", to: .stderr)
+            }
+        }
+        if summary.hosts > 1 || summary.exitCode != 0 {
+            ConsoleWriter.shared.write("tasker: \(summary.text)\n", to: .stderr)
+        }
+    }
+}
