@@ -1,7 +1,25 @@
 /// Ansible's host ranges: `head[BEGIN:END(:STEP)]tail`, leftmost bracket
 /// first, expanded recursively (the outer range varies slowest).
 enum HostRange {
-    private static let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    fileprivate static let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+    /// Hosts one inventory source may define through its host lines and ranges:
+    /// a mistyped range (`web[1:50000000]`) is refused instead of filling memory.
+    static let maximumHostsPerSource = 1_000_000
+
+    /// How many names `name` expands to, computed without expanding it.
+    static func count(_ name: String) throws -> Int {
+        var total = 1
+        var rest = Substring(name)
+        while let open = rest.firstIndex(of: "["), let close = rest[open...].firstIndex(of: "]") {
+            let body = String(rest[rest.index(after: open)..<close])
+            let items = try range(body).count
+            total = total.multipliedReportingOverflow(by: items).overflow ? Int.max : total * items
+            if total == 0 { return 0 }
+            rest = rest[rest.index(after: close)...]
+        }
+        return total
+    }
 
     static func containsRange(_ name: String) -> Bool {
         guard let open = name.firstIndex(of: "[") else { return false }
@@ -17,6 +35,34 @@ enum HostRange {
         let head = String(name[..<open])
         let body = String(name[name.index(after: open)..<close])
         let tail = String(name[name.index(after: close)...])
+        var hosts: [String] = []
+        for label in try range(body).labels {
+            hosts += try expand(head + label + tail)
+        }
+        return hosts
+    }
+
+    /// One `[begin:end(:step)]`: letters (positions in a..zA..Z) or numbers.
+    private struct Range {
+        var low: Int
+        var high: Int
+        var step: Int
+        var letters: Bool
+        /// Zero-padded width of numbers (`[01:50]`), 0 for none.
+        var width: Int
+
+        var count: Int { high < low ? 0 : (high - low) / step + 1 }
+
+        var labels: some Sequence<String> {
+            stride(from: low, through: high, by: step).lazy.map { item in
+                if letters { return String(HostRange.letters[item]) }
+                let text = String(item)
+                return width > text.count ? String(repeating: "0", count: width - text.count) + text : text
+            }
+        }
+    }
+
+    private static func range(_ body: String) throws -> Range {
         let bounds = body.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard bounds.count == 2 || bounds.count == 3 else {
             throw InventoryError.message("host range '[\(body)]' must be begin:end or begin:end:step")
@@ -35,27 +81,15 @@ enum HostRange {
         if width > 0, end.count != width {
             throw InventoryError.message("host range '[\(body)]' must specify equal-length begin and end formats")
         }
-        var items: [String] = []
         if let first = letterIndex(begin), let last = letterIndex(end) {
             guard first <= last else { throw InventoryError.message("host range '[\(body)]' must have begin <= end") }
-            items = stride(from: first, through: last, by: step).map { String(letters[$0]) }
-        } else {
-            guard let low = Int(begin), let high = Int(end) else {
-                throw InventoryError.message("host range '[\(body)]' mixes letters and numbers or is not a range")
-            }
-            // Ansible yields no hosts (and no error) when a numeric begin exceeds end.
-            if low <= high {
-                items = stride(from: low, through: high, by: step).map { number in
-                    let text = String(number)
-                    return width > text.count ? String(repeating: "0", count: width - text.count) + text : text
-                }
-            }
+            return Range(low: first, high: last, step: step, letters: true, width: width)
         }
-        var hosts: [String] = []
-        for item in items {
-            hosts += try expand(head + item + tail)
+        guard let low = Int(begin), let high = Int(end) else {
+            throw InventoryError.message("host range '[\(body)]' mixes letters and numbers or is not a range")
         }
-        return hosts
+        // Ansible yields no hosts (and no error) when a numeric begin exceeds end.
+        return Range(low: low, high: high, step: step, letters: false, width: width)
     }
 
     /// Position of `text` in a..zA..Z, as Python's `ascii_letters.index` finds it.

@@ -13,6 +13,7 @@ struct INIInventoryParser {
     let path: String
 
     func parse(_ text: String, into inventory: inout Inventory) throws {
+        var budget = HostBudget()
         var group = "ungrouped"
         var kind = SectionKind.hosts
         var pending: [String: Pending] = [:]
@@ -56,7 +57,7 @@ struct INIInventoryParser {
                 do { words = try ShellWords.split(line) } catch { throw fail("error parsing host definition '\(line)': \(error)") }
                 guard let pattern = words.first else { continue }
                 if pattern == "---" { throw fail("'---' is not a host: is this a YAML file?") }
-                let (names, port) = try expandHostPattern(pattern, fail: fail)
+                let (names, port) = try expandHostPattern(pattern, budget: &budget, fail: fail)
                 var variables: [(String, InventoryValue)] = []
                 for word in words.dropFirst() {
                     guard let equals = word.firstIndex(of: "=") else {
@@ -135,8 +136,10 @@ struct INIInventoryParser {
     }
 
     /// Splits an optional `:port` off a host pattern (IPv6 in brackets, ranges
-    /// kept intact) and expands ranges. `h:abc` is a host literally named so.
-    func expandHostPattern(_ pattern: String, fail: (String) -> InventoryError) throws -> ([String], Int?) {
+    /// kept intact) and expands ranges within what is left of the source's budget.
+    /// `h:abc` is a host literally named so.
+    func expandHostPattern(_ pattern: String, budget: inout HostBudget,
+                           fail: (String) -> InventoryError) throws -> ([String], Int?) {
         if pattern.hasSuffix(":") { throw fail("invalid host pattern '\(pattern)': ends with a colon") }
         var host = pattern
         var port: Int?
@@ -145,6 +148,7 @@ struct INIInventoryParser {
             port = split.port
         }
         do {
+            try budget.take(HostRange.count(host), for: pattern)
             return (try HostRange.expand(host), port)
         } catch {
             throw fail("\(error)")
@@ -178,5 +182,21 @@ struct INIInventoryParser {
         let portText = pattern[pattern.index(after: colon)...]
         guard !portText.isEmpty, portText.allSatisfy(\.isNumber), let port = Int(portText) else { return nil }
         return (String(pattern[..<colon]), port)
+    }
+}
+
+/// Hosts an inventory source may still define (`HostRange.maximumHostsPerSource`).
+struct HostBudget {
+    private(set) var used = 0
+
+    mutating func take(_ count: Int, for pattern: String) throws {
+        let limit = HostRange.maximumHostsPerSource
+        guard count <= limit - used else {
+            if count > limit {
+                throw InventoryError.message("host pattern '\(pattern)' expands to \(count) hosts; an inventory source may define at most \(limit)")
+            }
+            throw InventoryError.message("host pattern '\(pattern)' adds \(count) hosts to the \(used) already defined; an inventory source may define at most \(limit)")
+        }
+        used += count
     }
 }

@@ -5,6 +5,8 @@ public struct Inventory: Sendable {
         public let name: String
         /// Direct member hosts, in insertion order.
         public internal(set) var hosts: [String] = []
+        /// The same hosts, for membership checks in constant time.
+        var hostSet: Set<String> = []
         public internal(set) var children: [String] = []
         public internal(set) var parents: [String] = []
         public internal(set) var variables = InventoryVariables()
@@ -45,7 +47,7 @@ public struct Inventory: Sendable {
             hosts[name] = Host(name: name)
             hostOrder.append(name)
         }
-        if !groups[group]!.hosts.contains(name) { groups[group]!.hosts.append(name) }
+        if groups[group]!.hostSet.insert(name).inserted { groups[group]!.hosts.append(name) }
         if !hosts[name]!.groups.contains(group) { hosts[name]!.groups.append(group) }
     }
 

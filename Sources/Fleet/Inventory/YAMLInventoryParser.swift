@@ -19,8 +19,9 @@ struct YAMLInventoryParser {
             throw InventoryError.located(file: path, line: root.mark.map { $0.line }, message: "YAML inventory has invalid structure, it should be a dictionary of groups")
         }
         var warnings: [String] = []
+        var budget = HostBudget()
         for (key, value) in mapping {
-            _ = try parseGroup(key, value, into: &inventory, warnings: &warnings, topLevel: true)
+            _ = try parseGroup(key, value, into: &inventory, budget: &budget, warnings: &warnings, topLevel: true)
         }
         return warnings
     }
@@ -30,7 +31,7 @@ struct YAMLInventoryParser {
     }
 
     /// Returns the group's name, or nil when the definition was skipped.
-    private func parseGroup(_ keyNode: Node, _ body: Node, into inventory: inout Inventory,
+    private func parseGroup(_ keyNode: Node, _ body: Node, into inventory: inout Inventory, budget: inout HostBudget,
                             warnings: inout [String], topLevel: Bool) throws -> String? {
         let group = keyNode.string ?? "\(keyNode)"
         if !(body.mapping != nil || Self.isNull(body)) {
@@ -61,7 +62,7 @@ struct YAMLInventoryParser {
                 }
             case "children":
                 for (childKey, childBody) in entries {
-                    guard let child = try parseGroup(childKey, childBody, into: &inventory, warnings: &warnings, topLevel: false) else {
+                    guard let child = try parseGroup(childKey, childBody, into: &inventory, budget: &budget, warnings: &warnings, topLevel: false) else {
                         throw fail(childKey, "\(childKey.string ?? "?") is not a known host nor group")
                     }
                     do { try inventory.addChild(child, to: group) } catch { throw fail(childKey, "\(error)") }
@@ -71,7 +72,7 @@ struct YAMLInventoryParser {
                     guard Self.tagName(hostKey) == .str || Self.tagName(hostKey) == .null, let pattern = hostKey.string else {
                         throw fail(hostKey, "host pattern '\(hostKey.string ?? "?")' must be a string: enclose integers/floats in quotation marks")
                     }
-                    let (names, port) = try INIInventoryParser(path: path).expandHostPattern(pattern) { self.fail(hostKey, $0) }
+                    let (names, port) = try INIInventoryParser(path: path).expandHostPattern(pattern, budget: &budget) { self.fail(hostKey, $0) }
                     var pairs: [(String, InventoryValue)] = []
                     if let mapping = variables.mapping {
                         for (name, value) in mapping { pairs.append((name.string ?? "\(name)", try Self.value(value))) }

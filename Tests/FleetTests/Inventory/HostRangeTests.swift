@@ -38,6 +38,32 @@ final class HostRangeTests: XCTestCase {
     }
 }
 
+final class HostRangeLimitTests: XCTestCase {
+    func testCountsWithoutExpanding() throws {
+        XCTAssertEqual(try HostRange.count("web"), 1)
+        XCTAssertEqual(try HostRange.count("r[1:2]-c[a:e:2]"), 6)
+        XCTAssertEqual(try HostRange.count("h[3:1]"), 0)
+        XCTAssertEqual(try HostRange.count("h[0:999999999]x[0:999999999]y[0:999999999]"), Int.max, "saturates")
+    }
+
+    func testARangeBeyondTheCapIsRefusedWithFileLineAndCount() throws {
+        let started = Date()
+        for (text, name) in [("[web]\nweb[1:50000000]\n", "huge.ini"), ("all:\n  hosts:\n    web[1:50000000]:\n", "huge.yml")] {
+            XCTAssertThrowsError(try loadInventory(text, named: name)) { error in
+                XCTAssertTrue("\(error)".contains("\(name):"), "\(error)")
+                XCTAssertTrue("\(error)".contains("expands to 50000000 hosts; an inventory source may define at most 1000000"), "\(error)")
+            }
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2, "refused before anything is expanded")
+    }
+
+    func testTheCapCountsEveryHostLineOfASource() throws {
+        XCTAssertThrowsError(try loadInventory("[a]\na[1:600000]\n[b]\nb[1:400001]\n", named: "two.ini")) { error in
+            XCTAssertTrue("\(error)".contains("two.ini:4: host pattern 'b[1:400001]' adds 400001 hosts to the 600000 already defined"), "\(error)")
+        }
+    }
+}
+
 final class PythonLiteralTests: XCTestCase {
     func testTypesValuesAsAnsibleDoes() {
         let cases: [(String, InventoryValue)] = [
