@@ -202,6 +202,57 @@ final class HardeningTests: XCTestCase {
         XCTAssertTrue(stderr.contents().contains("node013: timeout"), stderr.contents())
     }
 
+    // MARK: Memory over long runs and large outputs
+
+    func testTwentyThousandCommandsOverFiftyConnectionsKeepMemoryFlat() throws {
+        // 400 commands per host; the last one waits, so the process is still there to be measured.
+        let commands = Array(repeating: ["-c", "echo soak"], count: 399).flatMap { $0 } + ["-c", "sleep 2"]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tasker)
+        process.arguments = ["exec", "-F", fleet.sshConfig, "-H", (1...50).map(TestFleet.name).joined(separator: ","),
+                             "--forks", "50"] + commands
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var lines = 0
+        var early = 0
+        var late = 0
+        var pending = Data()
+        while late == 0 {
+            let chunk = stdout.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            pending.append(chunk)
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                pending.removeSubrange(...newline)
+                lines += 1
+                if lines == 2_000 { early = residentKilobytes(process.processIdentifier) }
+                if lines == 50 * 399 { late = residentKilobytes(process.processIdentifier) }
+            }
+        }
+        _ = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertEqual(lines, 50 * 399)
+        XCTAssertGreaterThan(early, 0)
+        XCTAssertLessThan(Double(late), Double(early) * 1.10, "RSS after 2,000 commands \(early) KiB, after 19,950 \(late) KiB")
+    }
+
+    func testBinaryOutputKeepsCountsExactAndMemoryFlat() throws {
+        // 512 MiB of random bytes (most of it invalid UTF-8) on stdout and 64 MiB on stderr.
+        let command = "head -c 536870912 /dev/urandom; head -c 67108864 /dev/urandom >&2"
+        let result = try ProcessRunner.run("/usr/bin/time", ["-f", "%M", tasker, "exec", "-F", fleet.sshConfig, "-H", "node015",
+                                                            "--json", "--", command], timeout: 300)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let host = try XCTUnwrap(jsonLines(result.stdout)["node015"])
+        XCTAssertEqual(host["stdout_bytes"] as? Int, 536_870_912)
+        XCTAssertEqual(host["stderr_bytes"] as? Int, 67_108_864)
+        XCTAssertEqual(host["stdout_truncated"] as? Bool, true)
+        XCTAssertNotNil(host["stdout"] as? String, "invalid UTF-8 is replaced, the JSON stays valid")
+        let peak = Int(result.stderr.split(separator: "\n").last ?? "") ?? .max
+        XCTAssertLessThan(peak, 100 * 1024, "peak RSS \(peak) KiB")
+    }
+
     // MARK: Open-file limits
 
     func testSixtyHostsRunUnderALowSoftOpenFileLimit() throws {
