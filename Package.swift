@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Fleet", dependencies: ["SSH", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Workflow",
-            dependencies: ["Fleet", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Fleet", "CSystem", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources/execution_types.yaml")]
         ),
         .executableTarget(

@@ -38,6 +38,28 @@ final class ExecutionTests: XCTestCase {
         XCTAssertNil(exit.stdoutFile)
     }
 
+    func testAGivenEnvironmentReplacesTaskersAndNeverReachesTheCommandLine() async throws {
+        let exit = try await ChildProcess.run(["/usr/bin/env"], environment: ["TASKER_ERROR": "a b"], timeout: 10, spillDirectory: spill)
+        XCTAssertEqual(exit.stdout, "TASKER_ERROR=a b\n")
+        let argv = try await ChildProcess.run(["/bin/sh", "-c", "echo $# \"$0\""], environment: [:], timeout: 10, spillDirectory: spill)
+        XCTAssertEqual(argv.stdout, "0 /bin/sh\n")
+    }
+
+    func testAnExitIsNoticedAtOnceAndDescriptorsAreNotLeaked() async throws {
+        _ = try await ChildProcess.run(["true"], timeout: 10, spillDirectory: spill) // starts the monitor
+        let before = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+        let started = Date()
+        for _ in 0..<20 {
+            let exit = try await ChildProcess.run(["true"], timeout: 10, spillDirectory: spill)
+            XCTAssertEqual(exit.exitCode, 0)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count, before)
+        XCTAssertThrowsError(try ChildProcess.spawn(["/nonexistent/program"]))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count, before,
+                       "a failed spawn closes its pipes")
+    }
+
     func testTimeoutKillsTheProcessGroup() async throws {
         let marker = "43.\(Int.random(in: 100...999))"
         let started = Date()

@@ -78,8 +78,8 @@ public struct AlertScript: Sendable {
         environment["TASKER_LOG_FILE"] = logFile
         environment["TASKER_STATE_FILE"] = stateFile
         environment["TASKER_TIMESTAMP"] = formatter.string(from: Date())
-        let argv = ["/usr/bin/env"] + environment.map { "\($0.key)=\($0.value)" } + [path]
-        guard let result = try? await ChildProcess.run(argv, timeout: 30, spillDirectory: NSTemporaryDirectory()) else {
+        guard let result = try? await ChildProcess.run([path], environment: environment, timeout: 30,
+                                                       spillDirectory: NSTemporaryDirectory()) else {
             log.warn("Alert script \(path) could not be started")
             return
         }

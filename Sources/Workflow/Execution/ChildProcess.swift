@@ -1,3 +1,4 @@
+import CSystem
 import Fleet
 import Foundation
 import Glibc
@@ -34,20 +35,26 @@ public enum ChildProcess {
     /// Runs `argv` until it exits, `timeout` seconds pass (SIGKILL to the group,
     /// exit 124), or `cancel` is set (SIGTERM, 0.5 s grace, SIGKILL). One monitor
     /// thread watches every running child, however many blocks run at once.
-    public static func run(_ argv: [String], timeout: Double?, spillDirectory: String,
+    /// `environment` replaces Tasker's own when given.
+    public static func run(_ argv: [String], environment: [String: String]? = nil, timeout: Double?, spillDirectory: String,
                            cancel: CancellationFlag = CancellationFlag()) async throws -> ChildExit {
-        let (pid, fds) = try spawn(argv)
+        let (pid, fds) = try spawn(argv, environment: environment)
         return await ProcessMonitor.shared.watch(pid: pid, fds: fds, timeout: timeout, spillDirectory: spillDirectory, cancel: cancel)
     }
 
     /// Starts `argv` in its own process group with stdout and stderr on pipes.
-    static func spawn(_ argv: [String]) throws -> (pid: pid_t, fds: [Int32]) {
-        var stdoutPipe: [Int32] = [0, 0]
-        var stderrPipe: [Int32] = [0, 0]
-        guard pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else {
+    static func spawn(_ argv: [String], environment: [String: String]? = nil) throws -> (pid: pid_t, fds: [Int32]) {
+        // Close-on-exec from the start: a child spawned by another thread meanwhile must not inherit them.
+        var stdoutPipe: [Int32] = [-1, -1]
+        var stderrPipe: [Int32] = [-1, -1]
+        guard tasker_pipe2(&stdoutPipe, O_CLOEXEC) == 0 else {
             throw SpawnError(errorNumber: errno, description: "cannot create pipes: \(String(cString: strerror(errno)))")
         }
-        for fd in stdoutPipe + stderrPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        guard tasker_pipe2(&stderrPipe, O_CLOEXEC) == 0 else {
+            let error = errno
+            stdoutPipe.forEach { close($0) }
+            throw SpawnError(errorNumber: error, description: "cannot create pipes: \(String(cString: strerror(error)))")
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -71,7 +78,13 @@ public enum ChildProcess {
         var pid: pid_t = 0
         let cArguments = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
-        let status = posix_spawnp(&pid, argv[0], &actions, &attributes, cArguments, environ)
+        var cEnvironment = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { cEnvironment?.forEach { free($0) } }
+        let status = if cEnvironment != nil {
+            cEnvironment!.withUnsafeMutableBufferPointer { posix_spawnp(&pid, argv[0], &actions, &attributes, cArguments, $0.baseAddress) }
+        } else {
+            posix_spawnp(&pid, argv[0], &actions, &attributes, cArguments, environ)
+        }
         close(stdoutPipe[1])
         close(stderrPipe[1])
         guard status == 0 else {

@@ -1,3 +1,4 @@
+import CSystem
 import Fleet
 import Foundation
 import Glibc
@@ -7,12 +8,18 @@ import Synchronization
 /// bounded captures, notices exits, enforces deadlines (SIGKILL to the group)
 /// and cancellation (SIGTERM, then SIGKILL after 0.5 s). A parallel block of
 /// 50 subtasks costs 50 processes, not 50 threads.
+///
+/// The thread sleeps in poll() until something happens: output on a pipe, an
+/// exit (each child's pidfd becomes readable), a new child or a cancellation
+/// (the wake pipe), or the nearest deadline.
 final class ProcessMonitor: @unchecked Sendable {
     static let shared = ProcessMonitor()
 
     /// A watched child. Handed to the monitor thread through `pending`, then touched only there.
     private final class Child: @unchecked Sendable {
         let pid: pid_t
+        /// Readable once the child exits; -1 on kernels without pidfd (then the monitor looks every 50 ms).
+        let pidfd: Int32
         var fds: [Int32]
         let captures: [SpilledCapture]
         let deadline: Deadline
@@ -28,6 +35,8 @@ final class ProcessMonitor: @unchecked Sendable {
         init(pid: pid_t, fds: [Int32], spillDirectory: String, timeout: Double?, cancel: CancellationFlag,
              continuation: CheckedContinuation<ChildExit, Never>) {
             self.pid = pid
+            pidfd = tasker_pidfd_open(pid)
+            if pidfd >= 0 { _ = fcntl(pidfd, F_SETFD, FD_CLOEXEC) }
             self.fds = fds
             captures = [SpilledCapture(kind: "stdout", directory: spillDirectory),
                         SpilledCapture(kind: "stderr", directory: spillDirectory)]
@@ -35,6 +44,17 @@ final class ProcessMonitor: @unchecked Sendable {
             self.timeout = timeout
             self.cancel = cancel
             self.continuation = continuation
+        }
+
+        /// When the monitor must look at this child again even if nothing happens.
+        var nextCheck: Deadline? {
+            if exitStatus != nil { return drainDeadline }
+            var next: Deadline? = timedOut ? nil : deadline
+            if let sent = terminateSentAt {
+                next = min(next ?? .distantFuture, Deadline(uptimeNanoseconds: sent.uptimeNanoseconds + 500_000_000))
+            }
+            if pidfd < 0 { next = min(next ?? .distantFuture, .after(seconds: 0.05)) }
+            return next
         }
     }
 
@@ -46,10 +66,8 @@ final class ProcessMonitor: @unchecked Sendable {
 
     private init() {
         var wake: [Int32] = [0, 0]
-        pipe(&wake)
-        for fd in wake {
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        guard tasker_pipe2(&wake, O_CLOEXEC | O_NONBLOCK) == 0 else {
+            fatalError("cannot create the process monitor's wake pipe: \(String(cString: strerror(errno)))")
         }
         (wakeRead, wakeWrite) = (wake[0], wake[1])
         let thread = Thread { [unowned self] in run() }
@@ -58,13 +76,19 @@ final class ProcessMonitor: @unchecked Sendable {
     }
 
     func watch(pid: pid_t, fds: [Int32], timeout: Double?, spillDirectory: String, cancel: CancellationFlag) async -> ChildExit {
-        await withCheckedContinuation { continuation in
-            let child = Child(pid: pid, fds: fds, spillDirectory: spillDirectory, timeout: timeout, cancel: cancel,
-                              continuation: continuation)
-            pending.withLock { $0.append(child) }
-            var byte: UInt8 = 1
-            _ = write(wakeWrite, &byte, 1)
+        await cancel.whileWatching(onSet: { [self] in wake() }) {
+            await withCheckedContinuation { continuation in
+                let child = Child(pid: pid, fds: fds, spillDirectory: spillDirectory, timeout: timeout, cancel: cancel,
+                                  continuation: continuation)
+                pending.withLock { $0.append(child) }
+                wake()
+            }
         }
+    }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
     }
 
     private func run() {
@@ -81,10 +105,11 @@ final class ProcessMonitor: @unchecked Sendable {
                     pollfds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
                     owners.append((child, index))
                 }
+                if child.exitStatus == nil, child.pidfd >= 0 {
+                    pollfds.append(pollfd(fd: child.pidfd, events: Int16(POLLIN), revents: 0))
+                }
             }
-            // A child whose pipes are closed is only waiting to be reaped: look again soon.
-            let waitingForExit = children.contains { $0.fds.allSatisfy { $0 < 0 } || $0.exitStatus != nil || $0.cancel.isSet }
-            let ready = poll(&pollfds, nfds_t(pollfds.count), waitingForExit ? 2 : 100)
+            let ready = poll(&pollfds, nfds_t(pollfds.count), pollTimeout())
             guard ready > 0 else { continue }
             if pollfds[0].revents != 0 {
                 var drain = [UInt8](repeating: 0, count: 64)
@@ -101,6 +126,14 @@ final class ProcessMonitor: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Milliseconds until the nearest child deadline; -1 (wait for an event) when there is none.
+    private func pollTimeout() -> Int32 {
+        guard let next = children.compactMap(\.nextCheck).min() else { return -1 }
+        let now = Deadline.now()
+        if next <= now { return 0 }
+        return Int32(min((next.uptimeNanoseconds - now.uptimeNanoseconds + 999_999) / 1_000_000, 60_000))
     }
 
     /// Advances one child; true when it is finished and its waiter resumed.
@@ -121,7 +154,7 @@ final class ProcessMonitor: @unchecked Sendable {
                 if child.terminateSentAt == nil {
                     child.terminateSentAt = .now()
                     kill(-child.pid, SIGTERM)
-                } else if Deadline.milliseconds(since: child.terminateSentAt!) > 500 {
+                } else if Deadline.milliseconds(since: child.terminateSentAt!) >= 500 {
                     kill(-child.pid, SIGKILL)
                 }
             }
@@ -130,6 +163,7 @@ final class ProcessMonitor: @unchecked Sendable {
         let drained = child.fds.allSatisfy { $0 < 0 }
         guard drained || (child.drainDeadline?.hasPassed ?? true) else { return false }
         for fd in child.fds where fd >= 0 { close(fd) }
+        if child.pidfd >= 0 { close(child.pidfd) }
         let raw = child.exitStatus!
         var exitCode = (raw & 0x7f) == 0 ? Int((raw >> 8) & 0xff) : -Int(raw & 0x7f)
         var stderr = child.captures[1].text
