@@ -40,6 +40,7 @@ let package = Package(
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "TestFleet"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "TaskerCLITests", dependencies: ["TestFleet"], exclude: ["Fixtures"]),
+        .testTarget(name: "TaskerCommandTests", dependencies: ["tasker"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -79,14 +79,12 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let file: TaskFile
-        do {
-            file = try TaskFile.load(path: taskFile, strictEnvironment: strictEnvValidation)
-        } catch let error as TaskFileError {
-            ConsoleWriter.shared.write("tasker: \(error.message)\n", to: .stderr)
-            throw ExitCode(error.exitCode)
-        }
+        var file = try load(strictEnvironment: strictEnvValidation)
         let effective = try merged(with: file.arguments)
+        if effective.strictEnvValidation, !strictEnvValidation {
+            // The header asked for strict checks of the globals it defines.
+            file = try load(strictEnvironment: true)
+        }
         if effective.showRecoveryInfo {
             ConsoleWriter.shared.write(RecoveryState(taskFile: file, logDirectory: effective.logDirectory).describe() + "\n")
             return
@@ -99,8 +97,19 @@ struct RunCommand: AsyncParsableCommand {
         try await effective.execute(file)
     }
 
-    /// File-defined options, applied where the command line is silent; flags combine.
-    private func merged(with arguments: FileArguments) throws -> RunCommand {
+    private func load(strictEnvironment: Bool) throws -> TaskFile {
+        do {
+            return try TaskFile.load(path: taskFile, strictEnvironment: strictEnvironment)
+        } catch let error as TaskFileError {
+            ConsoleWriter.shared.write("tasker: \(error.message)\n", to: .stderr)
+            throw ExitCode(error.exitCode)
+        }
+    }
+
+    /// File-defined options (§3): unknown ones are ignored as the reference
+    /// ignores them, an invalid value is a usage error; each known option then
+    /// combines with the command line as `fileHeaderMerges` says.
+    func merged(with arguments: FileArguments) throws -> RunCommand {
         var result = self
         for warning in arguments.warnings { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
         for token in arguments.tokens {
@@ -112,23 +121,7 @@ struct RunCommand: AsyncParsableCommand {
                 if message.contains("Unknown option") || message.contains("Unexpected argument") { continue }
                 throw ValidationError("\(taskFile): file argument '\(token)': \(message)")
             }
-            result.run = result.run || fromFile.run
-            result.debug = result.debug || fromFile.debug
-            result.fireAndForget = result.fireAndForget || fromFile.fireAndForget
-            result.strictEnvValidation = result.strictEnvValidation || fromFile.strictEnvValidation
-            result.validateOnly = result.validateOnly || fromFile.validateOnly
-            result.autoRecovery = result.autoRecovery || fromFile.autoRecovery
-            result.noTaskBackup = result.noTaskBackup || fromFile.noTaskBackup
-            result.skipHostValidation = result.skipHostValidation || fromFile.skipHostValidation
-            result.skipTaskValidation = result.skipTaskValidation || fromFile.skipTaskValidation
-            result.logLevel = result.logLevel ?? fromFile.logLevel
-            result.logDir = result.logDir ?? fromFile.logDir
-            result.type = result.type ?? fromFile.type
-            result.project = result.project ?? fromFile.project
-            result.startFrom = result.startFrom ?? fromFile.startFrom
-            result.outputJson = result.outputJson ?? fromFile.outputJson
-            result.alertOnFailure = result.alertOnFailure ?? fromFile.alertOnFailure
-            result.remote = result.remote.filling(from: fromFile.remote)
+            for merge in Self.fileHeaderMerges { merge.apply(&result, fromFile) }
         }
         return result
     }

@@ -36,20 +36,6 @@ struct SSHOptions: ParsableArguments {
         if let serverAliveCountMax, serverAliveCountMax < 1 { throw ValidationError("--server-alive-count-max must be at least 1") }
     }
 
-    /// These options where set, else `other`'s (a task file's arguments).
-    func filling(from other: SSHOptions) -> SSHOptions {
-        var result = self
-        result.sshConfig = result.sshConfig ?? other.sshConfig
-        if result.keyFiles.isEmpty { result.keyFiles = other.keyFiles }
-        result.connectTimeout = result.connectTimeout ?? other.connectTimeout
-        result.hostKeyPolicy = result.hostKeyPolicy ?? other.hostKeyPolicy
-        result.knownHosts = result.knownHosts ?? other.knownHosts
-        result.maxHandshakes = result.maxHandshakes ?? other.maxHandshakes
-        result.serverAliveInterval = result.serverAliveInterval ?? other.serverAliveInterval
-        result.serverAliveCountMax = result.serverAliveCountMax ?? other.serverAliveCountMax
-        return result
-    }
-
     /// ssh_config, then these options and the command's own `user`/`port`/`maxChannels`.
     func makeResolver(user: String?, port: Int? = nil, maxChannels: Int? = nil) throws -> ConnectionResolver {
         var overrides = ConnectionOverrides()

@@ -30,19 +30,6 @@ struct WorkflowRemoteOptions: ParsableArguments {
         if let keepBytes, keepBytes < 0 { throw ValidationError("--keep-bytes must not be negative") }
     }
 
-    /// These options where set, else `other`'s (file-defined arguments).
-    func filling(from other: WorkflowRemoteOptions) -> WorkflowRemoteOptions {
-        var result = self
-        if result.inventory.inventories.isEmpty { result.inventory.inventories = other.inventory.inventories }
-        result.inventory.limit = result.inventory.limit ?? other.inventory.limit
-        result.ssh = result.ssh.filling(from: other.ssh)
-        result.sshUser = result.sshUser ?? other.sshUser
-        result.forks = result.forks ?? other.forks
-        result.outputDir = result.outputDir ?? other.outputDir
-        result.keepBytes = result.keepBytes ?? other.keepBytes
-        return result
-    }
-
     /// The pooled SSH transport for the run: ssh_config, the inventory, then these options.
     func makeRunner() throws -> SSHTaskRunner {
         // Checked here, after the task file's arguments are merged: either side may give -i.

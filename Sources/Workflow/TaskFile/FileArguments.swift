@@ -7,6 +7,11 @@ public struct FileArguments: Sendable, Equatable {
     /// Lines that were recognised but not applied, with the reason.
     public var warnings: [String] = []
 
+    public init(tokens: [String] = [], warnings: [String] = []) {
+        self.tokens = tokens
+        self.warnings = warnings
+    }
+
     static let forbidden: Set<String> = ["--help", "-h", "--version", "-V", "--force-instance"]
     static let ignoredWithWarning: Set<String> = ["--skip-security-validation", "--skip-validation", "--fire-and-forget"]
 
