@@ -20,11 +20,12 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
         .systemLibrary(name: "CSystem"),
-        .target(name: "SSH", dependencies: ["CLibSSH2", "CSystem"]),
-        .target(name: "Fleet", dependencies: ["SSH", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Locking"),
+        .target(name: "SSH", dependencies: ["CLibSSH2", "CSystem", "Locking"]),
+        .target(name: "Fleet", dependencies: ["SSH", "Locking", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Workflow",
-            dependencies: ["Fleet", "CSystem", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Fleet", "CSystem", "Locking", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources/execution_types.yaml")]
         ),
         .executableTarget(
@@ -32,12 +33,13 @@ let package = Package(
             dependencies: [
                 "Fleet",
                 "Workflow",
+                "Locking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "TestFleet", path: "Tests/TestFleet"),
-        .testTarget(name: "SSHTests", dependencies: ["SSH", "TestFleet"]),
-        .testTarget(name: "FleetTests", dependencies: ["Fleet", "TestFleet"]),
+        .target(name: "TestFleet", dependencies: ["Locking"], path: "Tests/TestFleet"),
+        .testTarget(name: "SSHTests", dependencies: ["SSH", "Locking", "TestFleet"]),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "Locking", "TestFleet"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "TaskerCLITests", dependencies: ["TestFleet"], exclude: ["Fixtures"]),
         .testTarget(name: "TaskerCommandTests", dependencies: ["tasker"]),

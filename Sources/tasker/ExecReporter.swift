@@ -1,5 +1,5 @@
 import Fleet
-import Synchronization
+import Locking
 
 /// What `tasker exec` prints for each host as it finishes and at the end.
 /// Only `--fold` keeps anything of finished hosts: one copy per distinct output.
@@ -8,8 +8,8 @@ final class ExecReporter: Sendable {
 
     private let mode: Mode
     private let progress: ProgressLine?
-    private let folded = Mutex(FoldReport())
-    private let problems = Mutex<[String]>([])
+    private let folded = Locked(FoldReport())
+    private let problems = Locked<[String]>([])
 
     init(mode: Mode, hosts: Int) {
         self.mode = mode

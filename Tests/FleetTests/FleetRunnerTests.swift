@@ -1,6 +1,6 @@
 import Foundation
 import SSH
-import Synchronization
+import Locking
 import TestFleet
 import XCTest
 @testable import Fleet
@@ -22,7 +22,7 @@ final class FleetRunnerTests: XCTestCase {
     /// Every host's result, in the order of `specs`.
     private func collect(_ specs: [ConnectionSpec], runner: FleetRunner, commands: [String],
                          options: FleetRunOptions) async -> [HostResult] {
-        let results = Mutex<[String: HostResult]>([:])
+        let results = Locked<[String: HostResult]>([:])
         let tally = await runner.run(specs, commands: commands, options: options) { result in
             results.withLock { $0[result.host] = result }
         }

@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import Synchronization
+import Locking
 import TestFleet
 import XCTest
 @testable import SSH
@@ -275,7 +275,7 @@ final class SSHConnectionTests: XCTestCase {
 
 /// Collects a command's output in memory.
 final class CollectingSink: OutputSink {
-    private let streams = Mutex<[[UInt8]]>([[], []])
+    private let streams = Locked<[[UInt8]]>([[], []])
 
     func write(_ bytes: UnsafeRawBufferPointer, to stream: OutputStreamKind) {
         streams.withLock { $0[stream.rawValue].append(contentsOf: bytes) }

@@ -83,7 +83,7 @@ final class ExecCommandTests: XCTestCase {
         XCTAssertEqual(objects[0]["stdout_bytes"] as? Int, 1 << 30)
         XCTAssertEqual(objects[0]["stdout_truncated"] as? Bool, true)
         let peak = try XCTUnwrap(objects[1]["peak_rss_kb"] as? Int)
-        XCTAssertLessThan(peak, 100 * 1024, "peak RSS \(peak) KiB for 1 GiB of output")
+        XCTAssertLessThan(peak, TestFleet.memoryLimit(kilobytes: 100 * 1024), "peak RSS \(peak) KiB for 1 GiB of output")
     }
 
     func testTimeoutKillsRemoteCommandAndExitsFour() throws {

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import SSH
-import Synchronization
+import Locking
 
 /// Where one host's output goes besides its bounded buffers.
 public struct CaptureOptions: Sendable {
@@ -53,7 +53,7 @@ public final class OutputCapture: OutputSink {
     public let label: String
     private let live: LiveLines?
     private let writer: OutputWriter
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     public init(label: String, options: CaptureOptions, writer: OutputWriter = .shared) throws {
         self.label = label
@@ -72,7 +72,7 @@ public final class OutputCapture: OutputSink {
             }
             streams.append(stream)
         }
-        state = Mutex(State(streams: streams))
+        state = Locked(State(streams: streams))
     }
 
     deinit {

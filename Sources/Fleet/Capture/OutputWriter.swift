@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import Synchronization
+import Locking
 
 /// The one place Tasker's output is written: console, workflow log, spill and
 /// `--output-dir` files. Producers only queue bytes, so an event loop never
@@ -30,7 +30,7 @@ public final class OutputWriter: Sendable {
 
     /// Bytes queued before producers of remote output are held back.
     public let budget: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let wake = DispatchSemaphore(value: 0)
 
     public init(budget: Int) {

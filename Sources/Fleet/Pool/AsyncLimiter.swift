@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// An async semaphore: at most `limit` holders at once, the rest wait in FIFO order.
 public final class AsyncLimiter: Sendable {
@@ -7,10 +7,10 @@ public final class AsyncLimiter: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     public init(limit: Int) {
-        state = Mutex(State(available: max(1, limit)))
+        state = Locked(State(available: max(1, limit)))
     }
 
     public func acquire() async {

@@ -1,5 +1,5 @@
 import SSH
-import Synchronization
+import Locking
 
 /// One authenticated connection per host, opened on first use and shared by
 /// every later command to that host. Handshakes are admission-controlled so a
@@ -66,7 +66,7 @@ public final class ConnectionPool: Sendable {
     public let options: Options
     private let group: EventLoopGroup
     private let handshakes: AsyncLimiter
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init(group: EventLoopGroup = .shared, options: Options = Options()) {
         self.group = group

@@ -1,5 +1,5 @@
 import SSH
-import Synchronization
+import Locking
 
 /// One connection attempt that several callers may wait for. A caller that is
 /// cancelled stops waiting at once and leaves the attempt running for the
@@ -14,7 +14,7 @@ final class SharedConnect: Sendable {
         var task: Task<Void, Never>?
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(_ connect: @escaping @Sendable () async throws -> SSHConnection) {
         let task = Task { [self] in

@@ -1,5 +1,5 @@
 import Glibc
-import Synchronization
+import Locking
 
 /// A self-overwriting progress line on stderr, for terminals only.
 public final class ProgressLine: Sendable {
@@ -10,7 +10,7 @@ public final class ProgressLine: Sendable {
     }
 
     private let total: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// A progress line when stderr is a terminal and more than a handful of hosts run.
     public static func ifUseful(total: Int) -> ProgressLine? {

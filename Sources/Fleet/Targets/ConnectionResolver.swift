@@ -1,6 +1,6 @@
 import Foundation
 import SSH
-import Synchronization
+import Locking
 
 /// Connection settings given on the command line; they override everything else.
 public struct ConnectionOverrides: Sendable {
@@ -154,7 +154,7 @@ public struct ConnectionResolver: Sendable {
 
 /// Parses each distinct set of known_hosts files once per run.
 final class KnownHostsCache: Sendable {
-    private let cache = Mutex<[String: KnownHosts]>([:])
+    private let cache = Locked<[String: KnownHosts]>([:])
 
     func load(_ files: [String]) -> KnownHosts {
         let key = files.joined(separator: "\n")

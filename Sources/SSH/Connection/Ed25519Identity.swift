@@ -1,6 +1,6 @@
 import CLibSSH2
 import Foundation
-import Synchronization
+import Locking
 
 /// An unencrypted OpenSSH ed25519 key file, parsed once per process and held
 /// by OpenSSL. libssh2 would re-read and re-decode the file for every
@@ -24,7 +24,7 @@ final class Ed25519Identity: @unchecked Sendable {
         abstract.deallocate()
     }
 
-    private static let cache = Mutex<[String: Ed25519Identity?]>([:])
+    private static let cache = Locked<[String: Ed25519Identity?]>([:])
 
     /// The key at `path`, or nil when it is not an unencrypted OpenSSH ed25519 key
     /// (libssh2 then reads the file itself).

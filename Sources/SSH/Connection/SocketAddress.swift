@@ -1,6 +1,6 @@
 import Dispatch
 import Glibc
-import Synchronization
+import Locking
 
 /// A resolved IPv4 or IPv6 endpoint.
 struct SocketAddress: Sendable, CustomStringConvertible {
@@ -100,7 +100,7 @@ private final class ResumeOnceBox<Value: Sendable>: Sendable {
         var once: ResumeOnce<Value>?
         var cancelled: (@Sendable (ResumeOnce<Value>) -> Void)?
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func set(_ once: ResumeOnce<Value>) {
         let pending = state.withLock { state -> (@Sendable (ResumeOnce<Value>) -> Void)? in

@@ -1,7 +1,7 @@
 import CSystem
 import Foundation
 import Glibc
-import Synchronization
+import Locking
 
 /// Readiness a file descriptor is watched for.
 public struct IOInterest: OptionSet, Sendable {
@@ -30,8 +30,8 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
     public let name: String
     private let epollFD: Int32
     private let wakeFD: Int32
-    private let inbox = Mutex(Inbox())
-    private let threadID = Mutex<pthread_t?>(nil)
+    private let inbox = Locked(Inbox())
+    private let threadID = Locked<pthread_t?>(nil)
 
     // Loop-confined state.
     private var watches: [Int32: (UInt32) -> Void] = [:]

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 
 /// A host key as the server presented it.
 public struct HostKey: Sendable, Equatable {
@@ -122,7 +122,7 @@ public struct KnownHosts: Sendable {
         return .unknown
     }
 
-    private static let appendLock = Mutex(())
+    private static let appendLock = Locked(())
 
     /// Records `key` for `host:port` in the first known_hosts file (accept-new).
     public func append(_ key: HostKey, host: String, port: Int) throws {

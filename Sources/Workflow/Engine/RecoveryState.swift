@@ -1,6 +1,6 @@
 import Fleet
 import Foundation
-import Synchronization
+import Locking
 
 /// Auto-recovery (§24): the state saved after every task, and where a rerun resumes.
 public struct RecoveryState: Sendable {
@@ -160,7 +160,7 @@ public struct RecoveryState: Sendable {
 
 /// The JSON of each stored result, kept between saves.
 private final class SerialisedResults: Sendable {
-    private let records = Mutex<[Int: Data]>([:])
+    private let records = Locked<[Int: Data]>([:])
 
     func update(_ results: [Int: TaskResult], changed: Set<Int>) -> [Int: Data] {
         records.withLock { records in

@@ -1,6 +1,6 @@
 import Fleet
 import Foundation
-import Synchronization
+import Locking
 
 /// TASKER's log: `[DDMonYY HH:MM:SS] LEVEL: message` lines (no level word for
 /// INFO) on stdout and, with `-r`, in the run's log file. Lines go through the
@@ -34,7 +34,7 @@ public final class WorkflowLog: Sendable {
 
     public let level: Level
     /// The log file's descriptor and the timestamp formatter (built once: DateFormatter is costly to create).
-    private let state: Mutex<(file: Int32?, formatter: DateFormatter)>
+    private let state: Locked<(file: Int32?, formatter: DateFormatter)>
     private let echo: Bool
     private let console: ConsoleWriter
     /// Global values whose names mark them as secrets; masked in command lines.
@@ -50,7 +50,7 @@ public final class WorkflowLog: Sendable {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "ddMMMyy HH:mm:ss"
-        state = Mutex((file, formatter))
+        state = Locked((file, formatter))
     }
 
     public func debug(_ message: String) { write(.debug, message) }

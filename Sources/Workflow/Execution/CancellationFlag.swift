@@ -1,3 +1,4 @@
+import Locking
 import Synchronization
 
 /// A flag another thread sets to stop running work (signals, Ctrl-C). Local
@@ -10,7 +11,7 @@ public final class CancellationFlag: Sendable {
     }
 
     private let value = Atomic<Bool>(false)
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init() {}
 

@@ -2,7 +2,7 @@ import CSystem
 import Fleet
 import Foundation
 import Glibc
-import Synchronization
+import Locking
 
 /// One thread that watches every running local child: drains both pipes into
 /// bounded captures, notices exits, enforces deadlines (SIGKILL to the group)
@@ -58,7 +58,7 @@ final class ProcessMonitor: @unchecked Sendable {
         }
     }
 
-    private let pending = Mutex<[Child]>([])
+    private let pending = Locked<[Child]>([])
     private var children: [Child] = []
     private let wakeRead: Int32
     private let wakeWrite: Int32

@@ -1,6 +1,6 @@
 import Fleet
 import Foundation
-import Synchronization
+import Locking
 
 /// `exec=ssh` and `exec=ssh_shell`: runs task commands on hosts over Tasker's
 /// pooled SSH connections (one connection per host for the whole run). Host
@@ -34,7 +34,7 @@ public final class SSHTaskRunner: Sendable {
 
     public let settings: Settings
     let runner: FleetRunner
-    private let specs = Mutex<[String: ConnectionSpec]>([:])
+    private let specs = Locked<[String: ConnectionSpec]>([:])
 
     /// `pool` should not remember failures: a host that was down for one step may be back for the next.
     public init(settings: Settings, pool: ConnectionPool = ConnectionPool(options: .init(remembersFailures: false))) {
