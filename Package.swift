@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The project's own code builds without warnings, and CI keeps it so.
+let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
+
 let package = Package(
     name: "Tasker",
     platforms: [.macOS(.v15)],
@@ -20,13 +23,14 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
         .systemLibrary(name: "CSystem"),
-        .target(name: "Locking"),
-        .target(name: "SSH", dependencies: ["CLibSSH2", "CSystem", "Locking"]),
-        .target(name: "Fleet", dependencies: ["SSH", "Locking", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Locking", swiftSettings: strict),
+        .target(name: "SSH", dependencies: ["CLibSSH2", "CSystem", "Locking"], swiftSettings: strict),
+        .target(name: "Fleet", dependencies: ["SSH", "Locking", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(
             name: "Workflow",
             dependencies: ["Fleet", "CSystem", "Locking", .product(name: "Yams", package: "Yams")],
-            resources: [.copy("Resources/execution_types.yaml")]
+            resources: [.copy("Resources/execution_types.yaml")],
+            swiftSettings: strict
         ),
         .executableTarget(
             name: "tasker",
@@ -35,14 +39,15 @@ let package = Package(
                 "Workflow",
                 "Locking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: strict
         ),
-        .target(name: "TestFleet", dependencies: ["Locking"], path: "Tests/TestFleet"),
-        .testTarget(name: "SSHTests", dependencies: ["SSH", "Locking", "TestFleet"]),
-        .testTarget(name: "FleetTests", dependencies: ["Fleet", "Locking", "TestFleet"]),
-        .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
-        .testTarget(name: "TaskerCLITests", dependencies: ["TestFleet"], exclude: ["Fixtures"]),
-        .testTarget(name: "TaskerCommandTests", dependencies: ["tasker"]),
+        .target(name: "TestFleet", dependencies: ["Locking"], path: "Tests/TestFleet", swiftSettings: strict),
+        .testTarget(name: "SSHTests", dependencies: ["SSH", "Locking", "TestFleet"], swiftSettings: strict),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "Locking", "TestFleet"], swiftSettings: strict),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow"], swiftSettings: strict),
+        .testTarget(name: "TaskerCLITests", dependencies: ["TestFleet"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "TaskerCommandTests", dependencies: ["tasker"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -239,7 +239,7 @@ final class FleetWorkflowTests: XCTestCase {
 
     func testResumeWithStartFromReconnectsAndFinishes() throws {
         let flag = directory.path + "/broken"
-        FileManager.default.createFile(atPath: flag, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: flag, contents: nil))
         let flow = try taskFile("""
         task=0
         hosts=fleet[0:4]
@@ -271,7 +271,7 @@ final class FleetWorkflowTests: XCTestCase {
 
     func testAutoRecoveryRestoresPerHostResults() throws {
         let flag = directory.path + "/broken"
-        FileManager.default.createFile(atPath: flag, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: flag, contents: nil))
         let flow = try taskFile("""
         task=0
         hosts=fleet[5:6]

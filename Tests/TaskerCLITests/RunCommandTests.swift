@@ -185,7 +185,7 @@ final class RunCommandTests: XCTestCase {
         let info = try tasker([flow, "--show-recovery-info"])
         XCTAssertTrue(info.stdout.contains("Valid: yes"), info.stdout)
 
-        FileManager.default.createFile(atPath: gate, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: gate, contents: nil))
         let resumed = try tasker(["-r", flow, "--auto-recovery"])
         XCTAssertEqual(resumed.status, 0, resumed.stdout)
         XCTAssertEqual(try String(contentsOfFile: counter, encoding: .utf8), "run\n", "task 0 is not run again")
@@ -266,7 +266,7 @@ final class RunCommandTests: XCTestCase {
         environment["TASKER_RESUME_TEST"] = "two"
         let declined = try ProcessRunner.run(TestFleet.taskerExecutable, ["-r", flow, "--auto-recovery"] + logs, environment: environment)
         XCTAssertEqual(declined.status, 12, "no answer on stdin declines")
-        FileManager.default.createFile(atPath: gate, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: gate, contents: nil))
         let accepted = try ProcessRunner.run(TestFleet.taskerExecutable, ["-r", flow, "--auto-recovery", "-y"] + logs, environment: environment)
         XCTAssertEqual(accepted.status, 0, accepted.stdout)
     }

@@ -45,10 +45,7 @@ public struct HostPatternMatcher: Sendable {
                 switch character {
                 case "[": depth += 1; current.append(character)
                 case "]": depth = max(0, depth - 1); current.append(character)
-                case ":" where depth == 0:
-                    collected.append(current)
-                    current = ""
-                case " ", "\t" where depth == 0:
+                case ":" where depth == 0, " " where depth == 0, "\t" where depth == 0:
                     collected.append(current)
                     current = ""
                 default: current.append(character)

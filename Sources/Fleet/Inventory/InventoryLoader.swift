@@ -51,8 +51,7 @@ public enum InventoryLoader {
         for name in names where !name.hasPrefix(".") && !ignoredExtensions.contains(where: name.hasSuffix) {
             let full = (path as NSString).appendingPathComponent(name)
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory)
-            if isDirectory.boolValue {
+            if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), isDirectory.boolValue {
                 // Variable directories are not inventories.
                 if name == "group_vars" || name == "host_vars" { continue }
                 try loadDirectory(full, into: &inventory, warnings: &warnings)

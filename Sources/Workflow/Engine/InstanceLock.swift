@@ -31,7 +31,7 @@ public final class InstanceLock {
         let info: [String: Any] = [
             "pid": Int(getpid()), "task_file": URL(fileURLWithPath: file.path).standardizedFileURL.path,
             "workflow_hash": hash, "started_at": ISO8601DateFormatter().string(from: Date()),
-            "hostname": String(cString: host), "project": project as Any? ?? NSNull(), "global_vars_snapshot": snapshot,
+            "hostname": String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), "project": project as Any? ?? NSNull(), "global_vars_snapshot": snapshot,
         ]
         if let data = try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]) {
             ftruncate(fd, 0)

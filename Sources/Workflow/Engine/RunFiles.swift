@@ -21,7 +21,7 @@ public enum RunFiles {
             target = "\(directory)/\(base)_\(timestamp).\(suffix)"
             suffix += 1
         }
-        FileManager.default.createFile(atPath: target, contents: Data(contents))
+        try Data(contents).write(to: URL(fileURLWithPath: target))
     }
 
     /// A name fit for a file name as TASKER makes them: extension dropped,

@@ -93,5 +93,7 @@ final class InventoryPatternTests: XCTestCase {
         XCTAssertEqual(HostPatternMatcher.split("host:22"), ["host:22"])
         XCTAssertEqual(HostPatternMatcher.split("fe80::1"), ["fe80::1"])
         XCTAssertEqual(HostPatternMatcher.split(" a , ,b "), ["a", "b"])
+        XCTAssertEqual(HostPatternMatcher.split("web[0: 2]:db other"), ["web[0: 2]", "db", "other"],
+                       "whitespace separates patterns only outside brackets")
     }
 }
