@@ -42,12 +42,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "FuzzTargets", dependencies: ["Fleet", "SSH", "Workflow"], path: "Fuzz/Targets", swiftSettings: strict),
+        .executableTarget(name: "tasker-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Driver", swiftSettings: strict),
         .target(name: "TestFleet", dependencies: ["Locking"], path: "Tests/TestFleet", swiftSettings: strict),
         .testTarget(name: "SSHTests", dependencies: ["SSH", "Locking", "TestFleet"], swiftSettings: strict),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "Locking", "TestFleet"], swiftSettings: strict),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"], swiftSettings: strict),
         .testTarget(name: "TaskerCLITests", dependencies: ["TestFleet"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TaskerCommandTests", dependencies: ["tasker"], swiftSettings: strict),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

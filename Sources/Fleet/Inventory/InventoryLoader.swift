@@ -61,8 +61,15 @@ public enum InventoryLoader {
         }
     }
 
-    /// YAML first for `.yml`/`.yaml`/`.json` or extension-less files, INI otherwise
-    /// or when YAML fails, as Ansible's plugin order does.
+    /// Reads `text` as the inventory file `name` would be read (tests, fuzzing).
+    public static func parse(_ text: String, named name: String) throws -> Result {
+        var inventory = Inventory()
+        var warnings: [String] = []
+        try parse(text, path: name, into: &inventory, warnings: &warnings)
+        inventory.reconcile()
+        return Result(inventory: inventory, warnings: warnings)
+    }
+
     private static func loadFile(_ path: String, into inventory: inout Inventory, warnings: inout [String]) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InventoryError.located(file: path, line: nil, message: "cannot read file")
@@ -70,6 +77,12 @@ public enum InventoryLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw InventoryError.located(file: path, line: nil, message: "file is not UTF-8 text")
         }
+        try parse(text, path: path, into: &inventory, warnings: &warnings)
+    }
+
+    /// YAML first for `.yml`/`.yaml`/`.json` or extension-less files, INI otherwise
+    /// or when YAML fails, as Ansible's plugin order does.
+    private static func parse(_ text: String, path: String, into inventory: inout Inventory, warnings: inout [String]) throws {
         let name = (path as NSString).lastPathComponent
         if name.hasSuffix(".toml") {
             throw InventoryError.located(file: path, line: nil, message: "TOML inventories are not supported; use INI or YAML")

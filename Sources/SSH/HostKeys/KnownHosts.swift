@@ -74,12 +74,21 @@ public struct KnownHosts: Sendable {
     private let scanned: [Int]
 
     public init(files: [String]) {
-        self.files = files
         var entries: [Entry] = []
         for file in files {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
             entries += Self.parse(text, file: file)
         }
+        self.init(files: files, entries: entries)
+    }
+
+    /// known_hosts text that did not come from a file Tasker reads (tests, fuzzing).
+    public init(parsing text: String, file: String) {
+        self.init(files: [file], entries: Self.parse(text, file: file))
+    }
+
+    private init(files: [String], entries: [Entry]) {
+        self.files = files
         var exactIndex: [String: [Int]] = [:]
         var scanned: [Int] = []
         for (index, entry) in entries.enumerated() {

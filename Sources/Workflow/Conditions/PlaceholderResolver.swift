@@ -10,6 +10,9 @@ public struct PlaceholderResolver: Sendable {
     public var results: [Int: TaskResult]
     /// Characters of a spilled stream that a placeholder substitutes, so the next argv stays within the kernel limit.
     public static let spillLimit = 102_400
+    /// Globals that refer to themselves grow a text geometrically with every
+    /// round; expansion stops once the text is this long.
+    public static let expansionLimit = 1 << 20
 
     public init(globals: [String: String] = [:], results: [Int: TaskResult] = [:]) {
         self.globals = globals
@@ -28,9 +31,10 @@ public struct PlaceholderResolver: Sendable {
         var output = substituteResults(text, resolved: &resolved)
         var round = 0
         var changed = true
-        while changed, round <= 10 {
+        while changed, round <= 10, output.utf8.count <= Self.expansionLimit {
             changed = false
-            for name in Self.matches(Self.globalPattern, in: output).map({ $0[1] }) {
+            var seen: Set<String> = []
+            for name in Self.matches(Self.globalPattern, in: output).map({ $0[1] }) where seen.insert(name).inserted {
                 guard let value = globals[name] else {
                     if round == 0 { resolved = false }
                     continue
@@ -40,6 +44,7 @@ public struct PlaceholderResolver: Sendable {
                     output = replaced
                     changed = true
                 }
+                if output.utf8.count > Self.expansionLimit { break }
             }
             round += 1
         }
@@ -48,7 +53,8 @@ public struct PlaceholderResolver: Sendable {
 
     private func substituteResults(_ text: String, resolved: inout Bool) -> String {
         var output = text
-        for groups in Self.matches(Self.resultPattern, in: text) {
+        var seen: Set<String> = []
+        for groups in Self.matches(Self.resultPattern, in: text) where seen.insert(groups[0]).inserted {
             let (whole, idText, kind, host) = (groups[0], groups[1], groups[2].lowercased(), groups[3])
             guard let id = Int(idText) else { continue }
             guard let result = results[id] else {
