@@ -157,6 +157,58 @@ final class ConnectionFaultTests: XCTestCase {
         _ = try ProcessRunner.run("/usr/bin/pkill", ["-f", "sleep \(marker)"])
     }
 
+    func testAnAgentWaitingForConfirmationStallsOnlyItsOwnConnection() async throws {
+        // A real ssh-agent holding a key added with `ssh-add -c`: every signature waits
+        // for its askpass program, which here takes 30 s to answer (as a user would).
+        let directory = try TemporaryDirectory()
+        let askpass = directory.path + "/slow-askpass"
+        let pause = "30.\(Int.random(in: 100...999))"
+        try "#!/bin/sh\nexec sleep \(pause)\n".write(toFile: askpass, atomically: true, encoding: .utf8)
+        chmod(askpass, 0o755)
+        let socket = directory.path + "/agent.sock"
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
+        agent.arguments = ["-D", "-a", socket]
+        agent.environment = ["SSH_ASKPASS": askpass, "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0", "PATH": "/usr/bin:/bin"]
+        agent.standardOutput = FileHandle.nullDevice
+        agent.standardError = FileHandle.nullDevice
+        try agent.run()
+        defer {
+            // The askpass program first: it holds descriptors the agent's exit is noticed by.
+            _ = try? ProcessRunner.run("/usr/bin/pkill", ["-KILL", "-f", "sleep \(pause)"])
+            kill(agent.processIdentifier, SIGKILL)
+            agent.waitUntilExit()
+        }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
+        let add = try ProcessRunner.run("/usr/bin/ssh-add", ["-c", fleet.clientKey], environment: ["SSH_AUTH_SOCK": socket])
+        XCTAssertEqual(add.status, 0, add.stderr)
+
+        let loop = EventLoopGroup.shared.loops[0]
+        var viaAgent = settings(host: 21, keepalive: 0)
+        viaAgent.identityFiles = []
+        viaAgent.agentSocket = socket
+        viaAgent.connectTimeout = 3
+        let started = Date()
+        let waiting = Task { try await SSHConnection.connect(viaAgent, on: loop) }
+        try await Task.sleep(for: .milliseconds(500))
+        // Another connection on the same event loop is not held up by the agent.
+        let other = try await SSHConnection.connect(settings(host: 20, keepalive: 0), on: loop)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2.5, "the loop kept serving other connections")
+        let exit = try await other.execute("true", output: CollectingSink(), deadline: .after(seconds: 5))
+        XCTAssertEqual(exit.exitCode, 0)
+        await other.close()
+        do {
+            let connection = try await waiting.value
+            await connection.close()
+            XCTFail("the agent never answered, so nothing could authenticate")
+        } catch let error as SSHError {
+            XCTAssertTrue(error.message.contains("agent did not answer"), error.description)
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertGreaterThan(elapsed, 2.5)
+        XCTAssertLessThan(elapsed, 6, "the agent's silence ends at the connect deadline")
+    }
+
     func testTimeoutsOfEveryChannelAtOnceStillKillEveryRemoteCommand() async throws {
         let connection = try await connect(settings(host: 23, keepalive: 0))
         let marker = "42.\(Int.random(in: 100...999))"

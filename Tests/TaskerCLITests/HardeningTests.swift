@@ -158,6 +158,24 @@ final class HardeningTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(server.acceptedLogins(), 4)
     }
 
+    func testEveryAddressOfANameIsTriedUntilOneConnects() throws {
+        // Inside a namespace, /etc/netns/NAME/hosts is the name service: the name's first
+        // address (IPv6 ::1) refuses, the second (127.0.0.1) is the server.
+        let namespace = try NetworkNamespace()
+        let server = try TestSSHServer(fleet: fleet, name: "dual-stack", address: "127.0.21.6", namespace: namespace)
+        defer { server.stop() }
+        let hostsDirectory = "/etc/netns/\(namespace.name)"
+        try FileManager.default.createDirectory(atPath: hostsDirectory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: hostsDirectory) }
+        try "::1 twice.test\n127.0.0.1 twice.test\n".write(toFile: hostsDirectory + "/hosts", atomically: true, encoding: .utf8)
+        let order = try namespace.run(["/usr/bin/getent", "ahosts", "twice.test"]).stdout
+        XCTAssertTrue(order.hasPrefix("::1 "), "the refusing address comes first: \(order)")
+        let result = try namespace.run([tasker, "exec", "-H", "twice.test:\(TestSSHServer.namespacePort)", "-l", NSUserName(),
+                                        "-k", fleet.clientKey, "--host-key-policy", "off", "--", "echo reached"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "twice.test:\(TestSSHServer.namespacePort): reached\n")
+    }
+
     // MARK: A consumer that stops reading
 
     func testASlowOutputConsumerHoldsBackOnlyItsHostsWhileTimeoutsFireOnTime() throws {

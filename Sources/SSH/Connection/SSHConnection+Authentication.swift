@@ -108,7 +108,10 @@ extension SSHConnection {
                     notes.append("\(error)")
                 }
                 if Task.isCancelled { throw SSHError(.cancelled, phase: .auth, "cancelled") }
-                if deadline.hasPassed { throw SSHError(.unreachable, phase: .auth, "no SSH session within the connect timeout (\(formatSeconds(settings.connectTimeout)))") }
+                if deadline.hasPassed {
+                    throw SSHError(.unreachable, phase: .auth,
+                                   "no SSH session within the connect timeout (\(formatSeconds(settings.connectTimeout))): \(notes.last ?? "the agent did not sign")")
+                }
                 continue
             }
             try await awaitSocket(since: before, phase: .auth, deadline: deadline, onTimeout: .unreachable, cancellable: true)
