@@ -45,6 +45,26 @@ final class PlaceholderResolverTests: XCTestCase {
         XCTAssertEqual(resolver.resolve("@2_stdout@").text.count, PlaceholderResolver.spillLimit)
         XCTAssertEqual(resolver.resolve("@2_stdout_file@").text, path)
     }
+
+    func testTheGlobalScannerFindsWhatThePatternFinds() {
+        let samples = ["@A@", "@A@B@", "@@A@@", "x@a_1@y@_b@", "@1A@ @A1@", "@A B@ @C@", "@é@ @D@", "@A", "A@", "@A@@B@", "@@", ""]
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("@aZ_1 é")
+        let random = (0..<500).map { _ in String((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }) }
+        for text in samples + random {
+            XCTAssertEqual(PlaceholderResolver.globalNames(in: Array(text.utf8)),
+                           PlaceholderResolver.matches(PlaceholderResolver.globalPattern, in: text).map { $0[1] }, text)
+        }
+    }
+
+    func testAGlobalThatRefersToItselfStopsGrowingAtTheExpansionLimit() {
+        let resolver = PlaceholderResolver(globals: ["G": "@G@@G@@G@ and more text"])
+        let started = Date()
+        let output = resolver.resolve("@G@").text
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1)
+        XCTAssertLessThanOrEqual(output.utf8.count, 3 * PlaceholderResolver.expansionLimit)
+        XCTAssertTrue(output.contains("@G@"), "expansion stopped with references left")
+    }
 }
 
 final class OutputSplitterTests: XCTestCase {

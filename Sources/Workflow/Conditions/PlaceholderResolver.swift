@@ -28,27 +28,72 @@ public struct PlaceholderResolver: Sendable {
     public func resolve(_ text: String) -> (text: String, resolved: Bool) {
         guard text.contains("@") else { return (text, true) }
         var resolved = true
-        var output = substituteResults(text, resolved: &resolved)
+        var output = Array(substituteResults(text, resolved: &resolved).utf8)
         var round = 0
         var changed = true
-        while changed, round <= 10, output.utf8.count <= Self.expansionLimit {
+        while changed, round <= 10, output.count <= Self.expansionLimit {
             changed = false
             var seen: Set<String> = []
-            for name in Self.matches(Self.globalPattern, in: output).map({ $0[1] }) where seen.insert(name).inserted {
+            for name in Self.globalNames(in: output) where seen.insert(name).inserted {
                 guard let value = globals[name] else {
                     if round == 0 { resolved = false }
                     continue
                 }
-                let replaced = output.replacingOccurrences(of: "@\(name)@", with: value)
-                if replaced != output {
+                if let replaced = Self.replacingAll(Array("@\(name)@".utf8), with: Array(value.utf8), in: output) {
                     output = replaced
                     changed = true
                 }
-                if output.utf8.count > Self.expansionLimit { break }
+                if output.count > Self.expansionLimit { break }
             }
             round += 1
         }
-        return (output, resolved)
+        return (String(decoding: output, as: UTF8.self), resolved)
+    }
+
+    /// The names of `@NAME@` references, in order, as `globalPattern` finds them.
+    static func globalNames(in text: [UInt8]) -> [String] {
+        func isNameStart(_ byte: UInt8) -> Bool {
+            (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95
+        }
+        var names: [String] = []
+        var index = 0
+        while index < text.count {
+            guard text[index] == UInt8(ascii: "@"), index + 1 < text.count, isNameStart(text[index + 1]) else {
+                index += 1
+                continue
+            }
+            var end = index + 2
+            while end < text.count, isNameStart(text[end]) || (text[end] >= 48 && text[end] <= 57) { end += 1 }
+            if end < text.count, text[end] == UInt8(ascii: "@") {
+                names.append(String(decoding: text[(index + 1)..<end], as: UTF8.self))
+                end += 1
+            }
+            index = end
+        }
+        return names
+    }
+
+    /// `haystack` with every occurrence of `needle` replaced, left to right; nil when there is none.
+    static func replacingAll(_ needle: [UInt8], with replacement: [UInt8], in haystack: [UInt8]) -> [UInt8]? {
+        guard let first = needle.first, needle.count <= haystack.count else { return nil }
+        var output: [UInt8] = []
+        var copied = 0
+        var index = 0
+        let last = haystack.count - needle.count
+        while index <= last {
+            if haystack[index] == first, haystack[index..<(index + needle.count)].elementsEqual(needle) {
+                if output.isEmpty { output.reserveCapacity(haystack.count + replacement.count) }
+                output += haystack[copied..<index]
+                output += replacement
+                index += needle.count
+                copied = index
+            } else {
+                index += 1
+            }
+        }
+        guard copied > 0 else { return nil }
+        output += haystack[copied...]
+        return output
     }
 
     private func substituteResults(_ text: String, resolved: inout Bool) -> String {
