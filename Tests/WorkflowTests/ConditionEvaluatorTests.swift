@@ -2,6 +2,38 @@ import XCTest
 @testable import Workflow
 
 final class ConditionEvaluatorTests: XCTestCase {
+    func testOuterParenthesesAreStrippedOnlyWhenTheFirstClosesAtTheEnd() {
+        let cases: [(String, String)] = [
+            ("(x)", "x"), ("((x))", "x"), ("( (x) )", "x"), ("(a)(b)", "(a)(b)"), ("()", ""), ("(()", "("), ("((()", "(("),
+            ("x", "x"), ("( a )", "a"), ("((a) & (b))", "(a) & (b)"), ("(", "("),
+        ]
+        for (text, expected) in cases {
+            XCTAssertEqual(ConditionEvaluator.stripOuterParentheses(text), expected, text)
+        }
+        // The reference's quadratic algorithm, for comparison on random texts.
+        func reference(_ text: String) -> String {
+            var current = text
+            while current.hasPrefix("("), current.hasSuffix(")"), current.count >= 2 {
+                var depth = 0
+                for (offset, character) in current.enumerated() {
+                    if character == "(" { depth += 1 }
+                    if character == ")" { depth -= 1 }
+                    if depth == 0, offset < current.count - 1 { return current }
+                }
+                current = String(current.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
+            }
+            return current
+        }
+        for _ in 0..<2_000 {
+            let text = String((0..<Int.random(in: 0...10)).map { _ in "() x".randomElement()! })
+            XCTAssertEqual(ConditionEvaluator.stripOuterParentheses(text), reference(text), text)
+        }
+        let deep = String(repeating: "(", count: 50_000) + "exit_0" + String(repeating: ")", count: 50_000)
+        let started = Date()
+        XCTAssertEqual(ConditionEvaluator.stripOuterParentheses(deep), "exit_0")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2, "deep nesting costs linear time")
+    }
+
     private func check(_ condition: String, exit: Int = 0, stdout: String = "", stderr: String = "",
                        success: Bool? = nil, resolver: PlaceholderResolver = .init(), _ expected: Bool,
                        file: StaticString = #filePath, line: UInt = #line) {

@@ -62,24 +62,30 @@ public enum ConditionEvaluator {
         return false
     }
 
-    /// `(x)` and `((x))` lose their outer parentheses when the first one closes at the end.
+    /// `(x)` and `((x))` lose their outer parentheses unless the first one closes
+    /// before the end (one that never closes counts as closing at the end, as in
+    /// the reference). Code points, as the reference's Python strings; each
+    /// bracket's partner is found once, so deep nesting costs linear time.
     static func stripOuterParentheses(_ text: String) -> String {
-        var current = text
-        while current.hasPrefix("("), current.hasSuffix(")"), current.count >= 2 {
-            var depth = 0
-            var closesAtEnd = true
-            for (offset, character) in current.enumerated() {
-                if character == "(" { depth += 1 }
-                if character == ")" { depth -= 1 }
-                if depth == 0, offset < current.count - 1 {
-                    closesAtEnd = false
-                    break
-                }
-            }
-            guard closesAtEnd else { break }
-            current = String(current.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
+        let scalars = Array(text.unicodeScalars)
+        guard scalars.count >= 2, scalars.first == "(", scalars.last == ")" else { return text }
+        var partner = [Int](repeating: -1, count: scalars.count)
+        var open: [Int] = []
+        for (index, scalar) in scalars.enumerated() {
+            if scalar == "(" { open.append(index) }
+            if scalar == ")", let start = open.popLast() { partner[start] = index }
         }
-        return current
+        var low = 0
+        var high = scalars.count - 1
+        // A partner beyond `high` was peeled off already: within what is left, it never closes.
+        while high - low >= 1, scalars[low] == "(", scalars[high] == ")", partner[low] == -1 || partner[low] >= high {
+            low += 1
+            high -= 1
+            while low <= high, CharacterSet.whitespaces.contains(scalars[low]) { low += 1 }
+            while high >= low, CharacterSet.whitespaces.contains(scalars[high]) { high -= 1 }
+        }
+        guard low > 0 else { return text }
+        return low > high ? "" : String(String.UnicodeScalarView(scalars[low...high]))
     }
 
     /// `stdout~`, `stdout!~`, `stdout~pattern`, `stdout_count=N` and the stderr forms;

@@ -11,8 +11,9 @@ public struct PlaceholderResolver: Sendable {
     /// Characters of a spilled stream that a placeholder substitutes, so the next argv stays within the kernel limit.
     public static let spillLimit = 102_400
     /// Globals that refer to themselves grow a text geometrically with every
-    /// round; expansion stops once the text is this long.
-    public static let expansionLimit = 1 << 20
+    /// round: their expansion stops once it has added this much (the kernel's
+    /// limit for one argument, MAX_ARG_STRLEN) to the text.
+    public static let expansionLimit = 128 << 10
 
     public init(globals: [String: String] = [:], results: [Int: TaskResult] = [:]) {
         self.globals = globals
@@ -29,9 +30,10 @@ public struct PlaceholderResolver: Sendable {
         guard text.contains("@") else { return (text, true) }
         var resolved = true
         var output = Array(substituteResults(text, resolved: &resolved).utf8)
+        let limit = output.count + Self.expansionLimit
         var round = 0
         var changed = true
-        while changed, round <= 10, output.count <= Self.expansionLimit {
+        while changed, round <= 10, output.count <= limit {
             changed = false
             var seen: Set<String> = []
             for name in Self.globalNames(in: output) where seen.insert(name).inserted {
@@ -43,7 +45,7 @@ public struct PlaceholderResolver: Sendable {
                     output = replaced
                     changed = true
                 }
-                if output.count > Self.expansionLimit { break }
+                if output.count > limit { break }
             }
             round += 1
         }
