@@ -10,7 +10,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Task-file reader, validator and dependency check.
     case taskFile = "taskfile"
     /// Condition evaluator and placeholder resolver: line 1 is a condition, the rest
-    /// is text with placeholders (also the last task's stdout).
+    /// is text with placeholders (also task 0's stdout). The globals are fixed: a
+    /// global whose value refers to itself grows a text to the expansion limit
+    /// (`PlaceholderResolver.expansionLimit`), which is bounded but would make every
+    /// input slow; `Fuzz/Regressions/conditions` and the resolver's tests cover it.
     case conditions
     /// Ansible INI inventory reader.
     case iniInventory = "inventory-ini"
@@ -38,7 +41,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                               hosts: [HostTaskResult(host: "web1", exitCode: 0, stdout: rest, stderr: "", success: true,
                                                      status: "ok", attempts: 1)]),
             ]
-            let resolver = PlaceholderResolver(globals: ["G": rest, "N": "3"], results: results)
+            let resolver = PlaceholderResolver(globals: ["G": "g @N@ @0_exit@", "N": "3", "E": ""], results: results)
             _ = resolver.resolve(rest)
             _ = ConditionEvaluator.evaluate(condition, context: ConditionContext(exitCode: 1, stdout: rest, stderr: condition),
                                             resolver: resolver)
