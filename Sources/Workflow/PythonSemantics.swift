@@ -51,6 +51,13 @@ enum PythonSemantics {
     }
 
     /// `str.rstrip("\n")`.
+    /// Python's `needle in haystack`: a search by code points. Foundation's
+    /// `contains` is not used: it crashes on some texts with NUL characters,
+    /// which remote output may well hold.
+    static func contains(_ haystack: String, _ needle: String) -> Bool {
+        needle.isEmpty || haystack.unicodeScalars.firstRange(of: needle.unicodeScalars) != nil
+    }
+
     static func dropTrailingNewlines(_ text: String) -> String {
         var result = Substring(text)
         while result.hasSuffix("\n") { result = result.dropLast() }

@@ -2,6 +2,15 @@ import XCTest
 @testable import Workflow
 
 final class ConditionEvaluatorTests: XCTestCase {
+    func testSearchesInOutputWithNULCharactersDoNotCrash() {
+        // Foundation's contains crashes on these (found by the fuzzer); binary output has them.
+        let context = ConditionContext(exitCode: 0, stdout: "x\u{E9}\u{0}", stderr: "")
+        XCTAssertFalse(ConditionEvaluator.evaluate("stdout~\u{0}\u{0}", context: context))
+        XCTAssertTrue(ConditionEvaluator.evaluate("contains:\u{0}", context: context))
+        XCTAssertFalse(ConditionEvaluator.evaluate("stdout:0~\u{0}\u{0}\u{0}", context: context))
+        XCTAssertTrue(ConditionEvaluator.evaluate("stdout~\u{E9}", context: context))
+    }
+
     func testOuterParenthesesAreStrippedOnlyWhenTheFirstClosesAtTheEnd() {
         let cases: [(String, String)] = [
             ("(x)", "x"), ("((x))", "x"), ("( (x) )", "x"), ("(a)(b)", "(a)(b)"), ("()", ""), ("(()", "("), ("((()", "(("),

@@ -57,8 +57,8 @@ public enum ConditionEvaluator {
         if text.contains(where: { "=~<>".contains($0) }) { return compare(text, context) }
         if lower == "true" { return true }
         if lower == "false" { return false }
-        if text.hasPrefix("contains:") { return context.stdout.contains(String(text.dropFirst("contains:".count))) }
-        if text.hasPrefix("not_contains:") { return !context.stdout.contains(String(text.dropFirst("not_contains:".count))) }
+        if text.hasPrefix("contains:") { return PythonSemantics.contains(context.stdout, String(text.dropFirst("contains:".count))) }
+        if text.hasPrefix("not_contains:") { return !PythonSemantics.contains(context.stdout, String(text.dropFirst("not_contains:".count))) }
         return false
     }
 
@@ -98,7 +98,7 @@ public enum ConditionEvaluator {
         if lower == "\(stream)!~" { return !emptiness.isEmpty }
         if let tilde = text.firstIndex(of: "~") {
             let pattern = unquote(text[text.index(after: tilde)...].trimmingCharacters(in: .whitespaces))
-            let found = PythonSemantics.dropTrailingNewlines(value).contains(pattern)
+            let found = PythonSemantics.contains(PythonSemantics.dropTrailingNewlines(value), pattern)
             return lower.hasPrefix("\(stream)!~") ? !found : found
         }
         if let range = text.range(of: "_count") {
@@ -228,8 +228,8 @@ public enum ConditionEvaluator {
         switch op {
         case "=": return left.equals(right)
         case "!=": return !left.equals(right)
-        case "~": return left.text.contains(right.text)
-        case "!~": return !left.text.contains(right.text)
+        case "~": return PythonSemantics.contains(left.text, right.text)
+        case "!~": return !PythonSemantics.contains(left.text, right.text)
         default:
             guard let a = left.number, let b = right.number else { return false }
             switch op {

@@ -114,7 +114,9 @@ public struct PlaceholderResolver: Sendable {
                 resolved = false
                 continue
             }
-            output = output.replacingOccurrences(of: whole, with: value)
+            if let replaced = Self.replacingAll(Array(whole.utf8), with: Array(value.utf8), in: Array(output.utf8)) {
+                output = String(decoding: replaced, as: UTF8.self)
+            }
         }
         return output
     }
