@@ -1,11 +1,11 @@
 /// Ansible's host ranges: `head[BEGIN:END(:STEP)]tail`, leftmost bracket
 /// first, expanded recursively (the outer range varies slowest).
-enum HostRange {
+public enum HostRange {
     fileprivate static let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
     /// Hosts one inventory source may define through its host lines and ranges:
     /// a mistyped range (`web[1:50000000]`) is refused instead of filling memory.
-    static let maximumHostsPerSource = 1_000_000
+    public static let maximumHostsPerSource = 1_000_000
 
     /// How many names `name` expands to, computed without expanding it.
     static func count(_ name: String) throws -> Int {
@@ -95,7 +95,7 @@ enum HostRange {
     /// Position of `text` in a..zA..Z, as Python's `ascii_letters.index` finds it.
     private static func letterIndex(_ text: String) -> Int? {
         let needle = Array(text)
-        guard !needle.isEmpty, needle.allSatisfy({ $0.isASCII && $0.isLetter }) else { return nil }
+        guard !needle.isEmpty, needle.count <= letters.count, needle.allSatisfy({ $0.isASCII && $0.isLetter }) else { return nil }
         for start in 0...(letters.count - needle.count) where Array(letters[start..<(start + needle.count)]) == needle {
             return start
         }

@@ -11,9 +11,10 @@ struct INIInventoryParser {
     }
 
     let path: String
+    var maximumHosts = HostRange.maximumHostsPerSource
 
     func parse(_ text: String, into inventory: inout Inventory) throws {
-        var budget = HostBudget()
+        var budget = HostBudget(limit: maximumHosts)
         var group = "ungrouped"
         var kind = SectionKind.hosts
         var pending: [String: Pending] = [:]
@@ -187,10 +188,14 @@ struct INIInventoryParser {
 
 /// Hosts an inventory source may still define (`HostRange.maximumHostsPerSource`).
 struct HostBudget {
+    let limit: Int
     private(set) var used = 0
 
+    init(limit: Int = HostRange.maximumHostsPerSource) {
+        self.limit = limit
+    }
+
     mutating func take(_ count: Int, for pattern: String) throws {
-        let limit = HostRange.maximumHostsPerSource
         guard count <= limit - used else {
             if count > limit {
                 throw InventoryError.message("host pattern '\(pattern)' expands to \(count) hosts; an inventory source may define at most \(limit)")

@@ -19,6 +19,10 @@ public struct Inventory: Sendable {
         public internal(set) var variables = InventoryVariables()
         /// Groups the host was added to directly.
         public internal(set) var groups: [String] = []
+
+        mutating func addGroup(_ group: String) {
+            if !groups.contains(group) { groups.append(group) }
+        }
     }
 
     public private(set) var groups: [String: Group] = [:]
@@ -43,12 +47,11 @@ public struct Inventory: Sendable {
 
     mutating func addHost(_ name: String, to group: String) {
         addGroup(group)
-        if hosts[name] == nil {
-            hosts[name] = Host(name: name)
-            hostOrder.append(name)
-        }
+        // One lookup per dictionary: hashing a long non-ASCII name is not cheap.
+        let known = hosts.count
+        hosts[name, default: Host(name: name)].addGroup(group)
+        if hosts.count != known { hostOrder.append(name) }
         if groups[group]!.hostSet.insert(name).inserted { groups[group]!.hosts.append(name) }
-        if !hosts[name]!.groups.contains(group) { hosts[name]!.groups.append(group) }
     }
 
     mutating func addChild(_ child: String, to parent: String) throws {

@@ -61,11 +61,13 @@ public enum InventoryLoader {
         }
     }
 
-    /// Reads `text` as the inventory file `name` would be read (tests, fuzzing).
-    public static func parse(_ text: String, named name: String) throws -> Result {
+    /// Reads `text` as the inventory file `name` would be read (tests, fuzzing),
+    /// refusing more than `maximumHosts` hosts (the fuzzer keeps each input fast with a lower cap).
+    public static func parse(_ text: String, named name: String,
+                             maximumHosts: Int = HostRange.maximumHostsPerSource) throws -> Result {
         var inventory = Inventory()
         var warnings: [String] = []
-        try parse(text, path: name, into: &inventory, warnings: &warnings)
+        try parse(text, path: name, maximumHosts: maximumHosts, into: &inventory, warnings: &warnings)
         inventory.reconcile()
         return Result(inventory: inventory, warnings: warnings)
     }
@@ -82,7 +84,8 @@ public enum InventoryLoader {
 
     /// YAML first for `.yml`/`.yaml`/`.json` or extension-less files, INI otherwise
     /// or when YAML fails, as Ansible's plugin order does.
-    private static func parse(_ text: String, path: String, into inventory: inout Inventory, warnings: inout [String]) throws {
+    private static func parse(_ text: String, path: String, maximumHosts: Int = HostRange.maximumHostsPerSource,
+                              into inventory: inout Inventory, warnings: inout [String]) throws {
         let name = (path as NSString).lastPathComponent
         if name.hasSuffix(".toml") {
             throw InventoryError.located(file: path, line: nil, message: "TOML inventories are not supported; use INI or YAML")
@@ -93,7 +96,7 @@ public enum InventoryLoader {
         if yamlCandidate {
             var attempt = inventory
             do {
-                let yamlWarnings = try YAMLInventoryParser(path: path).parse(text, into: &attempt)
+                let yamlWarnings = try YAMLInventoryParser(path: path, maximumHosts: maximumHosts).parse(text, into: &attempt)
                 inventory = attempt
                 warnings += yamlWarnings
                 return
@@ -103,7 +106,7 @@ public enum InventoryLoader {
         }
         var attempt = inventory
         do {
-            try INIInventoryParser(path: path).parse(text, into: &attempt)
+            try INIInventoryParser(path: path, maximumHosts: maximumHosts).parse(text, into: &attempt)
             inventory = attempt
         } catch let iniError as InventoryError {
             if let yamlError, yamlExtensions.contains(where: name.hasSuffix) || looksLikeYAML(text) { throw yamlError }

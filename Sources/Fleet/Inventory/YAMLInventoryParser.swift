@@ -5,6 +5,7 @@ import Yams
 /// as ansible-core's yaml plugin does, with YAML 1.1 scalar typing.
 struct YAMLInventoryParser {
     let path: String
+    var maximumHosts = HostRange.maximumHostsPerSource
 
     /// Parses `text`; returns warnings for parts Ansible skips.
     func parse(_ text: String, into inventory: inout Inventory) throws -> [String] {
@@ -19,7 +20,7 @@ struct YAMLInventoryParser {
             throw InventoryError.located(file: path, line: root.mark.map { $0.line }, message: "YAML inventory has invalid structure, it should be a dictionary of groups")
         }
         var warnings: [String] = []
-        var budget = HostBudget()
+        var budget = HostBudget(limit: maximumHosts)
         for (key, value) in mapping {
             _ = try parseGroup(key, value, into: &inventory, budget: &budget, warnings: &warnings, topLevel: true)
         }

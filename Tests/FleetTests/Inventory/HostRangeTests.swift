@@ -29,6 +29,7 @@ final class HostRangeTests: XCTestCase {
             ("h[c:a]", "must have begin <= end"),
             ("h[a:1]", "mixes letters and numbers"),
             ("h[5:1:0]", "invalid step"),
+            ("h[\(String(repeating: "j", count: 60)):k]", "mixes letters and numbers"),
         ]
         for (pattern, message) in cases {
             XCTAssertThrowsError(try HostRange.expand(pattern), pattern) { error in
