@@ -31,8 +31,7 @@ public final class TestSSHServer {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         stop() // an sshd left behind by an interrupted test run would hold the address
         stopped = false
-        let hostKey = "\(fleet.stateDirectory)/sshd-0/ssh_host_ed25519_key"
-        let publicKey = try String(contentsOfFile: hostKey + ".pub", encoding: .utf8)
+        let publicKey = try String(contentsOfFile: "\(fleet.stateDirectory)/sshd-0/ssh_host_ed25519_key.pub", encoding: .utf8)
             .split(separator: " ").prefix(2).joined(separator: " ")
         try "[\(address)]:\(port) \(publicKey)\n".write(toFile: knownHosts, atomically: true, encoding: .utf8)
         try """
@@ -46,24 +45,14 @@ public final class TestSSHServer {
                 StrictHostKeyChecking yes
 
             """.write(toFile: sshConfig, atomically: true, encoding: .utf8)
-        let listen = namespace == nil ? "ListenAddress \(address)\nPort \(port)" : "ListenAddress 127.0.0.1\nPort \(Self.namespacePort)"
-        let config = """
-            \(listen)
-            HostKey \(hostKey)
-            PidFile \(directory)/sshd.pid
-            AuthorizedKeysFile \(fleet.stateDirectory)/authorized_keys
-            PubkeyAuthentication yes
-            PasswordAuthentication no
-            KbdInteractiveAuthentication no
-            UsePAM no
-            PermitRootLogin prohibit-password
-            StrictModes no
-            UseDNS no
-            LogLevel VERBOSE
-            SetEnv TASKER_FLEET=1 HOME=\(fleet.stateDirectory)/home
-            \(extraConfig.joined(separator: "\n"))
-
-            """
+        // The fleet's own sshd_config, with this server's address, port and pid file, and the
+        // extra lines first (sshd keeps the first value it reads for a keyword).
+        let listen = namespace == nil ? ["ListenAddress \(address)", "Port \(port)"]
+            : ["ListenAddress 127.0.0.1", "Port \(Self.namespacePort)"]
+        let base = try String(contentsOfFile: "\(fleet.stateDirectory)/sshd-0/sshd_config", encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+            .filter { !$0.hasPrefix("ListenAddress ") && !$0.hasPrefix("Port ") && !$0.hasPrefix("PidFile ") }
+        let config = (listen + ["PidFile \(directory)/sshd.pid"] + extraConfig + base).joined(separator: "\n") + "\n"
         try config.write(toFile: "\(directory)/sshd_config", atomically: true, encoding: .utf8)
         try Data().write(to: URL(fileURLWithPath: log))
         let sshd = ["/usr/sbin/sshd", "-f", "\(directory)/sshd_config", "-E", log]
