@@ -309,6 +309,18 @@ final class HardeningTests: XCTestCase {
         XCTAssertTrue(tooLow.stderr.contains("ulimit -n"), tooLow.stderr)
     }
 
+    func testAMistypedRangeIsRefusedAtOnce() throws {
+        let inventory = directory.path + "/huge.ini"
+        try "[web]\nweb[1:50000000]\n".write(toFile: inventory, atomically: true, encoding: .utf8)
+        let result = try ProcessRunner.run("/usr/bin/time", ["-f", "%M", tasker, "inventory", "-i", inventory, "--list"], timeout: 60)
+        XCTAssertEqual(result.status, 2)
+        let lines = result.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.first.map(String.init),
+                       "tasker: inventory \(inventory):2: host pattern 'web[1:50000000]' expands to 50000000 hosts; an inventory source may define at most 1000000")
+        XCTAssertLessThan(result.seconds, 5)
+        XCTAssertLessThan(Int(lines.last ?? "") ?? .max, TestFleet.memoryLimit(kilobytes: 100 * 1024), "peak RSS in KiB")
+    }
+
     // MARK: Command line
 
     func testOutputJSONAfterTheDoubleDashBelongsToTheRemoteCommand() throws {
