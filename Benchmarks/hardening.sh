@@ -81,7 +81,9 @@ for probes in "" "--server-alive-interval 2 --server-alive-count-max 3"; do
     "$tasker" exec -F "$state/ssh_config" -H "127.0.45.1:2200" $probes --json -- 'sleep 300' | python3 -c '
 import json, sys
 host = json.loads(sys.stdin.readline())
-print(f"{sys.argv[1] or \"default probes (10 s x 3)\"}: {host[\"status\"]} after {host[\"run_ms\"] / 1000:.1f} s ({host[\"error\"]})")
+label = sys.argv[1] or "default probes (10 s x 3)"
+status, seconds, error = host["status"], host["run_ms"] / 1000, host["error"]
+print(f"{label}: {status} after {seconds:.1f} s, 2 s of it before the drop ({error})")
 ' "$probes" || true
     ip netns exec "$namespace" iptables -D INPUT -p tcp --dport 2222 -j DROP
 done
@@ -91,5 +93,6 @@ echo "== output: $gigabytes GiB of stdout from one host"
     "head -c $((gigabytes << 30)) /dev/zero" | python3 -c '
 import json, sys
 host = json.loads(sys.stdin.readline())
-print(f"stdout_bytes {host[\"stdout_bytes\"]} (exact: {host[\"stdout_bytes\"] == int(sys.argv[1])})")
+count = host["stdout_bytes"]
+print(f"stdout_bytes {count} (exact: {count == int(sys.argv[1])})")
 ' "$((gigabytes << 30))"
