@@ -189,7 +189,7 @@ public final class ConnectionPool: Sendable {
             if oldest == nil || entry.idleSince < oldest!.idleSince { oldest = (key, entry.idleSince, connection) }
         }
         guard let oldest else { return .wait }
-        state.entries[oldest.key] = nil
+        state.entries[oldest.key]?.attempt = nil
         state.open -= 1
         return .evict(oldest.connection)
     }
