@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Long-run and fault figures (on demand, not in CI):
 #
-#   Benchmarks/hardening.sh [-c commands_per_host] [-n hosts] [-g gigabytes]
+#   Benchmarks/hardening.sh [-c commands_per_host] [-n hosts] [-g gigabytes] [-p soak,vanish,output]
 #
 # - soak: COMMANDS x HOSTS commands over one pooled connection per host in one
 #   `tasker exec` run, the controller's RSS sampled every 2,000 commands;
@@ -14,14 +14,17 @@ cd "$(dirname "$0")/.."
 per_host=400
 hosts=50
 gigabytes=10
-while getopts "c:n:g:" opt; do
+parts="soak,vanish,output"
+while getopts "c:n:g:p:" opt; do
     case "$opt" in
         c) per_host="$OPTARG" ;;
         n) hosts="$OPTARG" ;;
         g) gigabytes="$OPTARG" ;;
-        *) echo "usage: $0 [-c commands_per_host] [-n hosts] [-g gigabytes]" >&2; exit 2 ;;
+        p) parts="$OPTARG" ;;
+        *) echo "usage: $0 [-c commands_per_host] [-n hosts] [-g gigabytes] [-p soak,vanish,output]" >&2; exit 2 ;;
     esac
 done
+wanted() { [[ ",$parts," == *",$1,"* ]]; }
 scripts/install-deps.sh
 swift build -c release >/dev/null
 tasker="$PWD/.build/release/tasker"
@@ -37,6 +40,7 @@ cleanup() {
 trap cleanup EXIT
 names=$(for ((k = 1; k <= hosts; k++)); do printf 'node%03d,' "$k"; done)
 
+if wanted soak; then
 echo "== soak: $((per_host * hosts)) commands over $hosts connections"
 args=()
 for ((i = 1; i < per_host; i++)); do args+=(-c "echo soak"); done
@@ -63,7 +67,9 @@ first = next(kb for count, kb in samples if count >= 2000)
 print(f"end / after 2,000: {samples[-1][1] / first:.3f}")
 ' "$soak" "$(( (per_host - 1) * hosts ))" <"$fifo"
 wait "$soak"
+fi
 
+if wanted vanish; then
 echo "== vanish: a host dropped 2 s into a silent command"
 ip netns add "$namespace"
 ip netns exec "$namespace" ip link set lo up
@@ -87,7 +93,9 @@ print(f"{label}: {status} after {seconds:.1f} s, 2 s of it before the drop ({err
 ' "$probes" || true
     ip netns exec "$namespace" iptables -D INPUT -p tcp --dport 2222 -j DROP
 done
+fi
 
+if wanted output; then
 echo "== output: $gigabytes GiB of stdout from one host"
 /usr/bin/time -f "%e s wall, %M KiB peak RSS" "$tasker" exec -F "$state/ssh_config" -H node001 --json -- \
     "head -c $((gigabytes << 30)) /dev/zero" | python3 -c '
@@ -96,3 +104,4 @@ host = json.loads(sys.stdin.readline())
 count = host["stdout_bytes"]
 print(f"stdout_bytes {count} (exact: {count == int(sys.argv[1])})")
 ' "$((gigabytes << 30))"
+fi
