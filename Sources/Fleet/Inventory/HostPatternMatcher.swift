@@ -185,50 +185,133 @@ public struct HostPatternMatcher: Sendable {
 
 /// fnmatch (anchored, case-sensitive) or, with a leading `~`, a regex matched at the start.
 struct NameMatcher {
-    private let regex: NSRegularExpression
+    private enum Kind {
+        case glob(Glob)
+        case regex(NSRegularExpression)
+    }
+
+    private let kind: Kind
 
     init(_ pattern: String) throws {
-        let source = pattern.hasPrefix("~") ? String(pattern.dropFirst()) : Self.translateGlob(pattern) + "$"
+        guard pattern.hasPrefix("~") else {
+            kind = .glob(Glob(pattern))
+            return
+        }
         do {
-            regex = try NSRegularExpression(pattern: source, options: [.dotMatchesLineSeparators])
+            kind = .regex(try NSRegularExpression(pattern: String(pattern.dropFirst()), options: [.dotMatchesLineSeparators]))
         } catch {
             throw InventoryError.message("invalid host list pattern: \(pattern)")
         }
     }
 
     func matches(_ name: String) -> Bool {
-        let range = NSRange(name.startIndex..., in: name)
-        return regex.firstMatch(in: name, options: [.anchored], range: range) != nil
+        switch kind {
+        case .glob(let glob):
+            return glob.matches(name)
+        case .regex(let regex):
+            let range = NSRange(name.startIndex..., in: name)
+            return regex.firstMatch(in: name, options: [.anchored], range: range) != nil
+        }
     }
+}
 
-    /// Python's fnmatch.translate: `*`, `?`, `[seq]`, `[!seq]`.
-    static func translateGlob(_ glob: String) -> String {
-        var out = ""
-        let characters = Array(glob)
-        var index = 0
-        while index < characters.count {
-            let character = characters[index]
-            index += 1
-            switch character {
-            case "*": out += ".*"
-            case "?": out += "."
-            case "[":
-                var end = index
-                if end < characters.count, characters[end] == "!" { end += 1 }
-                if end < characters.count, characters[end] == "]" { end += 1 }
-                while end < characters.count, characters[end] != "]" { end += 1 }
-                if end >= characters.count {
-                    out += "\\["
-                } else {
-                    var set = String(characters[index..<end]).replacingOccurrences(of: "\\", with: "\\\\")
-                    index = end + 1
-                    if set.hasPrefix("!") { set = "^" + set.dropFirst() } else if set.hasPrefix("^") { set = "\\" + set }
-                    out += "[\(set)]"
-                }
-            default:
-                out += NSRegularExpression.escapedPattern(for: String(character))
+/// Python's fnmatch (`*`, `?`, `[seq]`, `[!seq]`, case-sensitive, by code point),
+/// matched in time proportional to pattern × name: each `*` is retried from
+/// the last one only, never nested (as Python 3.9+ avoids backtracking too).
+struct Glob {
+    private enum Token: Equatable {
+        case star
+        case any
+        case scalar(Unicode.Scalar)
+        /// A `[…]` set: single scalars and ranges; `negated` for `[!…]`.
+        case set(ranges: [ClosedRange<Unicode.Scalar>], negated: Bool)
+
+        func matches(_ scalar: Unicode.Scalar) -> Bool {
+            switch self {
+            case .star, .any: return true
+            case .scalar(let expected): return scalar == expected
+            case .set(let ranges, let negated): return ranges.contains { $0.contains(scalar) } != negated
             }
         }
-        return out
+    }
+
+    private let tokens: [Token]
+
+    init(_ pattern: String) {
+        let scalars = Array(pattern.unicodeScalars)
+        var tokens: [Token] = []
+        var index = 0
+        while index < scalars.count {
+            let scalar = scalars[index]
+            index += 1
+            switch scalar {
+            case "*": if tokens.last != .star { tokens.append(.star) }
+            case "?": tokens.append(.any)
+            case "[":
+                // fnmatch.translate: `!` negates, a `]` right after `[` or `[!` is literal.
+                var end = index
+                if end < scalars.count, scalars[end] == "!" { end += 1 }
+                if end < scalars.count, scalars[end] == "]" { end += 1 }
+                while end < scalars.count, scalars[end] != "]" { end += 1 }
+                guard end < scalars.count else {
+                    tokens.append(.scalar("["))
+                    continue
+                }
+                var content = Array(scalars[index..<end])
+                index = end + 1
+                let negated = content.first == "!"
+                if negated { content.removeFirst() }
+                tokens.append(.set(ranges: Self.ranges(content), negated: negated))
+            default:
+                tokens.append(.scalar(scalar))
+            }
+        }
+        self.tokens = tokens
+    }
+
+    /// A set's members as a regular-expression class reads them: `a-z` is a
+    /// range (empty when reversed), a `-` first or last is itself.
+    private static func ranges(_ content: [Unicode.Scalar]) -> [ClosedRange<Unicode.Scalar>] {
+        var ranges: [ClosedRange<Unicode.Scalar>] = []
+        var index = 0
+        while index < content.count {
+            let low = content[index]
+            if index + 2 < content.count, content[index + 1] == "-" {
+                let high = content[index + 2]
+                if low <= high { ranges.append(low...high) }
+                index += 3
+            } else {
+                ranges.append(low...low)
+                index += 1
+            }
+        }
+        return ranges
+    }
+
+    func matches(_ name: String) -> Bool {
+        let text = Array(name.unicodeScalars)
+        var token = 0
+        var position = 0
+        var lastStar: Int?
+        var resumeAt = 0
+        while position < text.count {
+            if token < tokens.count, tokens[token] == .star {
+                lastStar = token
+                resumeAt = position
+                token += 1
+            } else if token < tokens.count, tokens[token].matches(text[position]) {
+                token += 1
+                position += 1
+            } else if let star = lastStar {
+                // Let the last `*` take one more character and try again from there.
+                token = star + 1
+                resumeAt += 1
+                position = resumeAt
+            } else {
+                return false
+            }
+        }
+        while token < tokens.count, tokens[token] == .star { token += 1 }
+        return token == tokens.count
     }
 }

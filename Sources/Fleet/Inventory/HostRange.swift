@@ -1,5 +1,5 @@
-/// Ansible's host ranges: `head[BEGIN:END(:STEP)]tail`, leftmost bracket
-/// first, expanded recursively (the outer range varies slowest).
+/// Ansible's host ranges: `head[BEGIN:END(:STEP)]tail`, several per name,
+/// the leftmost range varying slowest.
 public enum HostRange {
     fileprivate static let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -21,25 +21,40 @@ public enum HostRange {
         return total
     }
 
-    static func containsRange(_ name: String) -> Bool {
-        guard let open = name.firstIndex(of: "[") else { return false }
-        return name[open...].contains("]")
-    }
-
+    /// Every name `name` stands for, the leftmost range varying slowest, as
+    /// Ansible's recursive expansion orders them. Like Ansible, an empty range
+    /// (`[3:1]`) ends the expansion with no hosts before anything after it is read.
     static func expand(_ name: String) throws -> [String] {
-        guard containsRange(name), let open = name.firstIndex(of: "["),
-              let close = name[open...].firstIndex(of: "]") else {
-            if name.contains("[") { throw InventoryError.message("unclosed '[' in host range '\(name)'") }
-            return [name]
+        var literals: [Substring] = []
+        var labels: [[String]] = []
+        var rest = Substring(name)
+        while let open = rest.firstIndex(of: "["), let close = rest[open...].firstIndex(of: "]") {
+            let range = try range(String(rest[rest.index(after: open)..<close]))
+            if range.count == 0 { return [] }
+            literals.append(rest[..<open])
+            labels.append(Array(range.labels))
+            rest = rest[rest.index(after: close)...]
         }
-        let head = String(name[..<open])
-        let body = String(name[name.index(after: open)..<close])
-        let tail = String(name[name.index(after: close)...])
+        if rest.contains("[") {
+            let first = zip(literals, labels).map { $0 + $1[0] }.joined() + rest
+            throw InventoryError.message("unclosed '[' in host range '\(first)'")
+        }
         var hosts: [String] = []
-        for label in try range(body).labels {
-            hosts += try expand(head + label + tail)
+        var positions = [Int](repeating: 0, count: labels.count)
+        while true {
+            var host = ""
+            for index in labels.indices { host += literals[index] + labels[index][positions[index]] }
+            hosts.append(host + rest)
+            // Advance like an odometer: the rightmost range turns fastest.
+            var index = labels.count - 1
+            while index >= 0 {
+                positions[index] += 1
+                if positions[index] < labels[index].count { break }
+                positions[index] = 0
+                index -= 1
+            }
+            if index < 0 { return hosts }
         }
-        return hosts
     }
 
     /// One `[begin:end(:step)]`: letters (positions in a..zA..Z) or numbers.

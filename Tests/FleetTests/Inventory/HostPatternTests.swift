@@ -96,4 +96,56 @@ final class InventoryPatternTests: XCTestCase {
         XCTAssertEqual(HostPatternMatcher.split("web[0: 2]:db other"), ["web[0: 2]", "db", "other"],
                        "whitespace separates patterns only outside brackets")
     }
+
+    /// Python's fnmatch.translate as a regular expression, for comparison (a `[` inside a
+    /// set is escaped: Python's `re` reads it literally, ICU would start a nested set).
+    private func regexMatches(_ glob: String, _ name: String) -> Bool {
+        var source = ""
+        let characters = Array(glob)
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            index += 1
+            switch character {
+            case "*": source += ".*"
+            case "?": source += "."
+            case "[":
+                var end = index
+                if end < characters.count, characters[end] == "!" { end += 1 }
+                if end < characters.count, characters[end] == "]" { end += 1 }
+                while end < characters.count, characters[end] != "]" { end += 1 }
+                if end >= characters.count {
+                    source += "\\["
+                } else {
+                    var set = String(characters[index..<end]).replacingOccurrences(of: "\\", with: "\\\\")
+                        .replacingOccurrences(of: "[", with: "\\[")
+                    index = end + 1
+                    if set.hasPrefix("!") { set = "^" + set.dropFirst() } else if set.hasPrefix("^") { set = "\\" + set }
+                    source += "[\(set)]"
+                }
+            default: source += NSRegularExpression.escapedPattern(for: String(character))
+            }
+        }
+        guard let regex = try? NSRegularExpression(pattern: source + "$", options: [.dotMatchesLineSeparators]) else { return false }
+        return regex.firstMatch(in: name, options: [.anchored], range: NSRange(name.startIndex..., in: name)) != nil
+    }
+
+    func testGlobsMatchWhatFnmatchsRegularExpressionMatches() {
+        let globPieces = ["*", "?", "a", "b", "-", "[ab]", "[!a]", "[a-c]", "[]a]", "[!]]", "[", "]", "[c-a]", "."]
+        let namePieces = ["a", "b", "c", "-", "]", "[", "."]
+        for _ in 0..<5_000 {
+            let glob = (0..<Int.random(in: 0...5)).map { _ in globPieces.randomElement()! }.joined()
+            let name = (0..<Int.random(in: 0...6)).map { _ in namePieces.randomElement()! }.joined()
+            XCTAssertEqual(Glob(glob).matches(name), regexMatches(glob, name), "\(glob) ~ \(name)")
+        }
+    }
+
+    func testManyStarsCostLinearTime() {
+        let glob = String(repeating: "*a", count: 40) + "b"
+        let name = String(repeating: "a", count: 2_000)
+        let started = Date()
+        XCTAssertFalse(Glob(glob).matches(name))
+        XCTAssertTrue(Glob(String(repeating: "*", count: 30) + "a").matches(name))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1)
+    }
 }

@@ -40,6 +40,40 @@ final class HostRangeTests: XCTestCase {
 }
 
 final class HostRangeLimitTests: XCTestCase {
+    /// Ansible's recursive expansion, for comparison: leftmost range first, each item expanded again.
+    private func recursive(_ name: String) throws -> [String] {
+        guard let open = name.firstIndex(of: "["), let close = name[open...].firstIndex(of: "]") else {
+            if name.contains("[") { throw InventoryError.message("unclosed '[' in host range '\(name)'") }
+            return [name]
+        }
+        let head = String(name[..<open])
+        let tail = String(name[name.index(after: close)...])
+        var hosts: [String] = []
+        for label in try HostRange.expand("[" + name[name.index(after: open)..<close] + "]") {
+            hosts += try recursive(head + label + tail)
+        }
+        return hosts
+    }
+
+    func testExpansionMatchesAnsiblesRecursionIncludingErrors() {
+        let pieces = ["a", "-", "[1:2]", "[3:1]", "[a:b]", "[x]", "[", "]", "[01:3]", "[0:4:2]"]
+        for _ in 0..<3_000 {
+            let name = (0..<Int.random(in: 1...5)).map { _ in pieces.randomElement()! }.joined()
+            func outcome(_ body: () throws -> [String]) -> String {
+                do { return "\(try body())" } catch { return "error: \(error)" }
+            }
+            XCTAssertEqual(outcome { try HostRange.expand(name) }, outcome { try recursive(name) }, name)
+        }
+    }
+
+    func testAnEmptyRangeEndsTheExpansionWithoutExpandingWhatCameBefore() throws {
+        let name = String(repeating: "h[1:60]", count: 5) + "[9:1]"
+        let started = Date()
+        XCTAssertEqual(try HostRange.expand(name), [])
+        XCTAssertEqual(try HostRange.count(name), 0)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1, "60^5 combinations are never built")
+    }
+
     func testCountsWithoutExpanding() throws {
         XCTAssertEqual(try HostRange.count("web"), 1)
         XCTAssertEqual(try HostRange.count("r[1:2]-c[a:e:2]"), 6)
