@@ -1,6 +1,5 @@
 import Dispatch
 import Glibc
-import Locking
 
 /// A resolved IPv4 or IPv6 endpoint.
 struct SocketAddress: Sendable, CustomStringConvertible {
@@ -14,7 +13,7 @@ struct SocketAddress: Sendable, CustomStringConvertible {
     static func resolve(_ host: String, port: Int, deadline: Deadline) async throws -> [SocketAddress] {
         if let literal = try? lookup(host, port: port, numericOnly: true) { return literal }
         let timeout = deadline.secondsRemaining
-        return try await withUnsafeThrowingContinuationRace { once in
+        return try await firstOutcome { once in
             DispatchQueue.global().async {
                 once.resume(with: Result { try lookup(host, port: port, numericOnly: false) })
             }
@@ -74,48 +73,6 @@ struct SocketAddress: Sendable, CustomStringConvertible {
         let name = Self.string(host)
         let port = Self.string(service)
         return family == AF_INET6 ? "[\(name)]:\(port)" : "\(name):\(port)"
-    }
-}
-
-/// Runs `start` with a `ResumeOnce` and returns whichever result reaches it first;
-/// `onCancel` gets the same object when the calling task is cancelled.
-func withUnsafeThrowingContinuationRace<Value: Sendable>(
-    _ start: (ResumeOnce<Value>) -> Void, onCancel: @escaping @Sendable (ResumeOnce<Value>) -> Void
-) async throws -> Value {
-    let box = ResumeOnceBox<Value>()
-    return try await withTaskCancellationHandler {
-        try await withCheckedThrowingContinuation { continuation in
-            let once = ResumeOnce(continuation)
-            box.set(once)
-            start(once)
-        }
-    } onCancel: {
-        box.whenSet(onCancel)
-    }
-}
-
-/// Hands a `ResumeOnce` to a cancellation handler that may run before the continuation exists.
-private final class ResumeOnceBox<Value: Sendable>: Sendable {
-    private struct State {
-        var once: ResumeOnce<Value>?
-        var cancelled: (@Sendable (ResumeOnce<Value>) -> Void)?
-    }
-    private let state = Locked(State())
-
-    func set(_ once: ResumeOnce<Value>) {
-        let pending = state.withLock { state -> (@Sendable (ResumeOnce<Value>) -> Void)? in
-            state.once = once
-            return state.cancelled
-        }
-        pending?(once)
-    }
-
-    func whenSet(_ handler: @escaping @Sendable (ResumeOnce<Value>) -> Void) {
-        let once = state.withLock { state -> ResumeOnce<Value>? in
-            if state.once == nil { state.cancelled = handler }
-            return state.once
-        }
-        if let once { handler(once) }
     }
 }
 
