@@ -27,13 +27,13 @@ public enum ConditionEvaluator {
                                 resolver: PlaceholderResolver = PlaceholderResolver()) -> Bool {
         if expression.isEmpty { return false }
         let text = resolver.resolve(expression).text
-        if text.contains("|") {
+        if text.unicodeScalars.contains("|") {
             // Every piece is evaluated; OR of the results.
             return text.split(separator: "|", omittingEmptySubsequences: false)
                 .map { simple(String($0).trimmingCharacters(in: .whitespaces), context) }
                 .contains(true)
         }
-        if text.contains("&") {
+        if text.unicodeScalars.contains("&") {
             return !text.split(separator: "&", omittingEmptySubsequences: false)
                 .map { simple(String($0).trimmingCharacters(in: .whitespaces), context) }
                 .contains(false)
@@ -50,7 +50,7 @@ public enum ConditionEvaluator {
         if lower == "success" { return context.success ?? (context.exitCode == 0) }
         for stream in ["stdout", "stderr"] where lower.hasPrefix(stream) {
             let hasComparison = text.contains { "=<>".contains($0) }
-            guard lower.contains("_count") || text.contains("~") || !hasComparison else { break }
+            guard lower.contains("_count") || text.unicodeScalars.contains("~") || !hasComparison else { break }
             if let result = streamCondition(text, lower: lower, stream: stream, context: context) { return result }
             break
         }
@@ -148,7 +148,7 @@ public enum ConditionEvaluator {
             case .int(let value): return Double(value)
             case .float(let value): return value
             case .string(let value):
-                if !value.contains(".") { return PythonSemantics.int(value).map(Double.init) }
+                if !value.unicodeScalars.contains(".") { return PythonSemantics.int(value).map(Double.init) }
                 return PythonSemantics.float(value)
             }
         }
@@ -196,7 +196,7 @@ public enum ConditionEvaluator {
         let text = raw.trimmingCharacters(in: .whitespaces)
         if text.lowercased() == "true" { return .bool(true) }
         if text.lowercased() == "false" { return .bool(false) }
-        if !text.contains(".") {
+        if !text.unicodeScalars.contains(".") {
             if let value = PythonSemantics.int(text) { return .int(value) }
         } else if let value = PythonSemantics.float(text) {
             return .float(value)
@@ -206,7 +206,7 @@ public enum ConditionEvaluator {
 
     static func leftOperand(_ text: String, _ context: ConditionContext) -> Operand {
         let lower = text.lowercased()
-        if text.contains(":"), lower != "stdout", lower != "stderr" {
+        if text.unicodeScalars.contains(":"), lower != "stdout", lower != "stderr" {
             let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
             let source = parts[0].lowercased()
             if source == "stdout" || source == "stderr" {
