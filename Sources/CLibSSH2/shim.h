@@ -16,6 +16,23 @@
 #include <string.h>
 #include <openssl/evp.h>
 
+/// The byte queues of a session carried by a channel of another session (a
+/// jump host's `direct-tcpip` channel) instead of a socket. The carrier moves
+/// bytes between the queues and its channel, on the same thread.
+typedef struct tasker_tunnel_buffers {
+    unsigned char *inbound;        /* from the carrier, for this session to read */
+    size_t inbound_length;
+    size_t inbound_capacity;
+    unsigned char *outbound;       /* written by this session, for the carrier to send */
+    size_t outbound_length;
+    size_t outbound_capacity;
+    /// Set by the carrier when the tunnel ended: reads and writes fail.
+    int ended;
+    /// Called when the carrier has work: bytes to send, or room to read into.
+    void (*wake_carrier)(void *context);
+    void *context;
+} tasker_tunnel_buffers;
+
 /// Per-session counters reached through libssh2's session abstract pointer.
 typedef struct tasker_session_io {
     uint64_t bytes_received;
@@ -23,10 +40,40 @@ typedef struct tasker_session_io {
     /// The errno of the last failed socket call other than EAGAIN (e.g. ETIMEDOUT
     /// once TCP_USER_TIMEOUT gave up), so errors can say why the socket failed.
     int last_errno;
+    /// Non-NULL for a tunnelled session: I/O goes to these queues, not the socket.
+    tasker_tunnel_buffers *tunnel;
 } tasker_session_io;
+
+static inline ssize_t tasker_tunnel_recv(tasker_session_io *io, void *buffer, size_t length) {
+    tasker_tunnel_buffers *tunnel = io->tunnel;
+    if (tunnel->inbound_length == 0) return tunnel->ended ? -ECONNRESET : -EAGAIN;
+    int was_full = tunnel->inbound_length == tunnel->inbound_capacity;
+    size_t n = length < tunnel->inbound_length ? length : tunnel->inbound_length;
+    memcpy(buffer, tunnel->inbound, n);
+    memmove(tunnel->inbound, tunnel->inbound + n, tunnel->inbound_length - n);
+    tunnel->inbound_length -= n;
+    io->bytes_received += (uint64_t)n;
+    if (was_full) tunnel->wake_carrier(tunnel->context);
+    return (ssize_t)n;
+}
+
+static inline ssize_t tasker_tunnel_send(tasker_session_io *io, const void *buffer, size_t length) {
+    tasker_tunnel_buffers *tunnel = io->tunnel;
+    if (tunnel->ended) return -EPIPE;
+    size_t room = tunnel->outbound_capacity - tunnel->outbound_length;
+    if (room == 0) return -EAGAIN;
+    size_t n = length < room ? length : room;
+    memcpy(tunnel->outbound + tunnel->outbound_length, buffer, n);
+    tunnel->outbound_length += n;
+    io->bytes_sent += (uint64_t)n;
+    tunnel->wake_carrier(tunnel->context);
+    return (ssize_t)n;
+}
 
 static inline ssize_t tasker_recv(libssh2_socket_t fd, void *buffer, size_t length,
                                   int flags, void **abstract) {
+    if (((tasker_session_io *)*abstract)->tunnel != NULL)
+        return tasker_tunnel_recv((tasker_session_io *)*abstract, buffer, length);
     ssize_t n = recv(fd, buffer, length, flags);
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -45,6 +92,8 @@ static inline ssize_t tasker_recv(libssh2_socket_t fd, void *buffer, size_t leng
 
 static inline ssize_t tasker_send(libssh2_socket_t fd, const void *buffer, size_t length,
                                   int flags, void **abstract) {
+    if (((tasker_session_io *)*abstract)->tunnel != NULL)
+        return tasker_tunnel_send((tasker_session_io *)*abstract, buffer, length);
     ssize_t n = send(fd, buffer, length, flags | MSG_NOSIGNAL);
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -69,6 +118,14 @@ static inline LIBSSH2_CHANNEL *tasker_channel_open_session(LIBSSH2_SESSION *sess
                                                            unsigned int packet_size) {
     return libssh2_channel_open_ex(session, "session", sizeof("session") - 1,
                                    window_size, packet_size, NULL, 0);
+}
+
+/// A `direct-tcpip` channel to `host:port` as seen from the server, for a
+/// tunnelled session. The originator fields say where the tunnel starts, as
+/// `ssh -W` reports it.
+static inline LIBSSH2_CHANNEL *tasker_channel_direct_tcpip(LIBSSH2_SESSION *session,
+                                                           const char *host, int port) {
+    return libssh2_channel_direct_tcpip_ex(session, host, port, "127.0.0.1", 65535);
 }
 
 /// Opens a channel of a type no server offers. The server must answer with

@@ -11,6 +11,9 @@ public final class TestSSHServer {
     public let port: Int
     public let directory: String
     public let namespace: NetworkNamespace?
+    /// Where sshd listens inside the namespace.
+    public let insideAddress: String
+    public let insidePort: Int
     public var sshConfig: String { directory + "/ssh_config" }
     public var knownHosts: String { directory + "/known_hosts" }
     public var log: String { directory + "/sshd.log" }
@@ -19,25 +22,31 @@ public final class TestSSHServer {
     /// Port sshd listens on inside a namespace (127.0.0.1 there).
     public static let namespacePort = 2222
 
-    /// Starts sshd on `address:port`, or, with `namespace`, inside it with a
-    /// forwarder on `address:port` outside that carries each connection in.
+    /// Starts sshd on `address:port`, or, with `namespace`, inside it on
+    /// `insideAddress:insidePort` with a forwarder on `address:port` outside
+    /// that carries each connection in. With `insideOnly`, there is no
+    /// forwarder: only hosts inside the namespace reach it, at `address:port`.
     public init(fleet: TestFleet, name: String, address: String, port: Int = TestFleet.port,
-                extraConfig: [String] = [], namespace: NetworkNamespace? = nil) throws {
+                extraConfig: [String] = [], namespace: NetworkNamespace? = nil,
+                insideAddress: String = "127.0.0.1", insidePort: Int = TestSSHServer.namespacePort,
+                insideOnly: Bool = false) throws {
         self.name = name
-        self.address = address
-        self.port = port
+        self.address = insideOnly ? insideAddress : address
+        self.port = insideOnly ? insidePort : port
         self.namespace = namespace
+        self.insideAddress = insideAddress
+        self.insidePort = insidePort
         directory = "\(fleet.stateDirectory)/extra-\(name)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         stop() // an sshd left behind by an interrupted test run would hold the address
         stopped = false
         let publicKey = try String(contentsOfFile: "\(fleet.stateDirectory)/sshd-0/ssh_host_ed25519_key.pub", encoding: .utf8)
             .split(separator: " ").prefix(2).joined(separator: " ")
-        try "[\(address)]:\(port) \(publicKey)\n".write(toFile: knownHosts, atomically: true, encoding: .utf8)
+        try "[\(self.address)]:\(self.port) \(publicKey)\n".write(toFile: knownHosts, atomically: true, encoding: .utf8)
         try """
             Host \(name)
-                HostName \(address)
-                Port \(port)
+                HostName \(self.address)
+                Port \(self.port)
                 User \(NSUserName())
                 IdentityFile \(fleet.clientKey)
                 IdentitiesOnly yes
@@ -48,7 +57,7 @@ public final class TestSSHServer {
         // The fleet's own sshd_config, with this server's address, port and pid file, and the
         // extra lines first (sshd keeps the first value it reads for a keyword).
         let listen = namespace == nil ? ["ListenAddress \(address)", "Port \(port)"]
-            : ["ListenAddress 127.0.0.1", "Port \(Self.namespacePort)"]
+            : ["ListenAddress \(insideAddress)", "Port \(insidePort)"]
         let base = try String(contentsOfFile: "\(fleet.stateDirectory)/sshd-0/sshd_config", encoding: .utf8)
             .split(separator: "\n").map(String.init)
             .filter { !$0.hasPrefix("ListenAddress ") && !$0.hasPrefix("Port ") && !$0.hasPrefix("PidFile ") }
@@ -58,8 +67,8 @@ public final class TestSSHServer {
         let sshd = ["/usr/sbin/sshd", "-f", "\(directory)/sshd_config", "-E", log]
         let started = try namespace.map { try $0.run(sshd) } ?? ProcessRunner.run(sshd[0], Array(sshd.dropFirst()))
         guard started.status == 0 else { throw TestFleetError(message: "sshd for \(name) failed: \(started.stderr)") }
-        if let namespace {
-            try namespace.forward(from: address, port: port, toPort: Self.namespacePort)
+        if let namespace, !insideOnly {
+            try namespace.forward(from: address, port: port, toPort: insidePort)
         }
         try waitUntilListening()
     }
@@ -84,7 +93,7 @@ public final class TestSSHServer {
     /// The sshd processes serving established connections to this server (the
     /// per-connection children, not the listener).
     public func sessionProcesses() throws -> [Int32] {
-        let command = "ss -Htnp state established '( sport = :\(namespace == nil ? port : Self.namespacePort) )' | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u"
+        let command = "ss -Htnp state established '( sport = :\(namespace == nil ? port : insidePort) )' | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u"
         let result = try namespace.map { try $0.run(["/bin/sh", "-c", command]) } ?? ProcessRunner.shell(command)
         return result.stdout.split(separator: "\n").compactMap { Int32($0) }
     }
@@ -96,7 +105,8 @@ public final class TestSSHServer {
     }
 
     private func waitUntilListening() throws {
-        let probe = "exec 3<>/dev/tcp/127.0.0.1/\(Self.namespacePort)"
+        let probeAddress = insideAddress == "0.0.0.0" ? "127.0.0.1" : insideAddress
+        let probe = "exec 3<>/dev/tcp/\(probeAddress)/\(insidePort)"
         for _ in 0..<100 {
             let ready: Bool
             if let namespace {

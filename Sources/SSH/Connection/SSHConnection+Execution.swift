@@ -30,7 +30,7 @@ extension SSHConnection {
             if let error = error as? SSHError, error.kind == .timeout || error.kind == .cancelled {
                 await killProcessGroup(preamble.pid, session: session)
             }
-            await release(channel)
+            await abandon(channel)
             throw error
         }
         return try await finish(channel, session: session, tracksExitStatus: tracksExitStatus)
@@ -161,7 +161,7 @@ extension SSHConnection {
     }
 
     /// Abandons a channel: closes it without waiting for the remote side to finish.
-    private func release(_ channel: OpaquePointer) async {
+    func abandon(_ channel: OpaquePointer) async {
         if failure == nil {
             _ = try? await retry(.close, until: .after(seconds: 2), onTimeout: .other, cancellable: false) {
                 libssh2_channel_close(channel)
@@ -193,7 +193,7 @@ extension SSHConnection {
         _ = try? await retry(.close, until: deadline, onTimeout: .other, cancellable: false) {
             libssh2_channel_wait_eof(channel)
         }
-        await release(channel)
+        await abandon(channel)
     }
 
     static func isSocketError(_ code: Int32) -> Bool {

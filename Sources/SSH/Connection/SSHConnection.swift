@@ -24,7 +24,10 @@ public actor SSHConnection {
     }
 
     var session: OpaquePointer?
+    /// The socket, or -1 when a jump host's tunnel carries the session.
     var fd: Int32 = -1
+    /// What carries the session when it is not a socket.
+    var tunnel: Tunnel?
     var watcher: SocketWatcher?
     let io: UnsafeMutablePointer<tasker_session_io>
     /// Shared by every channel read on this connection; safe because the actor runs one job at a time.
@@ -49,7 +52,7 @@ public actor SSHConnection {
         self.settings = settings
         self.loop = loop
         io = .allocate(capacity: 1)
-        io.initialize(to: tasker_session_io(bytes_received: 0, bytes_sent: 0, last_errno: 0))
+        io.initialize(to: tasker_session_io(bytes_received: 0, bytes_sent: 0, last_errno: 0, tunnel: nil))
         readBuffer = .allocate(byteCount: 64 << 10, alignment: 16)
         channelSlots = SlotQueue(limit: settings.maxChannels)
     }
@@ -62,13 +65,35 @@ public actor SSHConnection {
 
     /// Opens, verifies and authenticates a connection within `settings.connectTimeout`,
     /// trying every address the host name resolves to.
-    public static func connect(_ settings: SSHConnectionSettings, on loop: EventLoop) async throws -> SSHConnection {
+    public static func connect(_ settings: SSHConnectionSettings, on loop: EventLoop,
+                               deadline: Deadline? = nil) async throws -> SSHConnection {
         try LibSSH2Runtime.ensureInitialised()
-        let deadline = Deadline.after(seconds: settings.connectTimeout)
+        let deadline = deadline ?? .after(seconds: settings.connectTimeout)
         let addresses = try await SocketAddress.resolve(settings.address, port: settings.port, deadline: deadline)
         let connection = SSHConnection(settings: settings, loop: loop)
         do {
             try await connection.establish(addresses, deadline: deadline)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    /// Opens, verifies and authenticates a connection carried by a `direct-tcpip`
+    /// channel of `carrier` (a jump host's connection) to `settings.address`,
+    /// which the jump host resolves. The session runs on the carrier's loop.
+    /// `whenTunnelEnds` runs once the carrier's channel is gone.
+    public static func connect(_ settings: SSHConnectionSettings, through carrier: SSHConnection,
+                               deadline: Deadline? = nil,
+                               whenTunnelEnds: (@Sendable () -> Void)? = nil) async throws -> SSHConnection {
+        try LibSSH2Runtime.ensureInitialised()
+        let deadline = deadline ?? .after(seconds: settings.connectTimeout)
+        let tunnel = try await carrier.openTunnel(to: settings.address, port: settings.port,
+                                                  deadline: deadline, whenEnded: whenTunnelEnds)
+        let connection = SSHConnection(settings: settings, loop: carrier.loop)
+        do {
+            try await connection.establish(over: tunnel, deadline: deadline)
         } catch {
             await connection.close()
             throw error
@@ -106,6 +131,7 @@ public actor SSHConnection {
         failure = error
         stopLiveness()
         if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
+        tunnel?.release()
         wakeEveryWaiter()
     }
 
@@ -150,6 +176,7 @@ public actor SSHConnection {
     private func releaseResources() {
         if let session {
             if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
+            tunnel?.release()
             var attempts = 0
             while libssh2_session_free(session) == LIBSSH2_ERROR_EAGAIN, attempts < 100 { attempts += 1 }
             self.session = nil
@@ -160,19 +187,33 @@ public actor SSHConnection {
             Glibc.close(fd)
             fd = -1
         }
+        tunnel?.release()
+        io.pointee.tunnel = nil
     }
 
     // MARK: Establishing
 
     private func establish(_ addresses: [SocketAddress], deadline: Deadline) async throws {
         try await connectSocket(addresses, deadline: deadline)
+        try await startSession(socket: fd, deadline: deadline)
+    }
+
+    private func establish(over tunnel: Tunnel, deadline: Deadline) async throws {
+        self.tunnel = tunnel
+        watcher = tunnel.sessionWatcher
+        io.pointee.tunnel = tunnel.buffers
+        peer = "\(tunnel.destination) via \(tunnel.carrierName)"
+        try await startSession(socket: Tunnel.placeholderSocket, deadline: deadline)
+    }
+
+    /// Key exchange, host key verification and authentication over the transport in place.
+    private func startSession(socket: Int32, deadline: Deadline) async throws {
         guard let session = tasker_session_new(io) else {
             throw SSHError(.other, phase: .handshake, "cannot allocate a libssh2 session")
         }
         self.session = session
         libssh2_session_set_blocking(session, 0)
         preferKnownHostKeyTypes(session)
-        let socket = fd
         let handshake = try await retry(.handshake, until: deadline, onTimeout: .unreachable) {
             libssh2_session_handshake(session, socket)
         }
@@ -368,6 +409,7 @@ public actor SSHConnection {
 
     /// Why the socket failed, in words, when the kernel said so (a TCP timeout, a reset).
     var socketFailureReason: String? {
+        if let reason = tunnel?.endReason { return reason }
         switch io.pointee.last_errno {
         case 0: return nil
         case ETIMEDOUT:

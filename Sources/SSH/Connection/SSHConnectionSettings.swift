@@ -1,5 +1,7 @@
 /// Everything one SSH connection needs, resolved before anything connects.
 public struct SSHConnectionSettings: Sendable {
+    /// What messages call the host (the name the user gave); defaults to `address`.
+    public var name: String
     /// Address or DNS name to connect to (ssh_config `HostName`).
     public var address: String
     public var port: Int
@@ -24,10 +26,11 @@ public struct SSHConnectionSettings: Sendable {
     /// killing timed-out commands (OpenSSH's MaxSessions default is 10).
     public var maxChannels: Int
 
-    public init(address: String, port: Int = 22, user: String, identityFiles: [String] = [],
+    public init(name: String? = nil, address: String, port: Int = 22, user: String, identityFiles: [String] = [],
                 agentSocket: String? = nil, knownHosts: KnownHosts, hostKeyPolicy: HostKeyPolicy = .strict,
                 connectTimeout: Double = 10, keepaliveInterval: Double = 10, keepaliveCountMax: Int = 3,
                 channelWindowSize: UInt32 = 8 << 20, maxChannels: Int = 8) {
+        self.name = name ?? address
         self.address = address
         self.port = port
         self.user = user

@@ -1,6 +1,8 @@
 import CSystem
 
-/// Readiness notifications for one socket, shared by every waiter on it.
+/// Readiness notifications for one socket, shared by every waiter on it. A
+/// session carried by a tunnel has no socket: its watcher is fired by the
+/// carrier that moves its bytes (`init(loop:)`, `wakeAll`, `hangUp`).
 ///
 /// Loop-confined: created, awaited and fired only on its loop's thread (the
 /// owning `SSHConnection` actor runs there). Any readiness event wakes *all*
@@ -15,7 +17,8 @@ final class SocketWatcher: @unchecked Sendable {
     }
 
     let loop: EventLoop
-    let fd: Int32
+    /// nil for a tunnel's watcher.
+    let fd: Int32?
     private var waiters: [UInt64: Waiter] = [:]
     private var nextID: UInt64 = 0
     private var interest: IOInterest = []
@@ -27,6 +30,12 @@ final class SocketWatcher: @unchecked Sendable {
         self.loop = loop
         self.fd = fd
         loop.watch(fd, interest: []) { [unowned self] events in self.fire(events) }
+    }
+
+    /// A watcher with no socket, fired by whoever carries the session's bytes.
+    init(loop: EventLoop) {
+        self.loop = loop
+        fd = nil
     }
 
     func makeWaiterID() -> UInt64 {
@@ -46,7 +55,7 @@ final class SocketWatcher: @unchecked Sendable {
             timer = loop.scheduleTimer(at: deadline) { [unowned self] in finish(id, .timedOut) }
         }
         waiters[id] = Waiter(continuation: continuation, timer: timer)
-        if !interest.isSuperset(of: wanted) {
+        if let fd, !interest.isSuperset(of: wanted) {
             interest.formUnion(wanted)
             loop.updateInterest(fd, interest)
         }
@@ -70,10 +79,17 @@ final class SocketWatcher: @unchecked Sendable {
 
     func stop() {
         wakeAll(.cancelled)
-        loop.unwatch(fd)
+        if let fd { loop.unwatch(fd) }
+    }
+
+    /// The transport ended: every wait from now on returns at once.
+    func hangUp() {
+        hungUp = true
+        wakeAll(.ready)
     }
 
     private func fire(_ events: UInt32) {
+        guard let fd else { return }
         if events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
             // Level-triggered ERR/HUP would fire forever; stop watching and let
             // the next libssh2 call surface the error.

@@ -1,0 +1,83 @@
+import Foundation
+
+/// Hosts that only a jump host can reach. A network namespace holds a bastion
+/// sshd, which the test reaches through a forwarder at `bastionAddress`, and
+/// one sshd that answers for every target: target `k` is `tNNN` at
+/// 127.0.1.k (127.0.2.x beyond 250) port 2223 *inside* the namespace. Outside,
+/// nothing listens there, so a direct connection fails.
+///
+/// `sshConfig` names the bastion `bastionName` and each target (`HostName`,
+/// `Port`, key, known_hosts; `ProxyJump` only when asked for), and
+/// `knownHosts` has every key under its own name.
+public final class BastionFleet {
+    public static let targetPort = 2223
+
+    public let namespace: NetworkNamespace
+    public let bastion: TestSSHServer
+    public let targets: TestSSHServer
+    public let bastionName: String
+    public let targetCount: Int
+    public let directory: String
+    public var sshConfig: String { directory + "/ssh_config" }
+    public var knownHosts: String { directory + "/known_hosts" }
+
+    public init(fleet: TestFleet, bastionName: String = "bastion1", bastionAddress: String = "127.0.22.1",
+                targetCount: Int, proxyJumpInConfig: Bool = false, bastionExtraConfig: [String] = []) throws {
+        self.bastionName = bastionName
+        self.targetCount = targetCount
+        namespace = try NetworkNamespace()
+        bastion = try TestSSHServer(fleet: fleet, name: bastionName, address: bastionAddress,
+                                    extraConfig: bastionExtraConfig, namespace: namespace)
+        targets = try TestSSHServer(fleet: fleet, name: "\(bastionName)-targets", address: bastionAddress,
+                                    namespace: namespace, insideAddress: "0.0.0.0", insidePort: Self.targetPort,
+                                    insideOnly: true)
+        directory = "\(fleet.stateDirectory)/bastion-\(bastionName)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+
+        let hostKey = try String(contentsOfFile: bastion.knownHosts, encoding: .utf8)
+            .split(separator: " ").dropFirst().prefix(2).joined(separator: " ")
+        var known = try String(contentsOfFile: bastion.knownHosts, encoding: .utf8)
+        var config = try String(contentsOfFile: bastion.sshConfig, encoding: .utf8)
+        for index in 1...targetCount {
+            known += "[\(Self.targetAddress(index))]:\(Self.targetPort) \(hostKey)\n"
+            config += """
+                Host \(Self.targetName(index))
+                    HostName \(Self.targetAddress(index))
+                    Port \(Self.targetPort)
+                \(proxyJumpInConfig ? "    ProxyJump \(bastionName)\n" : "")
+                """
+        }
+        config += """
+            Host *
+                User \(NSUserName())
+                IdentityFile \(fleet.clientKey)
+                IdentitiesOnly yes
+                UserKnownHostsFile \(knownHosts)
+                StrictHostKeyChecking yes
+
+            """
+        try known.write(toFile: knownHosts, atomically: true, encoding: .utf8)
+        try config.write(toFile: sshConfig, atomically: true, encoding: .utf8)
+    }
+
+    public var targetNames: [String] { (1...targetCount).map(Self.targetName) }
+
+    public static func targetName(_ index: Int) -> String {
+        String(format: "t%03d", index)
+    }
+
+    public static func targetAddress(_ index: Int) -> String {
+        "127.0.\(1 + (index - 1) / 250).\(1 + (index - 1) % 250)"
+    }
+
+    /// Logins the bastion accepted, one per connection to it.
+    public var bastionLogins: Int { bastion.acceptedLogins() }
+
+    /// Logins the targets accepted, one per target session.
+    public var targetLogins: Int { targets.acceptedLogins() }
+
+    public func stop() {
+        targets.stop()
+        bastion.stop()
+    }
+}
