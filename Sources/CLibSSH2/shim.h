@@ -40,6 +40,8 @@ typedef struct tasker_session_io {
     /// The errno of the last failed socket call other than EAGAIN (e.g. ETIMEDOUT
     /// once TCP_USER_TIMEOUT gave up), so errors can say why the socket failed.
     int last_errno;
+    /// Set when the peer closed the TCP connection (a read returned 0).
+    int peer_closed;
     /// Non-NULL for a tunnelled session: I/O goes to these queues, not the socket.
     tasker_tunnel_buffers *tunnel;
 } tasker_session_io;
@@ -80,6 +82,7 @@ static inline ssize_t tasker_recv(libssh2_socket_t fd, void *buffer, size_t leng
             ((tasker_session_io *)*abstract)->last_errno = errno;
         return -errno;
     }
+    if (n == 0) ((tasker_session_io *)*abstract)->peer_closed = 1;
     if (n > 0) {
         ((tasker_session_io *)*abstract)->bytes_received += (uint64_t)n;
         // Linux clears QUICKACK after a while; re-arming it after each read

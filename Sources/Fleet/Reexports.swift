@@ -12,3 +12,6 @@ public typealias HostKeyPolicy = SSH.HostKeyPolicy
 
 /// Which remote stream a live output line came from.
 public typealias OutputStreamKind = SSH.OutputStreamKind
+
+/// A `ProxyJump` / `-J` list, for checking `-J` on the command line.
+public typealias JumpHostList = SSH.JumpHostList

@@ -116,8 +116,10 @@ struct ExecCommand: AsyncParsableCommand {
         await pool.closeAll()
 
         let status = interrupts.exitStatus ?? ExitPolicy.exitStatus(for: tally)
+        let statistics = pool.statistics
         reporter.finish(RunSummary(tally: tally, exitCode: status, wallMilliseconds: Deadline.milliseconds(since: started),
-                                   connectionsOpened: pool.statistics.connectionsOpened))
+                                   connectionsOpened: statistics.connectionsOpened,
+                                   jumpHostConnectionsOpened: statistics.jumpHostConnectionsOpened))
         if status != 0 { throw ExitCode(status) }
     }
 

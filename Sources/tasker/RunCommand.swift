@@ -318,7 +318,11 @@ struct RunCommand: AsyncParsableCommand {
         await ssh.pool.closeAll()
         let connections = ssh.pool.statistics
         if connections.connectionsOpened > 0 {
-            log.info("SSH: \(connections.connectionsOpened) connection(s) opened, \(connections.reconnects) reconnect(s)")
+            var line = "SSH: \(connections.connectionsOpened) connection(s) opened, \(connections.reconnects) reconnect(s)"
+            if connections.jumpHostConnectionsOpened > 0 {
+                line += ", \(connections.jumpHostConnectionsOpened) to jump hosts"
+            }
+            log.info(line)
         }
         if let signal = interrupts.signal, outcome.exitCode != 128 + signal {
             outcome.exitCode = 128 + signal

@@ -20,8 +20,17 @@ struct SSHOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("known_hosts file to use instead of ssh_config's.", valueName: "file"))
     var knownHosts: String?
 
-    @Option(name: .long, help: ArgumentHelp("SSH handshakes in flight at once (default 50).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("SSH handshakes in flight at once (default 50), overall and with or through each jump host.", valueName: "n"))
     var maxHandshakes: Int?
+
+    @Option(name: [.customShort("J"), .long], help: ArgumentHelp("Jump hosts to reach every target through, as ssh -J: [user@]host[:port][,...], or none; wins over ssh_config's ProxyJump.", valueName: "list"))
+    var jump: String?
+
+    @Option(name: .long, help: ArgumentHelp("Target sessions one jump host connection carries before another is opened (default 64).", valueName: "n"))
+    var tunnelsPerJumpConnection: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Connections to one jump host at most (default 8); beyond them targets wait.", valueName: "n"))
+    var maxJumpConnections: Int?
 
     @Option(name: .long, help: ArgumentHelp("Seconds of silence before a host is asked whether it is still there (default 10, or ssh_config's ServerAliveInterval; 0 turns probes off).", valueName: "seconds"))
     var serverAliveInterval: Double?
@@ -34,6 +43,13 @@ struct SSHOptions: ParsableArguments {
         if let maxHandshakes, maxHandshakes < 1 { throw ValidationError("--max-handshakes must be at least 1") }
         if let serverAliveInterval, !(serverAliveInterval >= 0) { throw ValidationError("--server-alive-interval must not be negative") }
         if let serverAliveCountMax, serverAliveCountMax < 1 { throw ValidationError("--server-alive-count-max must be at least 1") }
+        if let tunnelsPerJumpConnection, tunnelsPerJumpConnection < 1 { throw ValidationError("--tunnels-per-jump-connection must be at least 1") }
+        if let maxJumpConnections, maxJumpConnections < 1 { throw ValidationError("--max-jump-connections must be at least 1") }
+        if let jump, jump.lowercased() != "none" {
+            do { _ = try JumpHostList(parsing: jump) } catch let error as JumpHostList.ParseError {
+                throw ValidationError("-J: \(error.message)")
+            }
+        }
     }
 
     /// ssh_config, then these options and the command's own `user`/`port`/`maxChannels`.
@@ -48,6 +64,7 @@ struct SSHOptions: ParsableArguments {
         overrides.maxChannelsPerHost = maxChannels
         overrides.serverAliveInterval = serverAliveInterval
         overrides.serverAliveCountMax = serverAliveCountMax
+        overrides.jump = jump
         do {
             return ConnectionResolver(sshConfig: try ConnectionResolver.loadSSHConfig(path: sshConfig), overrides: overrides)
         } catch let error as FleetError {
@@ -59,6 +76,8 @@ struct SSHOptions: ParsableArguments {
     /// host's connection when its work is done; workflows keep connections for later steps.
     func makePool(oneShot: Bool, budget: FileDescriptorBudget) -> ConnectionPool {
         ConnectionPool(options: .init(maxConcurrentHandshakes: maxHandshakes ?? 50, remembersFailures: oneShot,
-                                      keepsIdleConnections: !oneShot, maxOpenConnections: budget.maxOpenConnections))
+                                      keepsIdleConnections: !oneShot, maxOpenConnections: budget.maxOpenConnections,
+                                      tunnelsPerJumpHostConnection: tunnelsPerJumpConnection ?? 64,
+                                      connectionsPerJumpHost: maxJumpConnections ?? 8))
     }
 }

@@ -9,7 +9,7 @@ import Foundation
 /// `sshConfig` names the bastion `bastionName` and each target (`HostName`,
 /// `Port`, key, known_hosts; `ProxyJump` only when asked for), and
 /// `knownHosts` has every key under its own name.
-public final class BastionFleet {
+public final class BastionFleet: @unchecked Sendable {
     public static let targetPort = 2223
 
     public let namespace: NetworkNamespace
@@ -34,30 +34,47 @@ public final class BastionFleet {
         directory = "\(fleet.stateDirectory)/bastion-\(bastionName)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 
+        clientKey = fleet.clientKey
         let hostKey = try String(contentsOfFile: bastion.knownHosts, encoding: .utf8)
             .split(separator: " ").dropFirst().prefix(2).joined(separator: " ")
         var known = try String(contentsOfFile: bastion.knownHosts, encoding: .utf8)
-        var config = try String(contentsOfFile: bastion.sshConfig, encoding: .utf8)
         for index in 1...targetCount {
             known += "[\(Self.targetAddress(index))]:\(Self.targetPort) \(hostKey)\n"
+        }
+        try known.write(toFile: knownHosts, atomically: true, encoding: .utf8)
+        try writeSSHConfig(to: sshConfig, proxyJump: proxyJumpInConfig)
+    }
+
+    private let clientKey: String
+
+    /// An ssh_config for the bastion and every target; `bastionKey` replaces
+    /// the bastion's login key (a key it does not accept, say).
+    public func writeSSHConfig(to path: String, proxyJump: Bool, bastionKey: String? = nil) throws {
+        var config = """
+            Host \(bastionName)
+                HostName \(bastion.address)
+                Port \(bastion.port)
+                IdentityFile \(bastionKey ?? clientKey)
+
+            """
+        for index in 1...targetCount {
             config += """
                 Host \(Self.targetName(index))
                     HostName \(Self.targetAddress(index))
                     Port \(Self.targetPort)
-                \(proxyJumpInConfig ? "    ProxyJump \(bastionName)\n" : "")
+                    IdentityFile \(clientKey)
+                \(proxyJump ? "    ProxyJump \(bastionName)\n" : "")
                 """
         }
         config += """
             Host *
                 User \(NSUserName())
-                IdentityFile \(fleet.clientKey)
                 IdentitiesOnly yes
                 UserKnownHostsFile \(knownHosts)
                 StrictHostKeyChecking yes
 
             """
-        try known.write(toFile: knownHosts, atomically: true, encoding: .utf8)
-        try config.write(toFile: sshConfig, atomically: true, encoding: .utf8)
+        try config.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     public var targetNames: [String] { (1...targetCount).map(Self.targetName) }

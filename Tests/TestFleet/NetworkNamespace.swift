@@ -4,7 +4,7 @@ import Foundation
 /// Servers inside it are reached from the test's namespace through a forwarder
 /// process on a 127.x address (socat, one `ip netns exec` per connection), so
 /// faults injected inside (iptables DROP) never touch the machine's own network.
-public final class NetworkNamespace {
+public final class NetworkNamespace: @unchecked Sendable {
     public let name: String
     private var forwarders: [(address: String, port: Int, process: Process)] = []
 

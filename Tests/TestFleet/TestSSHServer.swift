@@ -5,7 +5,7 @@ import Foundation
 /// (inside a network namespace, reached through a forwarder on a 127.x address).
 /// It uses the fleet's host and client keys; `sshConfig` and `knownHosts` reach it
 /// as host `name`.
-public final class TestSSHServer {
+public final class TestSSHServer: @unchecked Sendable {
     public let name: String
     public let address: String
     public let port: Int

@@ -9,8 +9,10 @@ public struct InventoryTargets: Sendable {
 
     /// Variables that only matter to Ansible's other connection plugins or that
     /// Tasker cannot honour; using them gets a warning, not silence.
-    static let ignoredVariables = ["ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_args",
-                                   "ansible_password", "ansible_ssh_pass", "ansible_become"]
+    static let ignoredVariables = ["ansible_password", "ansible_ssh_pass", "ansible_become"]
+
+    /// Variables holding extra `ssh` arguments, of which Tasker honours the jump hosts.
+    static let sshArgumentVariables = ["ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_args"]
 
     /// The connection variables of `host`, with Ansible's legacy `ansible_ssh_*` spellings.
     public func connectionVariables(for host: String) throws -> (InventoryConnectionVariables, [String]) {
@@ -30,6 +32,20 @@ public struct InventoryTargets: Sendable {
             result.port = number
         }
         var warnings: [String] = []
+        for key in Self.sshArgumentVariables {
+            guard let text = variables[key]?.scalarText else { continue }
+            let arguments: InventorySSHArguments
+            do { arguments = try InventorySSHArguments(parsing: text) } catch {
+                throw InventoryError.message("host \(host): \(key): \(error)")
+            }
+            result.jump = result.jump ?? arguments.jump
+            if arguments.proxyCommand != nil {
+                warnings.append("host \(host): \(key): ProxyCommand is not supported yet and is ignored")
+            }
+            if !arguments.ignored.isEmpty {
+                warnings.append("host \(host): \(key): \(arguments.ignored.joined(separator: " ")) ignored by Tasker's built-in SSH")
+            }
+        }
         for key in Self.ignoredVariables where variables[key] != nil {
             warnings.append("host \(host): \(key) is ignored by Tasker's built-in SSH")
         }

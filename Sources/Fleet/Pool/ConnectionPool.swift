@@ -12,6 +12,8 @@ public final class ConnectionPool: Sendable {
         public var connectionsOpened = 0
         /// Connections opened for a host whose earlier connection broke or was closed.
         public var reconnects = 0
+        /// Connections opened to jump hosts (not counted in `connectionsOpened`).
+        public var jumpHostConnectionsOpened = 0
     }
 
     public struct Options: Sendable {
@@ -26,13 +28,21 @@ public final class ConnectionPool: Sendable {
         public var keepsIdleConnections = true
         /// Connections open at once (each holds a socket).
         public var maxOpenConnections = Int.max
+        /// Target sessions one jump host connection carries before another
+        /// connection to that jump host is opened.
+        public var tunnelsPerJumpHostConnection = 64
+        /// Connections to one jump host; beyond them, targets wait for a tunnel to close.
+        public var connectionsPerJumpHost = 8
 
         public init(maxConcurrentHandshakes: Int = 50, remembersFailures: Bool = true,
-                    keepsIdleConnections: Bool = true, maxOpenConnections: Int = .max) {
+                    keepsIdleConnections: Bool = true, maxOpenConnections: Int = .max,
+                    tunnelsPerJumpHostConnection: Int = 64, connectionsPerJumpHost: Int = 8) {
             self.maxConcurrentHandshakes = maxConcurrentHandshakes
             self.remembersFailures = remembersFailures
             self.keepsIdleConnections = keepsIdleConnections
             self.maxOpenConnections = max(1, maxOpenConnections)
+            self.tunnelsPerJumpHostConnection = max(1, tunnelsPerJumpHostConnection)
+            self.connectionsPerJumpHost = max(1, connectionsPerJumpHost)
         }
     }
 
@@ -66,15 +76,25 @@ public final class ConnectionPool: Sendable {
     public let options: Options
     private let group: EventLoopGroup
     private let handshakes: AsyncLimiter
+    private let jumpHosts: JumpHostPool
     private let state = Locked(State())
 
     public init(group: EventLoopGroup = .shared, options: Options = Options()) {
         self.group = group
         self.options = options
         handshakes = AsyncLimiter(limit: options.maxConcurrentHandshakes)
+        jumpHosts = JumpHostPool(group: group, handshakes: handshakes, options: .init(
+            tunnelsPerConnection: options.tunnelsPerJumpHostConnection,
+            connectionsPerJumpHost: options.connectionsPerJumpHost,
+            handshakesPerJumpHost: options.maxConcurrentHandshakes,
+            remembersFailures: options.remembersFailures))
     }
 
-    public var statistics: Statistics { state.withLock { $0.statistics } }
+    public var statistics: Statistics {
+        var statistics = state.withLock { $0.statistics }
+        statistics.jumpHostConnectionsOpened = jumpHosts.connectionsOpened
+        return statistics
+    }
 
     /// Runs `body` with the pooled connection for `spec`, connecting if there is
     /// none yet (concurrent callers for one host share one attempt) and replacing
@@ -117,8 +137,13 @@ public final class ConnectionPool: Sendable {
         return try await connection(from: attempt, spec: spec)
     }
 
-    /// Closes every pooled connection.
+    /// Closes every pooled connection, jump hosts' last.
     public func closeAll() async {
+        await closeTargets()
+        await jumpHosts.closeAll()
+    }
+
+    private func closeTargets() async {
         let attempts = state.withLock { state in
             let attempts = state.entries.values.compactMap(\.attempt)
             state.entries.removeAll()
@@ -252,6 +277,10 @@ public final class ConnectionPool: Sendable {
     }
 
     private func makeAttempt(_ spec: ConnectionSpec) -> SharedConnect {
+        if !spec.jumps.isEmpty {
+            let jumpHosts = self.jumpHosts
+            return SharedConnect { try await jumpHosts.connect(spec) }
+        }
         let loop = group.next()
         let handshakes = self.handshakes
         return SharedConnect {

@@ -4,6 +4,7 @@ public enum JSONLines {
         case string(String?)
         case integer(Int64?)
         case bool(Bool)
+        case strings([String])
 
         static func int<T: BinaryInteger>(_ value: T?) -> Value { .integer(value.map { Int64($0) }) }
     }
@@ -25,6 +26,7 @@ public enum JSONLines {
             ("run_ms", .int(result.runMilliseconds)),
             ("commands_run", .int(result.commandsRun)),
             ("error", .string(result.error)),
+            ("via", .strings(result.via)),
         ])
     }
 
@@ -37,6 +39,7 @@ public enum JSONLines {
             ("exit_code", .int(summary.exitCode)),
             ("wall_ms", .int(summary.wallMilliseconds)),
             ("connections_opened", .int(summary.connectionsOpened)),
+            ("jump_host_connections_opened", .int(summary.jumpHostConnectionsOpened)),
             ("peak_rss_kb", .int(summary.peakResidentKilobytes)),
         ]
         return encode(fields)
@@ -50,6 +53,7 @@ public enum JSONLines {
             case .string(let string): text = string.map(quote) ?? "null"
             case .integer(let int): text = int.map { String($0) } ?? "null"
             case .bool(let bool): text = bool ? "true" : "false"
+            case .strings(let strings): text = "[" + strings.map(quote).joined(separator: ",") + "]"
             }
             return "\(quote(key)):\(text)"
         }

@@ -7,14 +7,18 @@ public struct RunSummary: Sendable {
     public var exitCode: Int32
     public var wallMilliseconds: Int
     public var connectionsOpened: Int
+    /// Connections to jump hosts, not counted in `connectionsOpened`.
+    public var jumpHostConnectionsOpened: Int
     public var peakResidentKilobytes: Int
 
-    public init(tally: RunTally, exitCode: Int32, wallMilliseconds: Int, connectionsOpened: Int) {
+    public init(tally: RunTally, exitCode: Int32, wallMilliseconds: Int, connectionsOpened: Int,
+                jumpHostConnectionsOpened: Int = 0) {
         hosts = tally.hosts
         counts = tally.counts
         self.exitCode = exitCode
         self.wallMilliseconds = wallMilliseconds
         self.connectionsOpened = connectionsOpened
+        self.jumpHostConnectionsOpened = jumpHostConnectionsOpened
         peakResidentKilobytes = Self.peakResidentKilobytes()
     }
 

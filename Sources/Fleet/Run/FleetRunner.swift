@@ -87,6 +87,7 @@ public final class FleetRunner: Sendable {
                         runDeadline: Deadline = .distantFuture, expired: RunDeadlineFlag = RunDeadlineFlag()) async -> HostResult {
         let started = Deadline.now()
         var result = HostResult(host: spec.name, status: .ok)
+        result.via = spec.via
         let capture: OutputCapture
         do {
             capture = try OutputCapture(label: spec.name, options: options.capture)

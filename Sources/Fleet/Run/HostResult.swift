@@ -36,6 +36,8 @@ public struct HostResult: Sendable {
     public var error: String?
     /// Commands started on the host.
     public var commandsRun: Int
+    /// The jump hosts the host was reached through, first hop first.
+    public var via: [String] = []
 
     public init(host: String, status: HostStatus, exitCode: Int32? = nil, signal: String? = nil,
                 stdout: CapturedStream = .init(), stderr: CapturedStream = .init(),

@@ -15,6 +15,8 @@ public struct ConnectionOverrides: Sendable {
     public var serverAliveInterval: Double?
     /// Unanswered probes before a host is given up.
     public var serverAliveCountMax: Int?
+    /// `-J`: jump hosts for every target, as `ProxyJump` (`none` for none); wins over ssh_config.
+    public var jump: String?
 
     public init() {}
 }
@@ -25,12 +27,16 @@ public struct InventoryConnectionVariables: Sendable, Equatable {
     public var port: Int?
     public var user: String?
     public var identityFile: String?
+    /// A ProxyJump list from `ansible_ssh_common_args`/`ansible_ssh_extra_args` (`-J`, `-o ProxyJump=`).
+    public var jump: String?
 
-    public init(address: String? = nil, port: Int? = nil, user: String? = nil, identityFile: String? = nil) {
+    public init(address: String? = nil, port: Int? = nil, user: String? = nil, identityFile: String? = nil,
+                jump: String? = nil) {
         self.address = address
         self.port = port
         self.user = user
         self.identityFile = identityFile
+        self.jump = jump
     }
 }
 
@@ -67,17 +73,75 @@ public struct ConnectionResolver: Sendable {
     }
 
     /// `name` is what the host is reported as (default: the target as written).
+    /// Jump hosts come from `-J`, else the inventory's ssh arguments, else ssh_config's `ProxyJump`.
     public func resolve(_ target: HostTarget, inventory: InventoryConnectionVariables = .init(),
                         name: String? = nil) throws -> ConnectionSpec {
-        let config: SSHConfigValues
-        do { config = try sshConfig.resolve(host: target.host) } catch let error as SSHConfigError {
+        let config = try configValues(for: target.host)
+        var spec = try resolve(target, config: config, inventory: inventory, name: name ?? target.description, isJumpHost: false)
+        if let list = overrides.jump ?? inventory.jump ?? config.proxyJump {
+            spec.jumps = try jumpChain(list, for: spec, depth: 0)
+        }
+        return spec
+    }
+
+    /// Longest chain of jump hosts; beyond it a configuration is taken to loop.
+    static let maximumJumpHosts = 10
+
+    /// The hosts to pass through for `list`, as `ssh -J list` reaches them:
+    /// the first hop is reached the way its own ssh_config says (its own
+    /// `ProxyJump` included), each later hop through the one before it.
+    private func jumpChain(_ list: String, for target: ConnectionSpec, depth: Int) throws -> [ConnectionSpec] {
+        if list.lowercased() == "none" { return [] }
+        let hops: [JumpHostList.Hop]
+        do { hops = try JumpHostList(parsing: list).hops } catch let error as JumpHostList.ParseError {
+            throw FleetError.badInput("bad jump host list '\(list)' for \(target.name): \(error.message)")
+        }
+        var chain: [ConnectionSpec] = []
+        for (index, hop) in hops.enumerated() {
+            let config = try configValues(for: hop.host)
+            let spec = try resolve(HostTarget(host: hop.host, user: hop.user, port: hop.port), config: config,
+                                   inventory: .init(), name: hop.host, isJumpHost: true)
+            if index == 0, let own = config.proxyJump {
+                guard depth < Self.maximumJumpHosts else {
+                    throw FleetError.badInput("jump hosts for \(target.name) go more than \(Self.maximumJumpHosts) deep (a ProxyJump loop?)")
+                }
+                chain += try jumpChain(own, for: spec, depth: depth + 1)
+            }
+            chain.append(spec)
+        }
+        guard chain.count <= Self.maximumJumpHosts else {
+            throw FleetError.badInput("jump hosts for \(target.name) go more than \(Self.maximumJumpHosts) deep (a ProxyJump loop?)")
+        }
+        if let last = chain.last, last.settings.address == target.settings.address,
+           last.settings.port == target.settings.port, last.settings.user == target.settings.user {
+            throw FleetError.badInput("jump host loop: \(target.name) would be reached through itself")
+        }
+        return chain
+    }
+
+    private func configValues(for host: String) throws -> SSHConfigValues {
+        do { return try sshConfig.resolve(host: host) } catch let error as SSHConfigError {
             throw FleetError.badInput("ssh config \(error)")
         }
-        let user = target.user ?? overrides.user ?? inventory.user ?? config.user ?? localUser
-        let port = target.port ?? overrides.port ?? inventory.port ?? config.port ?? 22
+    }
+
+    /// One host's settings. The command line's user, port and identities are
+    /// the target's, as with `ssh -J`: a jump host takes its own from its
+    /// `[user@]host[:port]` and ssh_config. Its other options (timeouts,
+    /// host key policy, known_hosts) apply to every hop.
+    private func resolve(_ target: HostTarget, config: SSHConfigValues, inventory: InventoryConnectionVariables,
+                         name: String, isJumpHost: Bool) throws -> ConnectionSpec {
+        var commandLine = overrides
+        if isJumpHost {
+            commandLine.user = nil
+            commandLine.port = nil
+            commandLine.identityFiles = []
+        }
+        let user = target.user ?? commandLine.user ?? inventory.user ?? config.user ?? localUser
+        let port = target.port ?? commandLine.port ?? inventory.port ?? config.port ?? 22
         let address = inventory.address ?? config.hostName.map { expand($0, host: target.host, user: user, port: port) } ?? target.host
 
-        var identities = overrides.identityFiles.map { expand($0, host: target.host, user: user, port: port) }
+        var identities = commandLine.identityFiles.map { expand($0, host: target.host, user: user, port: port) }
         if let file = inventory.identityFile { identities.append(expand(file, host: target.host, user: user, port: port)) }
         identities += config.identityFiles.map { expand($0, host: target.host, user: user, port: port) }
         if identities.isEmpty {
@@ -98,24 +162,27 @@ public struct ConnectionResolver: Sendable {
             .map { expand($0, host: target.host, user: user, port: port) }
 
         let settings = SSHConnectionSettings(
+            name: name,
             address: address,
             port: port,
             user: user,
             identityFiles: identities,
-            agentSocket: agentSocket(config, host: target.host, user: user, port: port),
+            agentSocket: agentSocket(config, host: target.host, user: user, port: port,
+                                     commandLineIdentities: !commandLine.identityFiles.isEmpty),
             knownHosts: knownHostsCache.load(knownHostsFiles),
-            hostKeyPolicy: overrides.hostKeyPolicy ?? config.hostKeyPolicy ?? .strict,
+            hostKeyPolicy: commandLine.hostKeyPolicy ?? config.hostKeyPolicy ?? .strict,
             connectTimeout: overrides.connectTimeout ?? config.connectTimeout ?? 10,
             keepaliveInterval: overrides.serverAliveInterval ?? config.serverAliveInterval.map(Double.init) ?? 10,
             keepaliveCountMax: overrides.serverAliveCountMax ?? config.serverAliveCountMax ?? 3,
             maxChannels: overrides.maxChannelsPerHost ?? 8)
-        return ConnectionSpec(name: name ?? target.description, settings: settings)
+        return ConnectionSpec(name: name, settings: settings)
     }
 
     /// The agent to ask for keys: none with `IdentitiesOnly yes` or `-k`, else
     /// ssh_config's `IdentityAgent`, else `SSH_AUTH_SOCK`.
-    private func agentSocket(_ config: SSHConfigValues, host: String, user: String, port: Int) -> String? {
-        if config.identitiesOnly == true || !overrides.identityFiles.isEmpty { return nil }
+    private func agentSocket(_ config: SSHConfigValues, host: String, user: String, port: Int,
+                             commandLineIdentities: Bool) -> String? {
+        if config.identitiesOnly == true || commandLineIdentities { return nil }
         let environment = ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"]
         switch config.identityAgent {
         case nil, "SSH_AUTH_SOCK": return environment.flatMap { $0.isEmpty ? nil : $0 }

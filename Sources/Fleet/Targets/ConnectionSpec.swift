@@ -6,14 +6,27 @@ public struct ConnectionSpec: Sendable {
     /// The name the user targeted (an inventory host, alias or address).
     public var name: String
     public var settings: SSHConnectionSettings
+    /// The jump hosts the host is reached through, the first one connected to
+    /// directly and each later one through the one before; empty for a direct connection.
+    public var jumps: [ConnectionSpec]
 
-    public init(name: String, settings: SSHConnectionSettings) {
+    public init(name: String, settings: SSHConnectionSettings, jumps: [ConnectionSpec] = []) {
         self.name = name
         self.settings = settings
+        self.jumps = jumps
     }
 
-    /// Connections are shared by specs that would open the same session.
+    /// Connections are shared by specs that would open the same session the same way.
     var poolKey: String {
-        "\(settings.user)@\(settings.address):\(settings.port)|\(settings.identityFiles.joined(separator: ","))"
+        Self.poolKey(jumps + [self])
     }
+
+    /// The key of the connection to the last hop of `chain`, reached through the ones before it.
+    static func poolKey(_ chain: some Collection<ConnectionSpec>) -> String {
+        chain.map { "\($0.settings.user)@\($0.settings.address):\($0.settings.port)|\($0.settings.identityFiles.joined(separator: ","))" }
+            .joined(separator: " > ")
+    }
+
+    /// The jump hosts' names, for reports (`via`).
+    public var via: [String] { jumps.map(\.name) }
 }

@@ -84,6 +84,10 @@ public struct SSHConfig: Sendable {
                 }
                 guard !seen.contains(option.keyword) else { continue }
                 seen.insert(option.keyword)
+                // The first of ProxyJump and ProxyCommand decides how the host is reached.
+                if option.keyword == "proxyjump" || option.keyword == "proxycommand" {
+                    if values.proxyJump != nil || values.proxyCommand != nil { continue }
+                }
                 try apply(option, to: &values)
             }
         }
@@ -123,6 +127,16 @@ public struct SSHConfig: Sendable {
         case "serveraliveinterval":
             guard let seconds = Int(value), seconds >= 0 else { throw invalid("bad ServerAliveInterval") }
             values.serverAliveInterval = seconds
+        case "proxyjump":
+            guard option.arguments.count == 1 else { throw invalid("ProxyJump takes one list of hosts") }
+            if value.lowercased() != "none" {
+                do { _ = try JumpHostList(parsing: value) } catch let error as JumpHostList.ParseError {
+                    throw invalid("bad ProxyJump (\(error.message))")
+                }
+            }
+            values.proxyJump = value
+        case "proxycommand":
+            values.proxyCommand = option.arguments.joined(separator: " ")
         case "serveralivecountmax":
             guard let count = Int(value), count >= 1 else { throw invalid("bad ServerAliveCountMax") }
             values.serverAliveCountMax = count
@@ -193,6 +207,10 @@ public struct SSHConfigValues: Sendable, Equatable {
     public var serverAliveCountMax: Int?
     /// `IdentityAgent`: a socket path, `none`, or `SSH_AUTH_SOCK`.
     public var identityAgent: String?
+    /// `ProxyJump` as written (`none` included); only one of it and `proxyCommand` is set.
+    public var proxyJump: String?
+    /// `ProxyCommand` as written (`none` included).
+    public var proxyCommand: String?
 
     public init() {}
 }

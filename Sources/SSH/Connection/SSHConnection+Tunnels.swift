@@ -6,12 +6,13 @@ import CLibSSH2
 /// the connection until the channel is gone.
 extension SSHConnection {
     /// Opens a channel to `host:port` as this connection's host sees it and
-    /// starts carrying a session's bytes over it. `whenEnded` runs once the
-    /// channel is closed.
+    /// starts carrying a session's bytes over it. `whenEnded` runs exactly
+    /// once: when the channel is closed, or now if it could not be opened.
     func openTunnel(to host: String, port: Int, deadline: Deadline,
                     whenEnded: (@Sendable () -> Void)? = nil) async throws -> Tunnel {
-        try beginUse()
         var carried = false
+        defer { if !carried { whenEnded?() } }
+        try beginUse()
         defer { if !carried { endUse() } }
         guard let session else { throw SSHError(.connectionLost, phase: .connect, "connection closed") }
         let destination = "\(host):\(port)"

@@ -52,7 +52,7 @@ public actor SSHConnection {
         self.settings = settings
         self.loop = loop
         io = .allocate(capacity: 1)
-        io.initialize(to: tasker_session_io(bytes_received: 0, bytes_sent: 0, last_errno: 0, tunnel: nil))
+        io.initialize(to: tasker_session_io(bytes_received: 0, bytes_sent: 0, last_errno: 0, peer_closed: 0, tunnel: nil))
         readBuffer = .allocate(byteCount: 64 << 10, alignment: 16)
         channelSlots = SlotQueue(limit: settings.maxChannels)
     }
@@ -83,11 +83,11 @@ public actor SSHConnection {
     /// Opens, verifies and authenticates a connection carried by a `direct-tcpip`
     /// channel of `carrier` (a jump host's connection) to `settings.address`,
     /// which the jump host resolves. The session runs on the carrier's loop.
-    /// `whenTunnelEnds` runs once the carrier's channel is gone.
+    /// `whenTunnelEnds` runs exactly once: when the carrier's channel is gone,
+    /// or at once if it could not be opened.
     public static func connect(_ settings: SSHConnectionSettings, through carrier: SSHConnection,
                                deadline: Deadline? = nil,
                                whenTunnelEnds: (@Sendable () -> Void)? = nil) async throws -> SSHConnection {
-        try LibSSH2Runtime.ensureInitialised()
         let deadline = deadline ?? .after(seconds: settings.connectTimeout)
         let tunnel = try await carrier.openTunnel(to: settings.address, port: settings.port,
                                                   deadline: deadline, whenEnded: whenTunnelEnds)
@@ -411,6 +411,7 @@ public actor SSHConnection {
     var socketFailureReason: String? {
         if let reason = tunnel?.endReason { return reason }
         switch io.pointee.last_errno {
+        case 0 where io.pointee.peer_closed != 0: return "\(settings.name) closed the connection"
         case 0: return nil
         case ETIMEDOUT:
             return "no answer from host for \(settings.deadPeerTimeout.map(formatSeconds) ?? "too long") (TCP timeout)"

@@ -1,0 +1,168 @@
+import Foundation
+import TestFleet
+import XCTest
+
+/// `tasker exec` reaching hosts that only a bastion can see: targets' sshd
+/// inside a network namespace, the bastion's reached through a forwarder.
+final class JumpHostTests: XCTestCase {
+    private var fleet: TestFleet!
+
+    override func setUpWithError() throws {
+        fleet = try TestFleet.shared()
+    }
+
+    private func exec(_ config: String, _ arguments: [String], timeout: Double = 120) throws -> ProcessRunner.Result {
+        try ProcessRunner.run(TestFleet.taskerExecutable, ["exec", "-F", config] + arguments, timeout: timeout)
+    }
+
+    /// Host results by name, and the summary line.
+    private func results(_ text: String) throws -> (hosts: [String: [String: Any]], summary: [String: Any]) {
+        var hosts: [String: [String: Any]] = [:]
+        var summary: [String: Any] = [:]
+        for line in text.split(separator: "\n") {
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], String(line))
+            if object["type"] as? String == "summary" { summary = object } else { hosts[object["host"] as! String] = object }
+        }
+        return (hosts, summary)
+    }
+
+    func testProxyJumpInSSHConfigReachesTargetsADirectConnectionCannot() throws {
+        let hosts = try BastionFleet(fleet: fleet, bastionAddress: "127.0.22.11", targetCount: 3, proxyJumpInConfig: true)
+        defer { hosts.stop() }
+        let direct = try exec(hosts.sshConfig, ["-J", "none", "-H", "t001", "--json", "--", "true"])
+        XCTAssertEqual(try results(direct.stdout).hosts["t001"]?["status"] as? String, "unreachable", direct.stdout)
+        XCTAssertEqual(hosts.targetLogins, 0)
+
+        let result = try exec(hosts.sshConfig, ["-H", "t001,t002,t003", "--json", "--", "echo $SSH_CONNECTION"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let (byHost, summary) = try results(result.stdout)
+        for index in 1...3 {
+            let host = try XCTUnwrap(byHost[BastionFleet.targetName(index)])
+            XCTAssertEqual(host["status"] as? String, "ok")
+            XCTAssertEqual(host["via"] as? [String], ["bastion1"])
+            // sshd inside the namespace saw the connection arrive at the target's own address.
+            let words = (host["stdout"] as? String ?? "").split(separator: " ")
+            XCTAssertEqual(words.count, 4, "\(host)")
+            XCTAssertEqual(words.count == 4 ? String(words[2]) : "", BastionFleet.targetAddress(index))
+        }
+        XCTAssertEqual(summary["jump_host_connections_opened"] as? Int, 1)
+        XCTAssertEqual(hosts.bastionLogins, 1, "one bastion connection carries every target")
+        XCTAssertEqual(hosts.targetLogins, 3)
+    }
+
+    func testAHundredTargetsThroughOneBastionOpenAtMostOneConnectionPerTunnelQuota() throws {
+        let hosts = try BastionFleet(fleet: fleet, bastionAddress: "127.0.22.12", targetCount: 100)
+        defer { hosts.stop() }
+        let targets = hosts.targetNames.joined(separator: ",")
+        let result = try exec(hosts.sshConfig, ["-J", "bastion1", "--tunnels-per-jump-connection", "25",
+                                                "-H", targets, "--json", "--", "echo ok"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let (byHost, summary) = try results(result.stdout)
+        XCTAssertEqual(byHost.count, 100)
+        XCTAssertTrue(byHost.values.allSatisfy { $0["status"] as? String == "ok" && $0["stdout"] as? String == "ok\n" })
+        XCTAssertEqual(summary["ok"] as? Int, 100)
+        XCTAssertGreaterThanOrEqual(hosts.bastionLogins, 1)
+        XCTAssertLessThanOrEqual(hosts.bastionLogins, 4, "ceil(100 / 25) bastion connections at most")
+        XCTAssertEqual(hosts.targetLogins, 100)
+    }
+
+    func testJumpHostsFromInventorySSHArguments() throws {
+        let hosts = try BastionFleet(fleet: fleet, bastionAddress: "127.0.22.13", targetCount: 4)
+        defer { hosts.stop() }
+        let inventory = "\(hosts.directory)/inventory.ini"
+        try """
+            [behind_j]
+            t001
+            t002
+            [behind_j:vars]
+            ansible_ssh_common_args='-J bastion1'
+            [behind_o]
+            t003
+            t004 ansible_ssh_extra_args="-o ProxyJump=bastion1"
+            [behind_o:vars]
+            ansible_ssh_common_args='-o StrictHostKeyChecking=no'
+
+            """.write(toFile: inventory, atomically: true, encoding: .utf8)
+        let result = try exec(hosts.sshConfig, ["-i", inventory, "all", "--json", "--", "true"])
+        let (byHost, _) = try results(result.stdout)
+        XCTAssertEqual(byHost.count, 4)
+        for name in ["t001", "t002", "t004"] {
+            XCTAssertEqual(byHost[name]?["status"] as? String, "ok", "\(name): \(byHost[name] ?? [:])")
+            XCTAssertEqual(byHost[name]?["via"] as? [String], ["bastion1"])
+        }
+        // t003 has only an ssh option Tasker does not take: it is dialled directly, with a warning.
+        XCTAssertEqual(byHost["t003"]?["status"] as? String, "unreachable")
+        XCTAssertTrue(result.stderr.contains("host t003: ansible_ssh_common_args: -o StrictHostKeyChecking=no ignored"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("host t001"), result.stderr)
+    }
+
+    func testAWrongKeyOnTheBastionFailsEveryTargetAsAuthFailedNamingTheBastion() throws {
+        let hosts = try BastionFleet(fleet: fleet, bastionAddress: "127.0.22.14", targetCount: 5)
+        defer { hosts.stop() }
+        let wrongKey = "\(hosts.directory)/wrong_ed25519"
+        try? FileManager.default.removeItem(atPath: wrongKey)
+        _ = try ProcessRunner.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", wrongKey])
+        let config = "\(hosts.directory)/wrong-key-config"
+        try hosts.writeSSHConfig(to: config, proxyJump: true, bastionKey: wrongKey)
+        let result = try exec(config, ["-H", hosts.targetNames.joined(separator: ","), "--json", "--", "true"])
+        XCTAssertEqual(result.status, 3, result.stdout + result.stderr)
+        let (byHost, _) = try results(result.stdout)
+        XCTAssertEqual(byHost.count, 5)
+        for host in byHost.values {
+            XCTAssertEqual(host["status"] as? String, "auth_failed", "\(host)")
+            XCTAssertTrue((host["error"] as? String ?? "").contains("jump host bastion1: "), "\(host)")
+        }
+        XCTAssertEqual(hosts.targetLogins, 0)
+    }
+
+    func testATargetTheBastionCannotReachFailsAloneNamingTheBastion() throws {
+        let hosts = try BastionFleet(fleet: fleet, bastionAddress: "127.0.22.15", targetCount: 2)
+        defer { hosts.stop() }
+        let result = try exec(hosts.sshConfig, ["-J", "bastion1", "-H", "t001,t002,127.0.1.3:2999", "--json", "--", "true"])
+        let (byHost, _) = try results(result.stdout)
+        XCTAssertEqual(byHost["t001"]?["status"] as? String, "ok")
+        XCTAssertEqual(byHost["t002"]?["status"] as? String, "ok")
+        let dead = try XCTUnwrap(byHost["127.0.1.3:2999"])
+        XCTAssertEqual(dead["status"] as? String, "unreachable")
+        XCTAssertTrue((dead["error"] as? String ?? "").contains("bastion1 could not open a tunnel to 127.0.1.3:2999 (connect failed)"), "\(dead)")
+    }
+
+    func testATimeoutKillsTheRemoteProcessBehindTheBastion() throws {
+        let hosts = try BastionFleet(fleet: fleet, bastionAddress: "127.0.22.16", targetCount: 1, proxyJumpInConfig: true)
+        defer { hosts.stop() }
+        let marker = "sleep 3\(Int.random(in: 10000...99999))"
+        let result = try exec(hosts.sshConfig, ["-H", "t001", "--timeout", "1", "--json", "--", marker])
+        XCTAssertEqual(try results(result.stdout).hosts["t001"]?["status"] as? String, "timeout", result.stdout)
+        var left = ""
+        for _ in 0..<50 {
+            left = try ProcessRunner.run("/usr/bin/pgrep", ["-f", marker]).stdout
+            if left.isEmpty { break }
+            usleep(100_000)
+        }
+        XCTAssertEqual(left, "", "the remote sleep was killed through the tunnel")
+    }
+
+    func testKillingTheBastionMidRunFailsItsTargetsWithAReasonAndNothingHangs() throws {
+        let hosts = try BastionFleet(fleet: fleet, bastionAddress: "127.0.22.17", targetCount: 3, proxyJumpInConfig: true)
+        defer { hosts.stop() }
+        let bastion = hosts.bastion
+        let killer = Thread {
+            for _ in 0..<100 {
+                if hosts.targetLogins >= 3 { break }
+                usleep(50_000)
+            }
+            usleep(300_000)
+            signalProcesses((try? bastion.sessionProcesses()) ?? [], "KILL")
+        }
+        killer.start()
+        let started = Date()
+        let result = try exec(hosts.sshConfig, ["-H", "t001,t002,t003", "--json", "--", "sleep 30"], timeout: 60)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 25)
+        let (byHost, _) = try results(result.stdout)
+        XCTAssertEqual(byHost.count, 3)
+        for host in byHost.values {
+            XCTAssertEqual(host["status"] as? String, "error", "\(host)")
+            XCTAssertTrue((host["error"] as? String ?? "").contains("connection lost via bastion1: bastion1 closed the connection"), "\(host)")
+        }
+    }
+}
