@@ -165,4 +165,54 @@ final class JumpHostTests: XCTestCase {
             XCTAssertTrue((host["error"] as? String ?? "").contains("connection lost via bastion1: bastion1 closed the connection"), "\(host)")
         }
     }
+
+    func testAFiveStepWorkflowOverTwentyTargetsBehindABastionReusesItsConnections() throws {
+        let hosts = try BastionFleet(fleet: fleet, bastionAddress: "127.0.22.18", targetCount: 20)
+        defer { hosts.stop() }
+        let inventory = "\(hosts.directory)/workflow-inventory.ini"
+        try ("[behind]\n" + hosts.targetNames.joined(separator: "\n") + "\n")
+            .write(toFile: inventory, atomically: true, encoding: .utf8)
+        let flow = "\(hosts.directory)/flow.txt"
+        try """
+            --default-exec=ssh
+
+            task=0
+            hosts=behind
+            command=echo
+            arguments=one @inventory_hostname@
+
+            task=1
+            hosts=behind
+            exec=ssh_shell
+            command=echo
+            arguments=$((6 * 7))
+
+            task=2
+            hosts=behind
+            command=true
+
+            task=3
+            hostname=t007
+            command=echo
+            arguments=@0_stdout[t007]@
+
+            task=4
+            hosts=@1_succeeded_hosts@
+            command=true
+
+            """.write(toFile: flow, atomically: true, encoding: .utf8)
+        let json = "\(hosts.directory)/report.json"
+        let result = try ProcessRunner.run(TestFleet.taskerExecutable,
+                                           ["-r", flow, "-J", "bastion1", "-F", hosts.sshConfig, "-i", inventory,
+                                            "-l", hosts.directory + "/logs", "--output-json=\(json)"], timeout: 120)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let results = try XCTUnwrap(object["task_results"] as? [String: [String: Any]])
+        XCTAssertEqual(results["0"]?["stdout"] as? String, "hosts=behind: 20/20 successful")
+        XCTAssertEqual(results["3"]?["stdout"] as? String, "one t007\n")
+        XCTAssertEqual(try XCTUnwrap(results["4"]?["hosts"] as? [String: Any]).count, 20)
+        XCTAssertTrue(result.stdout.contains("SSH: 20 connection(s) opened, 0 reconnect(s), 1 to jump hosts"), result.stdout)
+        XCTAssertTrue((1...3).contains(hosts.bastionLogins), "\(hosts.bastionLogins) bastion connections")
+        XCTAssertEqual(hosts.targetLogins, 20, "one session per target for all five tasks")
+    }
 }
