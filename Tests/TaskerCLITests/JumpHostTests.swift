@@ -215,4 +215,31 @@ final class JumpHostTests: XCTestCase {
         XCTAssertTrue((1...3).contains(hosts.bastionLogins), "\(hosts.bastionLogins) bastion connections")
         XCTAssertEqual(hosts.targetLogins, 20, "one session per target for all five tasks")
     }
+
+    func testTwoHopsFromSSHConfigAndFromTheCommandLine() throws {
+        let outer = try BastionFleet(fleet: fleet, bastionAddress: "127.0.22.19", targetCount: 1)
+        defer { outer.stop() }
+        let inner = try BastionFleet(fleet: fleet, bastionName: "bastion2", bastionAddress: "127.0.5.1", targetCount: 3,
+                                     proxyJumpInConfig: true, behind: outer)
+        defer { inner.stop() }
+        let result = try exec(inner.sshConfig, ["-H", "t001,t002,t003", "--json", "--", "echo $SSH_CONNECTION"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let (byHost, summary) = try results(result.stdout)
+        for name in ["t001", "t002", "t003"] {
+            XCTAssertEqual(byHost[name]?["status"] as? String, "ok", "\(byHost[name] ?? [:])")
+            XCTAssertEqual(byHost[name]?["via"] as? [String], ["bastion1", "bastion2"])
+        }
+        XCTAssertEqual(summary["jump_host_connections_opened"] as? Int, 2)
+        XCTAssertEqual(outer.bastionLogins, 1)
+        XCTAssertEqual(inner.bastionLogins, 1, "the second hop is one connection, through the first")
+        XCTAssertEqual(inner.targetLogins, 3)
+        XCTAssertEqual(outer.targetLogins, 0, "the targets answered from the inner namespace")
+
+        let explicit = try exec(inner.sshConfig, ["-J", "bastion1,bastion2", "-H", "t002", "--json", "--", "true"])
+        XCTAssertEqual(try results(explicit.stdout).hosts["t002"]?["via"] as? [String], ["bastion1", "bastion2"])
+        XCTAssertEqual(explicit.status, 0, explicit.stdout + explicit.stderr)
+        // With -J bastion2 alone, the first hop is reached as its own ssh_config says: through bastion1.
+        let firstHopOwnJump = try exec(inner.sshConfig, ["-J", "bastion2", "-H", "t001", "--json", "--", "true"])
+        XCTAssertEqual(try results(firstHopOwnJump.stdout).hosts["t001"]?["via"] as? [String], ["bastion1", "bastion2"])
+    }
 }

@@ -9,6 +9,11 @@ import Foundation
 /// `sshConfig` names the bastion `bastionName` and each target (`HostName`,
 /// `Port`, key, known_hosts; `ProxyJump` only when asked for), and
 /// `knownHosts` has every key under its own name.
+///
+/// Built `behind` another BastionFleet, the bastion is reachable only from
+/// inside that fleet's namespace (a forwarder there listens at
+/// `bastionAddress`), so its targets are two hops away; the config then
+/// also names the outer bastion and jumps through it.
 public final class BastionFleet: @unchecked Sendable {
     public static let targetPort = 2223
 
@@ -16,18 +21,29 @@ public final class BastionFleet: @unchecked Sendable {
     public let bastion: TestSSHServer
     public let targets: TestSSHServer
     public let bastionName: String
+    /// Where the bastion is reached: from the test, or from inside `outer`'s namespace.
+    public let bastionAddress: String
+    public let bastionPort = TestFleet.port
+    public let outer: BastionFleet?
     public let targetCount: Int
     public let directory: String
     public var sshConfig: String { directory + "/ssh_config" }
     public var knownHosts: String { directory + "/known_hosts" }
 
     public init(fleet: TestFleet, bastionName: String = "bastion1", bastionAddress: String = "127.0.22.1",
-                targetCount: Int, proxyJumpInConfig: Bool = false, bastionExtraConfig: [String] = []) throws {
+                targetCount: Int, proxyJumpInConfig: Bool = false, bastionExtraConfig: [String] = [],
+                behind outer: BastionFleet? = nil) throws {
         self.bastionName = bastionName
+        self.bastionAddress = bastionAddress
+        self.outer = outer
         self.targetCount = targetCount
         namespace = try NetworkNamespace()
         bastion = try TestSSHServer(fleet: fleet, name: bastionName, address: bastionAddress,
-                                    extraConfig: bastionExtraConfig, namespace: namespace)
+                                    extraConfig: bastionExtraConfig, namespace: namespace, insideOnly: outer != nil)
+        if let outer {
+            try namespace.forward(from: bastionAddress, port: bastionPort, toPort: TestSSHServer.namespacePort,
+                                  listeningIn: outer.namespace)
+        }
         targets = try TestSSHServer(fleet: fleet, name: "\(bastionName)-targets", address: bastionAddress,
                                     namespace: namespace, insideAddress: "0.0.0.0", insidePort: Self.targetPort,
                                     insideOnly: true)
@@ -37,7 +53,8 @@ public final class BastionFleet: @unchecked Sendable {
         clientKey = fleet.clientKey
         let hostKey = try String(contentsOfFile: bastion.knownHosts, encoding: .utf8)
             .split(separator: " ").dropFirst().prefix(2).joined(separator: " ")
-        var known = try String(contentsOfFile: bastion.knownHosts, encoding: .utf8)
+        var known = "[\(bastionAddress)]:\(bastionPort) \(hostKey)\n"
+        if let outer { known += "[\(outer.bastionAddress)]:\(outer.bastionPort) \(hostKey)\n" }
         for index in 1...targetCount {
             known += "[\(Self.targetAddress(index))]:\(Self.targetPort) \(hostKey)\n"
         }
@@ -52,11 +69,20 @@ public final class BastionFleet: @unchecked Sendable {
     public func writeSSHConfig(to path: String, proxyJump: Bool, bastionKey: String? = nil) throws {
         var config = """
             Host \(bastionName)
-                HostName \(bastion.address)
-                Port \(bastion.port)
+                HostName \(bastionAddress)
+                Port \(bastionPort)
                 IdentityFile \(bastionKey ?? clientKey)
-
+            \(outer.map { "    ProxyJump \($0.bastionName)\n" } ?? "")
             """
+        if let outer {
+            config += """
+                Host \(outer.bastionName)
+                    HostName \(outer.bastionAddress)
+                    Port \(outer.bastionPort)
+                    IdentityFile \(clientKey)
+
+                """
+        }
         for index in 1...targetCount {
             config += """
                 Host \(Self.targetName(index))

@@ -33,22 +33,31 @@ public final class NetworkNamespace: @unchecked Sendable {
         try ProcessRunner.run("/usr/sbin/ip", ["netns", "exec", name] + argv)
     }
 
-    /// Listens on `address:port` outside and carries each connection to
-    /// 127.0.0.1:`toPort` inside the namespace.
-    public func forward(from address: String, port: Int, toPort: Int) throws {
+    /// Listens on `address:port` outside (or inside `outer`, a namespace
+    /// bridged to this one) and carries each connection to 127.0.0.1:`toPort`
+    /// inside the namespace.
+    public func forward(from address: String, port: Int, toPort: Int, listeningIn outer: NetworkNamespace? = nil) throws {
         // A forwarder left behind by an interrupted test run would hold the address.
         _ = try? ProcessRunner.run("/usr/bin/pkill", ["-KILL", "-f", Self.listenSpec(address, port)])
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
-        process.arguments = ["\(Self.listenSpec(address, port)),reuseaddr,fork",
-                             "EXEC:ip netns exec \(name) socat STDIO TCP\\:127.0.0.1\\:\(toPort)"]
+        let relay = ["\(Self.listenSpec(address, port)),reuseaddr,fork",
+                     "EXEC:ip netns exec \(name) socat STDIO TCP\\:127.0.0.1\\:\(toPort)"]
+        if let outer {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = ["netns", "exec", outer.name, "/usr/bin/socat"] + relay
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
+            process.arguments = relay
+        }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
         forwarders.append((address, port, process))
+        let probe = ["/bin/bash", "-c", "exec 3<>/dev/tcp/\(address)/\(port)"]
         for _ in 0..<100 {
-            if (try? ProcessRunner.run("/bin/bash", ["-c", "exec 3<>/dev/tcp/\(address)/\(port)"]))?.status == 0 { return }
+            let result = try? outer.map { try $0.run(probe) } ?? ProcessRunner.run(probe[0], Array(probe.dropFirst()))
+            if result?.status == 0 { return }
             usleep(20_000)
         }
         throw TestFleetError(message: "forwarder on \(address):\(port) did not start")
