@@ -26,15 +26,17 @@ public enum HostRange {
     /// (`[3:1]`) ends the expansion with no hosts before anything after it is read.
     static func expand(_ name: String) throws -> [String] {
         var literals: [Substring] = []
-        var labels: [[String]] = []
+        var ranges: [Range] = []
         var rest = Substring(name)
         while let open = rest.firstIndex(of: "["), let close = rest[open...].firstIndex(of: "]") {
             let range = try range(String(rest[rest.index(after: open)..<close]))
             if range.count == 0 { return [] }
             literals.append(rest[..<open])
-            labels.append(Array(range.labels))
+            ranges.append(range)
             rest = rest[rest.index(after: close)...]
         }
+        // Built only now: a huge range before an empty one makes no names.
+        let labels = ranges.map { Array($0.labels) }
         if rest.contains("[") {
             let first = zip(literals, labels).map { $0 + $1[0] }.joined() + rest
             throw InventoryError.message("unclosed '[' in host range '\(first)'")
