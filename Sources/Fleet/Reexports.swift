@@ -15,3 +15,6 @@ public typealias OutputStreamKind = SSH.OutputStreamKind
 
 /// A `ProxyJump` / `-J` list, for checking `-J` on the command line.
 public typealias JumpHostList = SSH.JumpHostList
+
+/// How Tasker starts local programs, for the workflow engine's children.
+public typealias ProcessSpawn = SSH.ProcessSpawn

@@ -129,4 +129,34 @@ final class JumpHostResolutionTests: XCTestCase {
         XCTAssertEqual(command.ignored, ["-o ServerAliveInterval=5", "-C"])
         XCTAssertThrowsError(try InventorySSHArguments(parsing: "-J"))
     }
+
+    func testProxyCommandTokensAndPrecedence() throws {
+        let text = """
+            Host db
+              HostName 10.2.0.9
+              Port 2022
+              User dba
+              ProxyCommand ssh -W %h:%p gw -l %r -o Tag=%n,100%%
+            Host gw
+              ProxyCommand nc -X connect -x proxy:3128 %h %p
+            Host quoted
+              ProxyCommand=sh -c "exec nc %h %p"  
+            """
+        let spec = try resolver(text).resolve(HostTarget(host: "db"))
+        XCTAssertEqual(spec.settings.proxyCommand, "ssh -W 10.2.0.9:2022 gw -l dba -o Tag=db,100%")
+        XCTAssertEqual(spec.jumps.count, 0)
+        XCTAssertEqual(try resolver(text).resolve(HostTarget(host: "quoted")).settings.proxyCommand,
+                       #"sh -c "exec nc quoted 22""#, "the command as written, quotes and all")
+        XCTAssertNil(try resolver(text, jump: "gw").resolve(HostTarget(host: "db")).settings.proxyCommand,
+                     "-J wins over ssh_config's ProxyCommand")
+        let viaGateway = try resolver(text, jump: "gw").resolve(HostTarget(host: "db"))
+        XCTAssertEqual(viaGateway.jumps.first?.settings.proxyCommand, "nc -X connect -x proxy:3128 gw 22",
+                       "the first jump host is reached the way its own ssh_config says")
+        let fromInventory = try resolver(text).resolve(HostTarget(host: "db"),
+                                                       inventory: InventoryConnectionVariables(proxyCommand: "none"))
+        XCTAssertNil(fromInventory.settings.proxyCommand, "ProxyCommand none in the inventory's ssh arguments")
+        let inventoryJump = try resolver(text).resolve(HostTarget(host: "db"), inventory: InventoryConnectionVariables(jump: "gw"))
+        XCTAssertNil(inventoryJump.settings.proxyCommand)
+        XCTAssertEqual(inventoryJump.via, ["gw"])
+    }
 }

@@ -242,4 +242,45 @@ final class JumpHostTests: XCTestCase {
         let firstHopOwnJump = try exec(inner.sshConfig, ["-J", "bastion2", "-H", "t001", "--json", "--", "true"])
         XCTAssertEqual(try results(firstHopOwnJump.stdout).hosts["t001"]?["via"] as? [String], ["bastion1", "bastion2"])
     }
+
+    func testProxyCommandWithSSHMinusWAndWithNetcat() throws {
+        let hosts = try BastionFleet(fleet: fleet, bastionAddress: "127.0.22.20", targetCount: 3)
+        defer { hosts.stop() }
+        let base = try String(contentsOfFile: hosts.sshConfig, encoding: .utf8)
+        let config = "\(hosts.directory)/proxycommand-config"
+        // ssh reads the same config for the bastion; nc runs inside the namespace, next to the targets.
+        try """
+            Host t001
+                ProxyCommand ssh -F \(config) -W %h:%p \(hosts.bastionName)
+            Host t002
+                ProxyCommand ip netns exec \(hosts.namespace.name) nc %h %p
+            Host t003
+                ProxyCommand sh -c 'echo no route to %n >&2; exit 1'
+
+            """.appending(base).write(toFile: config, atomically: true, encoding: .utf8)
+        let result = try exec(config, ["-H", "t001,t002,t003", "--json", "--", "echo $SSH_CONNECTION"])
+        let (byHost, _) = try results(result.stdout)
+        for (index, name) in ["t001", "t002"].enumerated() {
+            let host = try XCTUnwrap(byHost[name])
+            XCTAssertEqual(host["status"] as? String, "ok", "\(host)")
+            XCTAssertEqual((host["stdout"] as? String)?.split(separator: " ").dropFirst(2).first.map(String.init),
+                           BastionFleet.targetAddress(index + 1), "\(host)")
+        }
+        let failed = try XCTUnwrap(byHost["t003"])
+        XCTAssertEqual(failed["status"] as? String, "unreachable")
+        XCTAssertTrue((failed["error"] as? String ?? "").contains("ProxyCommand said: no route to t003"), "\(failed)")
+        XCTAssertEqual(hosts.targetLogins, 2)
+        // Every ProxyCommand child is gone once the run is over.
+        let left = try ProcessRunner.run("/usr/bin/pgrep", ["-f", "proxycommand-config -W|nc 127.0.1.2 2223"]).stdout
+        XCTAssertEqual(left, "")
+
+        // A ProxyCommand that never speaks is given up at the connect timeout and killed.
+        let marker = "sleep 4\(Int.random(in: 10000...99999))"
+        try "Host silent\n    ProxyCommand \(marker)\n".appending(base).write(toFile: config, atomically: true, encoding: .utf8)
+        let silent = try exec(config, ["-H", "silent", "--connect-timeout", "1", "--json", "--", "true"])
+        let host = try XCTUnwrap(try results(silent.stdout).hosts["silent"])
+        XCTAssertEqual(host["status"] as? String, "unreachable", "\(host)")
+        XCTAssertTrue((host["error"] as? String ?? "").contains("within the connect timeout"), "\(host)")
+        XCTAssertEqual(try ProcessRunner.run("/usr/bin/pgrep", ["-f", marker]).stdout, "", "the ProxyCommand was killed")
+    }
 }

@@ -38,9 +38,9 @@ public struct InventoryTargets: Sendable {
             do { arguments = try InventorySSHArguments(parsing: text) } catch {
                 throw InventoryError.message("host \(host): \(key): \(error)")
             }
-            result.jump = result.jump ?? arguments.jump
-            if arguments.proxyCommand != nil {
-                warnings.append("host \(host): \(key): ProxyCommand is not supported yet and is ignored")
+            if result.jump == nil, result.proxyCommand == nil {
+                result.jump = arguments.jump
+                result.proxyCommand = arguments.proxyCommand
             }
             if !arguments.ignored.isEmpty {
                 warnings.append("host \(host): \(key): \(arguments.ignored.joined(separator: " ")) ignored by Tasker's built-in SSH")

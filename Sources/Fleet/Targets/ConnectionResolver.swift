@@ -29,14 +29,17 @@ public struct InventoryConnectionVariables: Sendable, Equatable {
     public var identityFile: String?
     /// A ProxyJump list from `ansible_ssh_common_args`/`ansible_ssh_extra_args` (`-J`, `-o ProxyJump=`).
     public var jump: String?
+    /// A ProxyCommand from the same arguments (`-o ProxyCommand=`).
+    public var proxyCommand: String?
 
     public init(address: String? = nil, port: Int? = nil, user: String? = nil, identityFile: String? = nil,
-                jump: String? = nil) {
+                jump: String? = nil, proxyCommand: String? = nil) {
         self.address = address
         self.port = port
         self.user = user
         self.identityFile = identityFile
         self.jump = jump
+        self.proxyCommand = proxyCommand
     }
 }
 
@@ -73,15 +76,74 @@ public struct ConnectionResolver: Sendable {
     }
 
     /// `name` is what the host is reported as (default: the target as written).
-    /// Jump hosts come from `-J`, else the inventory's ssh arguments, else ssh_config's `ProxyJump`.
+    /// How the host is reached comes from `-J`, else the inventory's ssh
+    /// arguments, else ssh_config (`ProxyJump` or `ProxyCommand`).
     public func resolve(_ target: HostTarget, inventory: InventoryConnectionVariables = .init(),
                         name: String? = nil) throws -> ConnectionSpec {
         let config = try configValues(for: target.host)
         var spec = try resolve(target, config: config, inventory: inventory, name: name ?? target.description, isJumpHost: false)
-        if let list = overrides.jump ?? inventory.jump ?? config.proxyJump {
-            spec.jumps = try jumpChain(list, for: spec, depth: 0)
-        }
+        let route: Route = if let jump = overrides.jump { .init(jump: jump) } else { .init(inventory) ?? .init(config) }
+        try follow(route, for: &spec, host: target.host, depth: 0)
         return spec
+    }
+
+    /// How a host is reached: directly, through jump hosts, or over a ProxyCommand's pipes.
+    private enum Route {
+        case direct
+        case jump(String)
+        case command(String)
+
+        init(jump: String) {
+            self = jump.lowercased() == "none" ? .direct : .jump(jump)
+        }
+
+        init(command: String) {
+            self = command.lowercased() == "none" ? .direct : .command(command)
+        }
+
+        init?(_ inventory: InventoryConnectionVariables) {
+            if let jump = inventory.jump { self.init(jump: jump) } else if let command = inventory.proxyCommand {
+                self.init(command: command)
+            } else { return nil }
+        }
+
+        init(_ config: SSHConfigValues) {
+            if let jump = config.proxyJump { self.init(jump: jump) } else if let command = config.proxyCommand {
+                self.init(command: command)
+            } else { self = .direct }
+        }
+    }
+
+    private func follow(_ route: Route, for spec: inout ConnectionSpec, host: String, depth: Int) throws {
+        switch route {
+        case .direct: break
+        case .jump(let list): spec.jumps = try jumpChain(list, for: spec, depth: depth)
+        case .command(let command): spec.settings.proxyCommand = expandProxyCommand(command, spec.settings, host: host)
+        }
+    }
+
+    /// ProxyCommand's tokens as ssh expands them: `%h` the address (after
+    /// HostName), `%n` the name as given, `%p` the port, `%r` the user, `%%`.
+    private func expandProxyCommand(_ command: String, _ settings: SSHConnectionSettings, host: String) -> String {
+        var result = ""
+        var iterator = command.makeIterator()
+        while let character = iterator.next() {
+            guard character == "%", let token = iterator.next() else {
+                result.append(character)
+                continue
+            }
+            switch token {
+            case "%": result += "%"
+            case "h": result += settings.address
+            case "n": result += host
+            case "p": result += String(settings.port)
+            case "r": result += settings.user
+            case "u": result += localUser
+            case "d": result += home
+            default: result += "%\(token)"
+            }
+        }
+        return result
     }
 
     /// Longest chain of jump hosts; beyond it a configuration is taken to loop.
@@ -99,13 +161,15 @@ public struct ConnectionResolver: Sendable {
         var chain: [ConnectionSpec] = []
         for (index, hop) in hops.enumerated() {
             let config = try configValues(for: hop.host)
-            let spec = try resolve(HostTarget(host: hop.host, user: hop.user, port: hop.port), config: config,
+            var spec = try resolve(HostTarget(host: hop.host, user: hop.user, port: hop.port), config: config,
                                    inventory: .init(), name: hop.host, isJumpHost: true)
-            if index == 0, let own = config.proxyJump {
+            if index == 0 {
                 guard depth < Self.maximumJumpHosts else {
                     throw FleetError.badInput("jump hosts for \(target.name) go more than \(Self.maximumJumpHosts) deep (a ProxyJump loop?)")
                 }
-                chain += try jumpChain(own, for: spec, depth: depth + 1)
+                try follow(Route(config), for: &spec, host: hop.host, depth: depth + 1)
+                chain += spec.jumps
+                spec.jumps = []
             }
             chain.append(spec)
         }

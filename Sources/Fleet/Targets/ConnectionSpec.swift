@@ -23,8 +23,10 @@ public struct ConnectionSpec: Sendable {
 
     /// The key of the connection to the last hop of `chain`, reached through the ones before it.
     static func poolKey(_ chain: some Collection<ConnectionSpec>) -> String {
-        chain.map { "\($0.settings.user)@\($0.settings.address):\($0.settings.port)|\($0.settings.identityFiles.joined(separator: ","))" }
-            .joined(separator: " > ")
+        chain.map {
+            "\($0.settings.user)@\($0.settings.address):\($0.settings.port)|\($0.settings.identityFiles.joined(separator: ","))"
+                + ($0.settings.proxyCommand.map { "|\($0)" } ?? "")
+        }.joined(separator: " > ")
     }
 
     /// The jump hosts' names, for reports (`via`).

@@ -50,7 +50,9 @@ public struct SSHConfig: Sendable {
                 throw SSHConfigError(path: path, line: lineNumber, message: message.text)
             }
             guard let keyword = words.first?.lowercased() else { continue }
-            let arguments = Array(words.dropFirst())
+            var arguments = Array(words.dropFirst())
+            // ssh hands a command to the shell as written, quotes included.
+            if keyword == "proxycommand", !arguments.isEmpty { arguments = [Self.rest(of: String(raw))] }
             switch keyword {
             case "host":
                 guard !arguments.isEmpty else {
@@ -136,7 +138,7 @@ public struct SSHConfig: Sendable {
             }
             values.proxyJump = value
         case "proxycommand":
-            values.proxyCommand = option.arguments.joined(separator: " ")
+            values.proxyCommand = value
         case "serveralivecountmax":
             guard let count = Int(value), count >= 1 else { throw invalid("bad ServerAliveCountMax") }
             values.serverAliveCountMax = count
@@ -151,6 +153,16 @@ public struct SSHConfig: Sendable {
         case "no", "false": return false
         default: return nil
         }
+    }
+
+    /// The line after its keyword and the `=` or blanks that follow it.
+    static func rest(of line: String) -> String {
+        var text = Substring(line).drop { $0 == " " || $0 == "\t" }
+        text = text.drop { $0 != " " && $0 != "\t" && $0 != "=" }
+        text = text.drop { $0 == " " || $0 == "\t" }
+        if text.first == "=" { text = text.dropFirst().drop { $0 == " " || $0 == "\t" } }
+        while let last = text.last, last == " " || last == "\t" || last == "\r" { text = text.dropLast() }
+        return String(text)
     }
 
     /// Splits a line into words as OpenSSH does: whitespace or one `=` after

@@ -28,6 +28,8 @@ public actor SSHConnection {
     var fd: Int32 = -1
     /// What carries the session when it is not a socket.
     var tunnel: Tunnel?
+    /// The ProxyCommand at the other end of the socket, when one carries the session.
+    var proxy: ProxyCommandProcess?
     var watcher: SocketWatcher?
     let io: UnsafeMutablePointer<tasker_session_io>
     /// Shared by every channel read on this connection; safe because the actor runs one job at a time.
@@ -69,10 +71,14 @@ public actor SSHConnection {
                                deadline: Deadline? = nil) async throws -> SSHConnection {
         try LibSSH2Runtime.ensureInitialised()
         let deadline = deadline ?? .after(seconds: settings.connectTimeout)
-        let addresses = try await SocketAddress.resolve(settings.address, port: settings.port, deadline: deadline)
         let connection = SSHConnection(settings: settings, loop: loop)
         do {
-            try await connection.establish(addresses, deadline: deadline)
+            if let command = settings.proxyCommand {
+                try await connection.establish(proxyCommand: command, deadline: deadline)
+            } else {
+                let addresses = try await SocketAddress.resolve(settings.address, port: settings.port, deadline: deadline)
+                try await connection.establish(addresses, deadline: deadline)
+            }
         } catch {
             await connection.close()
             throw error
@@ -189,6 +195,7 @@ public actor SSHConnection {
         }
         tunnel?.release()
         io.pointee.tunnel = nil
+        proxy?.terminate()
     }
 
     // MARK: Establishing
@@ -196,6 +203,21 @@ public actor SSHConnection {
     private func establish(_ addresses: [SocketAddress], deadline: Deadline) async throws {
         try await connectSocket(addresses, deadline: deadline)
         try await startSession(socket: fd, deadline: deadline)
+    }
+
+    private func establish(proxyCommand command: String, deadline: Deadline) async throws {
+        let (process, socket) = try ProxyCommandProcess.start(command)
+        proxy = process
+        fd = socket
+        watcher = SocketWatcher(loop: loop, fd: socket)
+        peer = "ProxyCommand \(command)"
+        do {
+            try await startSession(socket: socket, deadline: deadline)
+        } catch var error as SSHError where error.kind != .cancelled && [.handshake, .connect].contains(error.phase) {
+            if let said = process.lastErrorLine() { error.message += "; ProxyCommand said: \(said)" }
+            error.message = "ProxyCommand '\(command)': \(error.message)"
+            throw error
+        }
     }
 
     private func establish(over tunnel: Tunnel, deadline: Deadline) async throws {
@@ -411,6 +433,8 @@ public actor SSHConnection {
     var socketFailureReason: String? {
         if let reason = tunnel?.endReason { return reason }
         switch io.pointee.last_errno {
+        case 0 where io.pointee.peer_closed != 0 && proxy != nil:
+            return "the ProxyCommand closed the connection" + (proxy?.lastErrorLine().map { " (\($0))" } ?? "")
         case 0 where io.pointee.peer_closed != 0: return "\(settings.name) closed the connection"
         case 0: return nil
         case ETIMEDOUT:

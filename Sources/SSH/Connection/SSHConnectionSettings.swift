@@ -5,6 +5,9 @@ public struct SSHConnectionSettings: Sendable {
     /// Address or DNS name to connect to (ssh_config `HostName`).
     public var address: String
     public var port: Int
+    /// ssh_config `ProxyCommand`, tokens already expanded: run it and speak SSH
+    /// over its stdin and stdout instead of connecting to `address`.
+    public var proxyCommand: String?
     public var user: String
     /// Private key files to offer, in order.
     public var identityFiles: [String]
@@ -26,13 +29,14 @@ public struct SSHConnectionSettings: Sendable {
     /// killing timed-out commands (OpenSSH's MaxSessions default is 10).
     public var maxChannels: Int
 
-    public init(name: String? = nil, address: String, port: Int = 22, user: String, identityFiles: [String] = [],
+    public init(name: String? = nil, address: String, port: Int = 22, proxyCommand: String? = nil, user: String, identityFiles: [String] = [],
                 agentSocket: String? = nil, knownHosts: KnownHosts, hostKeyPolicy: HostKeyPolicy = .strict,
                 connectTimeout: Double = 10, keepaliveInterval: Double = 10, keepaliveCountMax: Int = 3,
                 channelWindowSize: UInt32 = 8 << 20, maxChannels: Int = 8) {
         self.name = name ?? address
         self.address = address
         self.port = port
+        self.proxyCommand = proxyCommand
         self.user = user
         self.identityFiles = identityFiles
         self.agentSocket = agentSocket

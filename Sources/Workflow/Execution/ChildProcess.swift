@@ -55,44 +55,19 @@ public enum ChildProcess {
             stdoutPipe.forEach { close($0) }
             throw SpawnError(errorNumber: error, description: "cannot create pipes: \(String(cString: strerror(error)))")
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGINT)
-        sigaddset(&defaults, SIGTERM)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-
-        var pid: pid_t = 0
-        let cArguments = argv.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
-        var cEnvironment = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
-        defer { cEnvironment?.forEach { free($0) } }
-        let status = if cEnvironment != nil {
-            cEnvironment!.withUnsafeMutableBufferPointer { posix_spawnp(&pid, argv[0], &actions, &attributes, cArguments, $0.baseAddress) }
-        } else {
-            posix_spawnp(&pid, argv[0], &actions, &attributes, cArguments, environ)
+        defer {
+            close(stdoutPipe[1])
+            close(stderrPipe[1])
         }
-        close(stdoutPipe[1])
-        close(stderrPipe[1])
-        guard status == 0 else {
+        do {
+            let pid = try ProcessSpawn.start(argv, environment: environment, stdout: stdoutPipe[1], stderr: stderrPipe[1])
+            return (pid, [stdoutPipe[0], stderrPipe[0]])
+        } catch let failure as ProcessSpawn.Failure {
             close(stdoutPipe[0])
             close(stderrPipe[0])
+            let status = failure.errorNumber
             throw SpawnError(errorNumber: status, description: "[Errno \(status)] \(String(cString: strerror(status))): '\(argv[0])'")
         }
-        return (pid, [stdoutPipe[0], stderrPipe[0]])
     }
 }
 

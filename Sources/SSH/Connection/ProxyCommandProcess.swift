@@ -1,0 +1,83 @@
+import CSystem
+import Dispatch
+import Foundation
+import Glibc
+
+/// A `ProxyCommand` run for one connection. The command's stdin and stdout
+/// are one end of a socket pair and the connection's socket is the other, so
+/// the session speaks SSH over it like over TCP, non-blocking on its loop. As
+/// ssh does, the command runs under `/bin/sh -c "exec …"`; it gets a process
+/// group of its own, which is killed when the connection ends.
+final class ProxyCommandProcess: @unchecked Sendable {
+    let command: String
+    let pid: pid_t
+    /// The read end of the command's stderr, for saying why it failed.
+    private let errorOutput: Int32
+    private var terminated = false
+
+    private init(command: String, pid: pid_t, errorOutput: Int32) {
+        self.command = command
+        self.pid = pid
+        self.errorOutput = errorOutput
+    }
+
+    deinit {
+        terminate()
+        close(errorOutput)
+    }
+
+    /// Starts `command`; returns it and the connection's end of the socket pair.
+    static func start(_ command: String) throws -> (ProxyCommandProcess, socket: Int32) {
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw SSHError(.unreachable, phase: .connect, "ProxyCommand: cannot create a socket pair: \(String(cString: strerror(errno)))")
+        }
+        var errorPipe: [Int32] = [-1, -1]
+        guard tasker_pipe2(&errorPipe, O_CLOEXEC | O_NONBLOCK) == 0 else {
+            let error = errno
+            pair.forEach { close($0) }
+            throw SSHError(.unreachable, phase: .connect, "ProxyCommand: cannot create a pipe: \(String(cString: strerror(error)))")
+        }
+        defer {
+            close(pair[1])
+            close(errorPipe[1])
+        }
+        // The child's end is blocking, as programs expect of their stdin and stdout.
+        let pid: pid_t
+        do {
+            pid = try ProcessSpawn.start(["/bin/sh", "-c", "exec " + command],
+                                         stdin: pair[1], stdout: pair[1], stderr: errorPipe[1])
+        } catch let failure as ProcessSpawn.Failure {
+            close(pair[0])
+            close(errorPipe[0])
+            throw SSHError(.unreachable, phase: .connect, "ProxyCommand: cannot start /bin/sh: \(String(cString: strerror(failure.errorNumber)))")
+        }
+        _ = fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK)
+        return (ProxyCommandProcess(command: command, pid: pid, errorOutput: errorPipe[0]), pair[0])
+    }
+
+    /// The last line the command wrote to stderr so far, if any.
+    func lastErrorLine() -> String? {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < 1 << 16 {
+            let n = chunk.withUnsafeMutableBytes { read(errorOutput, $0.baseAddress, $0.count) }
+            guard n > 0 else { break }
+            bytes += chunk[..<n]
+        }
+        let lines = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
+        return lines.last.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Kills the command's process group and reaps it off the loop.
+    func terminate() {
+        guard !terminated else { return }
+        terminated = true
+        kill(-pid, SIGKILL)
+        let pid = self.pid
+        DispatchQueue.global().async {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        }
+    }
+}
