@@ -66,7 +66,9 @@ struct SSHOptions: ParsableArguments {
         overrides.serverAliveCountMax = serverAliveCountMax
         overrides.jump = jump
         do {
-            return ConnectionResolver(sshConfig: try ConnectionResolver.loadSSHConfig(path: sshConfig), overrides: overrides)
+            let config = try ConnectionResolver.loadSSHConfig(path: sshConfig)
+            for keyword in config.unsupported { ConsoleWriter.shared.write("tasker: warning: ssh config \(keyword)\n", to: .stderr) }
+            return ConnectionResolver(sshConfig: config, overrides: overrides)
         } catch let error as FleetError {
             throw UsageError(error.description)
         }

@@ -160,6 +160,27 @@ final class SSHConnectionTests: XCTestCase {
         await strictAgain.close()
     }
 
+    func testHostKeyAliasIsTheNameTheKeyIsLookedUpAndRecordedUnder() async throws {
+        let directory = try TemporaryDirectory()
+        let knownHosts = directory.path + "/known_hosts"
+        let fleetLine = try String(contentsOfFile: fleet.knownHosts, encoding: .utf8).split(separator: "\n")
+            .first { $0.hasPrefix("[\(TestFleet.address(6))]:") }
+        let key = try XCTUnwrap(fleetLine).split(separator: " ").dropFirst().joined(separator: " ")
+        try "[web-alias]:\(TestFleet.port) \(key)\n".write(toFile: knownHosts, atomically: true, encoding: .utf8)
+        var aliased = settings(host: 6, knownHosts: knownHosts)
+        aliased.hostKeyAlias = "web-alias"
+        let connection = try await connect(aliased)
+        await connection.close()
+        // Without the alias the address is looked up, and it is not there.
+        _ = await expectSSHError(.hostKeyRejected) { _ = try await self.connect(self.settings(host: 6, knownHosts: knownHosts)) }
+        var other = aliased
+        other.hostKeyAlias = "other-alias"
+        other.hostKeyPolicy = .acceptNew
+        await (try connect(other)).close()
+        let recorded = try String(contentsOfFile: knownHosts, encoding: .utf8)
+        XCTAssertTrue(recorded.contains("[other-alias]:\(TestFleet.port) ssh-ed25519 "), recorded)
+    }
+
     func testChangedHostKeyIsRefusedEvenUnderAcceptNew() async throws {
         let directory = try TemporaryDirectory()
         let knownHosts = directory.path + "/known_hosts"

@@ -80,7 +80,7 @@ public struct ConnectionResolver: Sendable {
     /// arguments, else ssh_config (`ProxyJump` or `ProxyCommand`).
     public func resolve(_ target: HostTarget, inventory: InventoryConnectionVariables = .init(),
                         name: String? = nil) throws -> ConnectionSpec {
-        let config = try configValues(for: target.host)
+        let config = try configValues(for: target.host, user: target.user ?? overrides.user ?? inventory.user)
         var spec = try resolve(target, config: config, inventory: inventory, name: name ?? target.description, isJumpHost: false)
         let route: Route = if let jump = overrides.jump { .init(jump: jump) } else { .init(inventory) ?? .init(config) }
         try follow(route, for: &spec, host: target.host, depth: 0)
@@ -160,7 +160,7 @@ public struct ConnectionResolver: Sendable {
         }
         var chain: [ConnectionSpec] = []
         for (index, hop) in hops.enumerated() {
-            let config = try configValues(for: hop.host)
+            let config = try configValues(for: hop.host, user: hop.user)
             var spec = try resolve(HostTarget(host: hop.host, user: hop.user, port: hop.port), config: config,
                                    inventory: .init(), name: hop.host, isJumpHost: true)
             if index == 0 {
@@ -183,8 +183,9 @@ public struct ConnectionResolver: Sendable {
         return chain
     }
 
-    private func configValues(for host: String) throws -> SSHConfigValues {
-        do { return try sshConfig.resolve(host: host) } catch let error as SSHConfigError {
+    /// `user`: the remote user given outside ssh_config, which `Match user` sees.
+    private func configValues(for host: String, user: String?) throws -> SSHConfigValues {
+        do { return try sshConfig.resolve(host: host, user: user, localUser: localUser) } catch let error as SSHConfigError {
             throw FleetError.badInput("ssh config \(error)")
         }
     }
@@ -225,7 +226,7 @@ public struct ConnectionResolver: Sendable {
         knownHostsFiles = knownHostsFiles.filter { $0.lowercased() != "none" }
             .map { expand($0, host: target.host, user: user, port: port) }
 
-        let settings = SSHConnectionSettings(
+        var settings = SSHConnectionSettings(
             name: name,
             address: address,
             port: port,
@@ -239,6 +240,7 @@ public struct ConnectionResolver: Sendable {
             keepaliveInterval: overrides.serverAliveInterval ?? config.serverAliveInterval.map(Double.init) ?? 10,
             keepaliveCountMax: overrides.serverAliveCountMax ?? config.serverAliveCountMax ?? 3,
             maxChannels: overrides.maxChannelsPerHost ?? 8)
+        settings.hostKeyAlias = config.hostKeyAlias
         return ConnectionSpec(name: name, settings: settings)
     }
 

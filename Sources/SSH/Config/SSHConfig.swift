@@ -1,84 +1,188 @@
 import Foundation
+import Glibc
 
 /// An OpenSSH client configuration file (`ssh_config`), read the way `ssh`
 /// reads it: `Host` blocks matched against the name given on the command line
-/// (with `*`, `?` and `!`), and the first value obtained for a keyword wins
-/// (`IdentityFile` accumulates). Keywords Tasker does not use are ignored.
+/// (with `*`, `?` and `!`), `Match` blocks against what is known of the host
+/// so far, `Include`d files read in place, and the first value obtained for a
+/// keyword wins (`IdentityFile` accumulates). Keywords Tasker does not use are
+/// ignored, except those that would change which host is reached or what runs
+/// there: they are listed in `unsupported` for the caller to warn about.
 public struct SSHConfig: Sendable {
     struct Option: Sendable {
         var keyword: String
         var arguments: [String]
+        var path: String
         var line: Int
     }
 
+    /// Options that apply when every condition holds: one for the block they
+    /// are in, and one for each block an `Include` that read them was in.
     struct Block: Sendable {
-        /// nil for the options before the first `Host`, which apply to every host.
-        var patterns: [String]?
+        var conditions: [Condition] = []
         var options: [Option] = []
-
-        func applies(to host: String) -> Bool {
-            guard let patterns else { return true }
-            return HostPattern.list(patterns, matches: host)
-        }
     }
+
+    enum Condition: Sendable {
+        case host([String])
+        case match(SSHConfigMatch)
+    }
+
+    /// A keyword Tasker does not honour although it changes where or what ssh runs.
+    public struct UnsupportedKeyword: Sendable, Equatable, CustomStringConvertible {
+        public var keyword: String
+        public var path: String
+        public var line: Int
+        public var description: String { "\(path):\(line): \(keyword) is not supported by Tasker and is ignored" }
+    }
+
+    /// Keywords that would change which host is reached or what runs there.
+    static let unsupportedKeywords = ["RemoteCommand", "LocalCommand", "PermitLocalCommand", "Tunnel", "TunnelDevice",
+                                      "ProxyUseFdpass", "CanonicalizeHostname", "LocalForward", "RemoteForward",
+                                      "DynamicForward", "SessionType", "StdinNull", "ForkAfterAuthentication"]
+
+    /// Nested `Include`s deeper than this are refused, as ssh refuses them.
+    static let maximumIncludeDepth = 16
 
     public let path: String?
     let blocks: [Block]
+    /// First use of each unsupported keyword, in the order met.
+    public let unsupported: [UnsupportedKeyword]
 
-    public static let empty = SSHConfig(path: nil, blocks: [])
+    public static let empty = SSHConfig(path: nil, blocks: [], unsupported: [])
 
-    init(path: String?, blocks: [Block]) {
+    init(path: String?, blocks: [Block], unsupported: [UnsupportedKeyword]) {
         self.path = path
         self.blocks = blocks
+        self.unsupported = unsupported
     }
 
-    public init(contentsOf path: String) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw SSHConfigError(path: path, line: nil, message: "cannot read file")
+    /// Reads `path`; relative `Include` paths are taken from `includeDirectory`
+    /// (`~/.ssh` for a user's configuration, as ssh does).
+    public init(contentsOf path: String, includeDirectory: String? = nil) throws {
+        var reader = Reader(includeDirectory: includeDirectory ?? Self.userDirectory)
+        try reader.read(file: path, conditions: [], depth: 0)
+        self.init(path: path, blocks: reader.blocks, unsupported: reader.unsupported)
+    }
+
+    public init(parsing text: String, path: String, includeDirectory: String? = nil) throws {
+        var reader = Reader(includeDirectory: includeDirectory ?? Self.userDirectory)
+        try reader.read(text: text, path: path, conditions: [], depth: 0)
+        self.init(path: path, blocks: reader.blocks, unsupported: reader.unsupported)
+    }
+
+    static var userDirectory: String {
+        (ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()) + "/.ssh"
+    }
+
+    /// Turns files into blocks, reading included files in place.
+    private struct Reader {
+        let includeDirectory: String
+        var blocks: [Block] = []
+        var unsupported: [UnsupportedKeyword] = []
+        private var seenUnsupported: Set<String> = []
+
+        init(includeDirectory: String) {
+            self.includeDirectory = includeDirectory
         }
-        try self.init(parsing: text, path: path)
-    }
 
-    public init(parsing text: String, path: String) throws {
-        var blocks = [Block(patterns: nil)]
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let lineNumber = index + 1
-            let words: [String]
-            do {
-                words = try Self.tokenize(String(raw))
-            } catch let message as SSHConfigError.Message {
-                throw SSHConfigError(path: path, line: lineNumber, message: message.text)
+        mutating func read(file path: String, conditions: [Condition], depth: Int) throws {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw SSHConfigError(path: path, line: nil, message: "cannot read file")
             }
-            guard let keyword = words.first?.lowercased() else { continue }
-            var arguments = Array(words.dropFirst())
-            // ssh hands a command to the shell as written, quotes included.
-            if keyword == "proxycommand", !arguments.isEmpty { arguments = [Self.rest(of: String(raw))] }
+            try read(text: text, path: path, conditions: conditions, depth: depth)
+        }
+
+        /// `conditions` are those of the block an `Include` of this text sits in.
+        mutating func read(text: String, path: String, conditions: [Condition], depth: Int) throws {
+            blocks.append(Block(conditions: conditions))
+            for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let lineNumber = index + 1
+                func failure(_ message: String) -> SSHConfigError {
+                    SSHConfigError(path: path, line: lineNumber, message: message)
+                }
+                let words: [String]
+                do {
+                    words = try SSHConfig.tokenize(String(raw))
+                } catch let message as SSHConfigError.Message {
+                    throw failure(message.text)
+                }
+                guard let keyword = words.first?.lowercased() else { continue }
+                var arguments = Array(words.dropFirst())
+                switch keyword {
+                case "host":
+                    guard !arguments.isEmpty else { throw failure("Host needs at least one pattern") }
+                    blocks.append(Block(conditions: conditions + [.host(arguments)]))
+                case "match":
+                    do {
+                        let match = try SSHConfigMatch(arguments)
+                        blocks.append(Block(conditions: conditions + [.match(match)]))
+                    } catch let message as SSHConfigError.Message {
+                        throw failure(message.text)
+                    }
+                case "include":
+                    guard !arguments.isEmpty else { throw failure("Include needs a file") }
+                    guard depth < SSHConfig.maximumIncludeDepth else {
+                        throw failure("Include nested more than \(SSHConfig.maximumIncludeDepth) deep")
+                    }
+                    let enclosing = blocks[blocks.count - 1].conditions
+                    for file in arguments.flatMap(expandInclude) {
+                        try read(file: file, conditions: enclosing, depth: depth + 1)
+                    }
+                    // The rest of the enclosing block goes on after the included files.
+                    blocks.append(Block(conditions: enclosing))
+                default:
+                    guard !arguments.isEmpty else { throw failure("\(words[0]) needs a value") }
+                    // ssh hands a command to the shell as written, quotes included.
+                    if keyword == "proxycommand" { arguments = [SSHConfig.rest(of: String(raw))] }
+                    if let name = SSHConfig.unsupportedKeywords.first(where: { $0.lowercased() == keyword }),
+                       !isHarmless(keyword, arguments), seenUnsupported.insert(keyword).inserted {
+                        unsupported.append(UnsupportedKeyword(keyword: name, path: path, line: lineNumber))
+                    }
+                    blocks[blocks.count - 1].options.append(
+                        Option(keyword: keyword, arguments: arguments, path: path, line: lineNumber))
+                }
+            }
+        }
+
+        /// Values that leave ssh's behaviour as Tasker's is (`Tunnel no`, `RemoteCommand none`, …).
+        private func isHarmless(_ keyword: String, _ arguments: [String]) -> Bool {
+            let value = arguments[0].lowercased()
             switch keyword {
-            case "host":
-                guard !arguments.isEmpty else {
-                    throw SSHConfigError(path: path, line: lineNumber, message: "Host needs at least one pattern")
-                }
-                blocks.append(Block(patterns: arguments))
-            case "match":
-                // Only `Match all` is understood; other criteria never match, so
-                // their options cannot leak onto hosts they were not meant for.
-                let all = arguments.map { $0.lowercased() } == ["all"]
-                blocks.append(Block(patterns: all ? ["*"] : ["!*"]))
-            default:
-                guard !arguments.isEmpty else {
-                    throw SSHConfigError(path: path, line: lineNumber, message: "\(words[0]) needs a value")
-                }
-                blocks[blocks.count - 1].options.append(Option(keyword: keyword, arguments: arguments, line: lineNumber))
+            case "remotecommand", "localcommand": return value == "none"
+            case "tunnel", "permitlocalcommand", "proxyusefdpass", "canonicalizehostname", "stdinnull",
+                 "forkafterauthentication":
+                return value == "no"
+            case "sessiontype": return value == "default"
+            default: return false
             }
         }
-        self.init(path: path, blocks: blocks)
+
+        /// An `Include` argument's files: `~` expanded, relative to the include
+        /// directory, globbed in sorted order; a pattern that matches nothing is skipped.
+        private func expandInclude(_ argument: String) -> [String] {
+            var pattern = argument
+            if pattern.hasPrefix("~/") {
+                pattern = (ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()) + pattern.dropFirst()
+            } else if !pattern.hasPrefix("/") {
+                pattern = includeDirectory + "/" + pattern
+            }
+            var matches = glob_t()
+            defer { globfree(&matches) }
+            guard glob(pattern, 0, nil, &matches) == 0 else { return [] }
+            return (0..<Int(matches.gl_pathc)).compactMap { matches.gl_pathv[$0].map { String(cString: $0) } }
+        }
     }
 
     /// The settings that apply to `host` (the name as given, before `HostName`).
-    public func resolve(host: String) throws -> SSHConfigValues {
+    /// `user` is the remote user given outside ssh_config (`user@host`, `-l`),
+    /// which `Match user` sees until a `User` line sets one.
+    public func resolve(host: String, user: String? = nil, localUser: String? = nil) throws -> SSHConfigValues {
         var values = SSHConfigValues()
         var seen: Set<String> = []
-        for block in blocks where block.applies(to: host) {
+        let context = SSHConfigMatch.Context(originalHost: host, commandLineUser: user,
+                                             localUser: localUser ?? NSUserName())
+        for block in blocks where try applies(block, host: host, values: values, context: context) {
             for option in block.options {
                 if option.keyword == "identityfile" {
                     values.identityFiles.append(option.arguments[0])
@@ -96,10 +200,23 @@ public struct SSHConfig: Sendable {
         return values
     }
 
+    private func applies(_ block: Block, host: String, values: SSHConfigValues,
+                         context: SSHConfigMatch.Context) throws -> Bool {
+        for condition in block.conditions {
+            switch condition {
+            case .host(let patterns):
+                if !HostPattern.list(patterns, matches: host) { return false }
+            case .match(let match):
+                if !(try match.matches(values, context)) { return false }
+            }
+        }
+        return true
+    }
+
     private func apply(_ option: Option, to values: inout SSHConfigValues) throws {
         let value = option.arguments[0]
         func invalid(_ what: String) -> SSHConfigError {
-            SSHConfigError(path: path ?? "ssh_config", line: option.line, message: "\(what): \(value)")
+            SSHConfigError(path: option.path, line: option.line, message: "\(what): \(value)")
         }
         switch option.keyword {
         case "hostname": values.hostName = value
@@ -139,6 +256,8 @@ public struct SSHConfig: Sendable {
             values.proxyJump = value
         case "proxycommand":
             values.proxyCommand = value
+        case "hostkeyalias":
+            values.hostKeyAlias = value
         case "serveralivecountmax":
             guard let count = Int(value), count >= 1 else { throw invalid("bad ServerAliveCountMax") }
             values.serverAliveCountMax = count
@@ -223,6 +342,8 @@ public struct SSHConfigValues: Sendable, Equatable {
     public var proxyJump: String?
     /// `ProxyCommand` as written (`none` included).
     public var proxyCommand: String?
+    /// `HostKeyAlias`: the name known_hosts records the host's key under.
+    public var hostKeyAlias: String?
 
     public init() {}
 }

@@ -287,7 +287,7 @@ public actor SSHConnection {
 
     /// Steers key exchange toward a host key type known_hosts records for this host.
     private func preferKnownHostKeyTypes(_ session: OpaquePointer) {
-        let known = settings.knownHosts.keyTypes(host: settings.address, port: settings.port)
+        let known = settings.knownHosts.keyTypes(host: settings.knownHostsName, port: settings.port)
         guard !known.isEmpty else { return }
         // Only names libssh2 supports: libssh2 1.10 removes unsupported ones with an
         // overlapping memcpy, which corrupts memory.
@@ -319,12 +319,12 @@ public actor SSHConnection {
         let key = HostKey(type: HostKey.typeName(fromBlob: blob) ?? "unknown", blob: blob, sha256: sha256)
         hostKey = key
         if settings.hostKeyPolicy == .off { return }
-        let name = KnownHosts.lookupName(host: settings.address, port: settings.port)
-        switch settings.knownHosts.verify(key, host: settings.address, port: settings.port) {
+        let name = KnownHosts.lookupName(host: settings.knownHostsName, port: settings.port)
+        switch settings.knownHosts.verify(key, host: settings.knownHostsName, port: settings.port) {
         case .trusted:
             return
         case .unknown where settings.hostKeyPolicy == .acceptNew:
-            try settings.knownHosts.append(key, host: settings.address, port: settings.port)
+            try settings.knownHosts.append(key, host: settings.knownHostsName, port: settings.port)
         case .unknown:
             throw SSHError(.hostKeyRejected, phase: .hostKey,
                            "host key for \(name) is unknown (\(key.type) \(key.fingerprint)); not in \(settings.knownHosts.files.joined(separator: ", ")) (use --host-key-policy accept-new to trust it)")

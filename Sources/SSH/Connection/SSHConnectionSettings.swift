@@ -14,6 +14,8 @@ public struct SSHConnectionSettings: Sendable {
     /// The ssh-agent socket whose keys are offered first, as OpenSSH does; nil for none.
     public var agentSocket: String?
     public var knownHosts: KnownHosts
+    /// ssh_config `HostKeyAlias`: the name the host's key is looked up under instead of `address`.
+    public var hostKeyAlias: String?
     public var hostKeyPolicy: HostKeyPolicy
     /// TCP connect, banner, key exchange and authentication must finish within this.
     public var connectTimeout: Double
@@ -51,6 +53,9 @@ public struct SSHConnectionSettings: Sendable {
 }
 
 extension SSHConnectionSettings {
+    /// The name known_hosts records this host's key under.
+    public var knownHostsName: String { hostKeyAlias ?? address }
+
     /// How long a host may stay silent before the connection is given up; nil when probes are off.
     public var deadPeerTimeout: Double? {
         keepaliveInterval > 0 ? keepaliveInterval * Double(keepaliveCountMax) : nil

@@ -1,10 +1,11 @@
 /// OpenSSH's wildcard matching (`*` and `?`), shared by known_hosts host
 /// patterns and ssh_config `Host` lines.
 public enum HostPattern {
-    /// Whether `text` matches the glob `pattern` (case-insensitive, as OpenSSH compares host names).
-    public static func glob(_ pattern: String, matches text: String) -> Bool {
-        let p = Array(pattern.lowercased().utf8)
-        let t = Array(text.lowercased().utf8)
+    /// Whether `text` matches the glob `pattern` (case-insensitive, as OpenSSH
+    /// compares host names, unless `caseSensitive`, as it compares user names).
+    public static func glob(_ pattern: String, matches text: String, caseSensitive: Bool = false) -> Bool {
+        let p = Array((caseSensitive ? pattern : pattern.lowercased()).utf8)
+        let t = Array((caseSensitive ? text : text.lowercased()).utf8)
         var (pi, ti) = (0, 0)
         var star: Int? = nil
         var resume = 0
@@ -30,12 +31,12 @@ public enum HostPattern {
 
     /// Matches a comma-separated pattern list as OpenSSH's `match_hostname`:
     /// a matching negated pattern (`!pat`) vetoes the whole list.
-    public static func list(_ patterns: [String], matches text: String) -> Bool {
+    public static func list(_ patterns: [String], matches text: String, caseSensitive: Bool = false) -> Bool {
         var matched = false
         for pattern in patterns {
             if pattern.hasPrefix("!") {
-                if glob(String(pattern.dropFirst()), matches: text) { return false }
-            } else if glob(pattern, matches: text) {
+                if glob(String(pattern.dropFirst()), matches: text, caseSensitive: caseSensitive) { return false }
+            } else if glob(pattern, matches: text, caseSensitive: caseSensitive) {
                 matched = true
             }
         }

@@ -1,0 +1,159 @@
+import Foundation
+import Glibc
+import Locking
+
+/// A `Match` line of ssh_config: criteria that must all hold, each possibly
+/// negated with `!`. They are checked in file order against what the lines
+/// before them set (`Match host` sees an earlier `HostName`, `Match user` an
+/// earlier `User`), as ssh checks them.
+struct SSHConfigMatch: Sendable {
+    enum Criterion: Sendable {
+        case all
+        /// Only true in ssh's pass after host name canonicalization, which Tasker does not do.
+        case canonical
+        /// ssh's final pass over the file: Tasker's single pass is its final one.
+        case final
+        case exec(String)
+        case host([String])
+        case originalHost([String])
+        case user([String])
+        case localUser([String])
+    }
+
+    /// What the criteria are checked against besides the values set so far.
+    struct Context {
+        var originalHost: String
+        /// The user given outside ssh_config, if any.
+        var commandLineUser: String?
+        var localUser: String
+    }
+
+    /// A `Match exec` command that does not finish within this is taken as not matching.
+    static let execTimeout = 10.0
+
+    var criteria: [(negated: Bool, criterion: Criterion)]
+
+    init(_ arguments: [String]) throws {
+        var criteria: [(Bool, Criterion)] = []
+        var index = 0
+        while index < arguments.count {
+            var word = arguments[index].lowercased()
+            let negated = word.hasPrefix("!")
+            if negated { word.removeFirst() }
+            index += 1
+            func value() throws -> String {
+                guard index < arguments.count else { throw SSHConfigError.Message(text: "Match \(word) needs a value") }
+                defer { index += 1 }
+                return arguments[index]
+            }
+            switch word {
+            case "all": criteria.append((negated, .all))
+            case "canonical": criteria.append((negated, .canonical))
+            case "final": criteria.append((negated, .final))
+            case "exec": criteria.append((negated, .exec(try value())))
+            case "host": criteria.append((negated, .host(try value().split(separator: ",").map(String.init))))
+            case "originalhost": criteria.append((negated, .originalHost(try value().split(separator: ",").map(String.init))))
+            case "user": criteria.append((negated, .user(try value().split(separator: ",").map(String.init))))
+            case "localuser": criteria.append((negated, .localUser(try value().split(separator: ",").map(String.init))))
+            default: throw SSHConfigError.Message(text: "unsupported Match criterion '\(arguments[index - 1])'")
+            }
+        }
+        guard !criteria.isEmpty else { throw SSHConfigError.Message(text: "Match needs criteria") }
+        let hasAll = criteria.contains { if case .all = $0.1 { return true } else { return false } }
+        let others = criteria.filter {
+            switch $0.1 {
+            case .all, .canonical, .final: return false
+            default: return true
+            }
+        }
+        if hasAll, !others.isEmpty { throw SSHConfigError.Message(text: "Match all cannot be combined with other criteria") }
+        self.criteria = criteria
+    }
+
+    func matches(_ values: SSHConfigValues, _ context: Context) throws -> Bool {
+        let host = values.hostName.map { Self.expandHostName($0, original: context.originalHost) } ?? context.originalHost
+        let user = values.user ?? context.commandLineUser ?? context.localUser
+        for (negated, criterion) in criteria {
+            let result: Bool
+            switch criterion {
+            case .all: result = true
+            case .canonical: result = false
+            case .final: result = true
+            case .host(let patterns): result = HostPattern.list(patterns, matches: host)
+            case .originalHost(let patterns): result = HostPattern.list(patterns, matches: context.originalHost)
+            case .user(let patterns): result = HostPattern.list(patterns, matches: user, caseSensitive: true)
+            case .localUser(let patterns): result = HostPattern.list(patterns, matches: context.localUser, caseSensitive: true)
+            case .exec(let command):
+                let expanded = Self.expand(command, host: host, values: values, user: user, context: context)
+                result = MatchExec.succeeds(expanded, timeout: Self.execTimeout)
+            }
+            if result == negated { return false }
+        }
+        return true
+    }
+
+    private static func expandHostName(_ hostName: String, original: String) -> String {
+        hostName.replacingOccurrences(of: "%%", with: "\u{0}").replacingOccurrences(of: "%h", with: original)
+            .replacingOccurrences(of: "\u{0}", with: "%")
+    }
+
+    /// `Match exec`'s tokens: `%h` the host so far, `%n` as given, `%p`, `%r`, `%u`, `%d`, `%%`.
+    private static func expand(_ command: String, host: String, values: SSHConfigValues, user: String,
+                               context: Context) -> String {
+        var result = ""
+        var iterator = command.makeIterator()
+        while let character = iterator.next() {
+            guard character == "%", let token = iterator.next() else {
+                result.append(character)
+                continue
+            }
+            switch token {
+            case "%": result += "%"
+            case "h": result += host
+            case "n": result += context.originalHost
+            case "p": result += String(values.port ?? 22)
+            case "r": result += user
+            case "u": result += context.localUser
+            case "d": result += ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+            default: result += "%\(token)"
+            }
+        }
+        return result
+    }
+}
+
+/// Runs `Match exec` commands: `/bin/sh -c` with no input or output, at most
+/// `timeout` seconds (then the group is killed and the criterion fails).
+/// Each distinct command runs once per process.
+enum MatchExec {
+    private static let results = Locked<[String: Bool]>([:])
+
+    static func succeeds(_ command: String, timeout: Double) -> Bool {
+        if let known = results.withLock({ $0[command] }) { return known }
+        let outcome = run(command, timeout: timeout)
+        results.withLock { $0[command] = outcome }
+        return outcome
+    }
+
+    private static func run(_ command: String, timeout: Double) -> Bool {
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        guard null >= 0 else { return false }
+        defer { close(null) }
+        guard let pid = try? ProcessSpawn.start(["/bin/sh", "-c", command], stdin: null, stdout: null, stderr: null) else {
+            return false
+        }
+        let deadline = Deadline.after(seconds: timeout)
+        var status: Int32 = 0
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid { return status & 0x7f == 0 && (status >> 8) & 0xff == 0 }
+            if reaped < 0, errno != EINTR { return false }
+            if deadline.hasPassed {
+                kill(-pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+                return false
+            }
+            usleep(2_000)
+        }
+    }
+}
