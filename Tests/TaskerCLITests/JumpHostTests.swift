@@ -283,4 +283,29 @@ final class JumpHostTests: XCTestCase {
         XCTAssertTrue((host["error"] as? String ?? "").contains("within the connect timeout"), "\(host)")
         XCTAssertEqual(try ProcessRunner.run("/usr/bin/pgrep", ["-f", marker]).stdout, "", "the ProxyCommand was killed")
     }
+
+    func testABastionThatNeverSpeaksSSHFailsItsTargetsAtTheConnectTimeout() throws {
+        let silent = try SilentListener()
+        let directory = try TemporaryDirectory()
+        let config = directory.path + "/config"
+        try """
+            Host mute-bastion
+                HostName 127.0.0.1
+                Port \(silent.port)
+            Host behind*
+                ProxyJump mute-bastion
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let started = Date()
+        let result = try exec(config, ["-H", "behind1,behind2", "--connect-timeout", "2", "--json", "--", "true"], timeout: 30)
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertLessThan(elapsed, 10)
+        XCTAssertGreaterThan(elapsed, 1.5)
+        let (byHost, _) = try results(result.stdout)
+        for name in ["behind1", "behind2"] {
+            XCTAssertEqual(byHost[name]?["status"] as? String, "unreachable", "\(byHost[name] ?? [:])")
+            XCTAssertTrue((byHost[name]?["error"] as? String ?? "").contains("jump host mute-bastion (127.0.0.1:\(silent.port)): no SSH session within the connect timeout"),
+                          "\(byHost[name] ?? [:])")
+        }
+    }
 }

@@ -232,7 +232,7 @@ final class JumpHostPool: Sendable {
         guard error.kind != .cancelled else { return error }
         var wrapped = error
         let address = hop.settings.address.contains(":") ? "[\(hop.settings.address)]" : hop.settings.address
-        wrapped.message = error.phase == .connect || error.phase == .resolve
+        wrapped.message = error.kind == .unreachable
             ? "jump host \(hop.name) (\(address):\(hop.settings.port)): \(error.message)"
             : "jump host \(hop.name): \(error.message)"
         return wrapped
