@@ -12,11 +12,16 @@ parser.add_argument("--key", required=True)
 parser.add_argument("--port", type=int, required=True)
 parser.add_argument("--rounds", type=int, default=1)
 parser.add_argument("--command", required=True)
+parser.add_argument("--proxy-host", help="a bastion to tunnel through (parallel-ssh's proxy_host)")
+parser.add_argument("--proxy-port", type=int, default=22)
 args = parser.parse_args()
 
 hosts = [line.strip() for line in open(args.hosts_file) if line.strip()]
+proxy = {}
+if args.proxy_host:
+    proxy = dict(proxy_host=args.proxy_host, proxy_port=args.proxy_port, proxy_user=args.user, proxy_pkey=args.key)
 client = ParallelSSHClient(hosts, user=args.user, pkey=args.key, port=args.port,
-                           pool_size=len(hosts), num_retries=1, timeout=60)
+                           pool_size=len(hosts), num_retries=1, timeout=60, **proxy)
 failures = 0
 for _ in range(args.rounds):
     output = client.run_command(args.command, stop_on_errors=False)

@@ -4,12 +4,21 @@
 #   scripts/fleet.sh up   [-n HOSTS] [-d STATE_DIR] [-b BASE] [-p PORT] [-i INVENTORY]
 #   scripts/fleet.sh down [-d STATE_DIR]
 #   scripts/fleet.sh status [-d STATE_DIR]
+#   scripts/fleet.sh bastion-up   [-n TARGETS] [-d STATE_DIR] [-r RTT_MS]
+#   scripts/fleet.sh bastion-down [-d STATE_DIR]
 #
 # Host k (1-based) is "nodeNNN" at 127.0.BASE+(k-1)/250.(1+(k-1)%250), port PORT.
 # One sshd serves up to 16 addresses. The state directory receives generated
 # keys, each sshd's config and log, and a matching ssh_config, known_hosts and
 # hosts file; the inventory goes to INVENTORY (default inventories/local-fleet.ini).
 # Needs root (sshd's privilege separation) and only ever binds 127.0.0.0/8.
+#
+# The bastion layout puts TARGETS hosts where the controller cannot reach them:
+# "tNNN" at 127.0.1+(k-1)/250.(1+(k-1)%250) port 2223 inside the network
+# namespace tasker-bastion (one sshd answers for all), next to a bastion sshd
+# on that namespace's 127.0.0.1:2222. The controller reaches the bastion only
+# at 127.0.30.1:2200, through a socat forwarder; with -r, through a relay that
+# adds RTT_MS of round-trip time. ssh_config makes every target ProxyJump the bastion.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,8 +28,10 @@ state="$here/.fleet"
 base=1
 port=2200
 inventory=""
-while getopts "n:d:b:p:i:" opt; do
+rtt=0
+while getopts "n:d:b:p:i:r:" opt; do
     case "$opt" in
+        r) rtt="$OPTARG" ;;
         n) hosts="$OPTARG" ;;
         d) state="$OPTARG" ;;
         b) base="$OPTARG" ;;
@@ -62,6 +73,38 @@ stop_fleet() {
     done
 }
 
+# The sshd_config lines every fleet server shares; $1 holds its host key and pid file.
+sshd_common_config() {
+    cat <<CONF
+HostKey $1/ssh_host_ed25519_key
+PidFile $1/sshd.pid
+AuthorizedKeysFile $state/authorized_keys
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PermitRootLogin prohibit-password
+StrictModes no
+UseDNS no
+MaxStartups 2000:100:2000
+PerSourceMaxStartups none
+MaxSessions 10
+X11Forwarding no
+PrintMotd no
+PrintLastLog no
+LogLevel VERBOSE
+SetEnv TASKER_FLEET=1 HOME=$state/home
+CONF
+}
+
+prepare_state() {
+    mkdir -p "$state/home" /run/sshd
+    : >"$state/home/.bashrc"
+    chmod 755 /run/sshd
+    [[ -f "$state/client_ed25519" ]] || ssh-keygen -q -t ed25519 -N '' -C tasker-fleet -f "$state/client_ed25519"
+    cp "$state/client_ed25519.pub" "$state/authorized_keys"
+}
+
 start_fleet() {
     [[ $(id -u) == 0 ]] || die "sshd needs root for privilege separation; run as root"
     [[ "$hosts" =~ ^[0-9]+$ && "$hosts" -ge 1 && "$hosts" -le 2000 ]] || die "-n must be 1..2000"
@@ -69,11 +112,7 @@ start_fleet() {
     stop_fleet
     # The remote shells get a clean HOME so no heavy rc file (pyenv, conda, ...)
     # runs before every command and skews measurements.
-    mkdir -p "$state/home" /run/sshd
-    : >"$state/home/.bashrc"
-    chmod 755 /run/sshd
-    [[ -f "$state/client_ed25519" ]] || ssh-keygen -q -t ed25519 -N '' -C tasker-fleet -f "$state/client_ed25519"
-    cp "$state/client_ed25519.pub" "$state/authorized_keys"
+    prepare_state
     : >"$state/known_hosts"
     : >"$state/hosts"
     {
@@ -106,26 +145,7 @@ start_fleet() {
                 echo "[$(address_of "$k")]:$port $hostkey" >>"$state/known_hosts"
                 echo "$(name_of "$k")" >>"$state/hosts"
             done
-            cat <<CONF
-HostKey $dir/ssh_host_ed25519_key
-PidFile $dir/sshd.pid
-AuthorizedKeysFile $state/authorized_keys
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-PermitRootLogin prohibit-password
-StrictModes no
-UseDNS no
-MaxStartups 2000:100:2000
-PerSourceMaxStartups none
-MaxSessions 10
-X11Forwarding no
-PrintMotd no
-PrintLastLog no
-LogLevel VERBOSE
-SetEnv TASKER_FLEET=1 HOME=$state/home
-CONF
+            sshd_common_config "$dir"
         } >"$dir/sshd_config"
         : >"$dir/sshd.log" # a fresh log per start: connection counts begin at the readiness probes
         /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
@@ -151,7 +171,108 @@ CONF
     echo "fleet: $hosts hosts up ($instances sshd) - ssh -F $state/ssh_config node001"
 }
 
+bastion_ns=tasker-bastion
+bastion_address=127.0.30.1
+target_port=2223
+
+target_address_of() { # 1-based target index -> address inside the namespace
+    local i=$(( $1 - 1 ))
+    echo "127.0.$(( 1 + i / 250 )).$(( 1 + i % 250 ))"
+}
+
+stop_bastion() {
+    if [[ -f "$state/forwarders.pid" ]]; then
+        # shellcheck disable=SC2046
+        kill $(cat "$state/forwarders.pid") 2>/dev/null || true
+        rm -f "$state/forwarders.pid"
+    fi
+    pkill -f "TCP-LISTEN:2200,bind=127.0.30." 2>/dev/null || true
+    if ip netns list 2>/dev/null | grep -qw "$bastion_ns"; then
+        local pids; pids="$(ip netns pids "$bastion_ns")"
+        # shellcheck disable=SC2086
+        [[ -z "$pids" ]] || kill -KILL $pids 2>/dev/null || true
+        ip netns del "$bastion_ns"
+    fi
+}
+
+start_bastion() {
+    [[ $(id -u) == 0 ]] || die "sshd and network namespaces need root; run as root"
+    [[ "$hosts" =~ ^[0-9]+$ && "$hosts" -ge 1 && "$hosts" -le 2000 ]] || die "-n must be 1..2000"
+    [[ "$rtt" =~ ^[0-9]+$ ]] || die "-r must be milliseconds"
+    ensure_packages
+    command -v socat >/dev/null && command -v ip >/dev/null || die "needs socat and iproute2 (scripts/install-deps.sh)"
+    stop_bastion
+    prepare_state
+    ip netns add "$bastion_ns"
+    ip netns exec "$bastion_ns" ip link set lo up
+    local server
+    for server in bastion targets; do
+        local dir="$state/$server"
+        mkdir -p "$dir"
+        [[ -f "$dir/ssh_host_ed25519_key" ]] || ssh-keygen -q -t ed25519 -N '' -C "fleet-$server" -f "$dir/ssh_host_ed25519_key"
+        {
+            if [[ $server == bastion ]]; then echo "ListenAddress 127.0.0.1"; echo "Port 2222"
+            else echo "ListenAddress 0.0.0.0"; echo "Port $target_port"; fi
+            sshd_common_config "$dir"
+        } >"$dir/sshd_config"
+        : >"$dir/sshd.log"
+        ip netns exec "$bastion_ns" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
+    done
+    local relay_to="$bastion_address"
+    (( rtt == 0 )) || relay_to=127.0.30.2
+    socat "TCP-LISTEN:2200,bind=$relay_to,reuseaddr,fork" \
+        "EXEC:ip netns exec $bastion_ns socat STDIO TCP\:127.0.0.1\:2222" </dev/null >/dev/null 2>&1 &
+    echo $! >"$state/forwarders.pid"
+    if (( rtt > 0 )); then
+        python3 "$here/scripts/delay_relay.py" "$bastion_address:2200" "$relay_to:2200" "$rtt" </dev/null >/dev/null 2>&1 &
+        echo $! >>"$state/forwarders.pid"
+    fi
+
+    local bastion_key targets_key
+    bastion_key="$(cut -d' ' -f1,2 "$state/bastion/ssh_host_ed25519_key.pub")"
+    targets_key="$(cut -d' ' -f1,2 "$state/targets/ssh_host_ed25519_key.pub")"
+    echo "[$bastion_address]:2200 $bastion_key" >"$state/known_hosts"
+    : >"$state/hosts"
+    {
+        echo "# Generated by scripts/fleet.sh bastion-up: $hosts targets behind bastion $bastion_address:2200 (RTT +${rtt}ms)"
+        echo "Host bastion"
+        echo "    HostName $bastion_address"
+        echo "    Port 2200"
+        for ((k = 1; k <= hosts; k++)); do
+            local name; name="$(printf 't%03d' "$k")"
+            echo "Host $name"
+            echo "    HostName $(target_address_of "$k")"
+            echo "[$(target_address_of "$k")]:$target_port $targets_key" >>"$state/known_hosts"
+            echo "$name" >>"$state/hosts"
+        done
+        echo "Host t*"
+        echo "    Port $target_port"
+        echo "    ProxyJump bastion"
+        echo "Host *"
+        echo "    User $(id -un)"
+        echo "    IdentityFile $state/client_ed25519"
+        echo "    IdentitiesOnly yes"
+        echo "    UserKnownHostsFile $state/known_hosts"
+        echo "    StrictHostKeyChecking yes"
+        echo "    BatchMode yes"
+        echo "    LogLevel ERROR"
+    } >"$state/ssh_config"
+    {
+        echo "# $hosts targets behind the bastion (scripts/fleet.sh bastion-up); reach them with -F $state/ssh_config"
+        echo "[behind]"
+        cat "$state/hosts"
+    } >"$inventory"
+    for _ in $(seq 1 200); do
+        ssh -F "$state/ssh_config" -o ConnectTimeout=2 bastion true 2>/dev/null && break
+        sleep 0.05
+    done
+    ssh -F "$state/ssh_config" t001 true || die "t001 is not reachable through the bastion"
+    echo "fleet: $hosts targets behind bastion $bastion_address:2200 - ssh -F $state/ssh_config t001"
+}
+
 case "$action" in
+    bastion-up) start_bastion ;;
+    bastion-down) stop_bastion; echo "fleet: bastion layout stopped" ;;
     up) start_fleet ;;
     down) stop_fleet; echo "fleet: stopped" ;;
     status) ls "$state"/sshd-*/sshd.pid 2>/dev/null | wc -l | xargs echo "fleet: sshd running:" ;;
