@@ -10,7 +10,8 @@
 # Host k (1-based) is "nodeNNN" at 127.0.BASE+(k-1)/250.(1+(k-1)%250), port PORT.
 # One sshd serves up to 16 addresses. The state directory receives generated
 # keys, each sshd's config and log, and a matching ssh_config, known_hosts and
-# hosts file; the inventory goes to INVENTORY (default inventories/local-fleet.ini).
+# hosts file; the inventory goes to INVENTORY (default inventories/local-fleet.ini,
+# inventories/bastion-fleet.ini for the bastion layout).
 # Needs root (sshd's privilege separation) and only ever binds 127.0.0.0/8.
 #
 # The bastion layout puts TARGETS hosts where the controller cannot reach them:
@@ -40,7 +41,10 @@ while getopts "n:d:b:p:i:r:" opt; do
         *) echo "usage: $0 up|down|status [-n hosts] [-d dir] [-b base] [-p port] [-i inventory]" >&2; exit 2 ;;
     esac
 done
-[[ -n "$inventory" ]] || inventory="$here/inventories/local-fleet.ini"
+if [[ -z "$inventory" ]]; then
+    inventory="$here/inventories/local-fleet.ini"
+    [[ "$action" != bastion-up ]] || inventory="$here/inventories/bastion-fleet.ini"
+fi
 # sshd re-executes itself per connection and needs absolute paths.
 state="$(realpath -m "$state")"
 inventory="$(realpath -m "$inventory")"

@@ -1,4 +1,3 @@
-import CSystem
 import Dispatch
 import Foundation
 import Glibc
@@ -32,12 +31,14 @@ final class ProxyCommandProcess: @unchecked Sendable {
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw SSHError(.unreachable, phase: .connect, "ProxyCommand: cannot create a socket pair: \(String(cString: strerror(errno)))")
         }
+        // Its stderr is a socket pair too: close-on-exec from the start, as a pipe could only be with pipe2.
         var errorPipe: [Int32] = [-1, -1]
-        guard tasker_pipe2(&errorPipe, O_CLOEXEC | O_NONBLOCK) == 0 else {
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &errorPipe) == 0 else {
             let error = errno
             pair.forEach { close($0) }
-            throw SSHError(.unreachable, phase: .connect, "ProxyCommand: cannot create a pipe: \(String(cString: strerror(error)))")
+            throw SSHError(.unreachable, phase: .connect, "ProxyCommand: cannot create a socket pair: \(String(cString: strerror(error)))")
         }
+        _ = fcntl(errorPipe[0], F_SETFL, fcntl(errorPipe[0], F_GETFL) | O_NONBLOCK)
         defer {
             close(pair[1])
             close(errorPipe[1])
