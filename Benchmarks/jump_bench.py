@@ -11,7 +11,9 @@ Benchmarks/jump.sh, which builds Tasker and brings the layout up per RTT.
 """
 import argparse
 import os
+import signal
 import subprocess
+import threading
 
 from bench import best_of
 
@@ -53,13 +55,20 @@ class BastionLayout:
             return sum(1 for line in log if "Accepted publickey" in line)
 
 
+# A client that takes longer than this is stopped and counted as a failed run.
+LIMIT_SECONDS = 600
+
+
 def measure(layout, argv, env=None, shell=False):
     cpu_before = layout.bastion_cpu_seconds()
     logins_before = layout.bastion_logins()
     started = os.times().elapsed
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env={**os.environ, **(env or {})}, shell=shell)
+                               env={**os.environ, **(env or {})}, shell=shell, start_new_session=True)
+    limit = threading.Timer(LIMIT_SECONDS, lambda: os.killpg(process.pid, signal.SIGKILL))
+    limit.start()
     _, status, usage = os.wait4(process.pid, 0)
+    limit.cancel()
     wall = os.times().elapsed - started
     stderr = process.stderr.read().decode(errors="replace")
     subprocess.run(["sleep", "0.5"])  # let the bastion reap its session processes
@@ -73,13 +82,23 @@ def measure(layout, argv, env=None, shell=False):
     }
 
 
+def tasker(args, layout, names, count, tunnels=None):
+    extra = ["--tunnels-per-jump-connection", str(tunnels)] if tunnels else []
+    return measure(layout, [args.tasker, "exec", "-F", layout.ssh_config, "--hosts-file", names,
+                            "--forks", str(count), *extra, "--", "true"])
+
+
 def peers(args, layout, count):
     names = layout.hosts_file(count)
     addresses = layout.hosts_file(count, addresses=True)
     here = os.path.dirname(os.path.abspath(__file__))
-    return {
-        "tasker": lambda: measure(layout, [args.tasker, "exec", "-F", layout.ssh_config, "--hosts-file", names,
-                                           "--forks", str(count), "--", "true"]),
+    rows = {"tasker": lambda: tasker(args, layout, names, count)}
+    for tunnels in args.sweep:
+        rows[f"tasker, {tunnels} tunnels per bastion connection"] = (
+            lambda tunnels=tunnels: tasker(args, layout, names, count, tunnels))
+    if args.tasker_only:
+        return rows
+    return rows | {
         "ssh -J (xargs -P)": lambda: measure(
             layout, f"xargs -P {count} -I{{}} ssh -F {layout.ssh_config} {{}} true < {names}", shell=True),
         "parallel-ssh proxy_host": lambda: measure(layout, [
@@ -103,7 +122,7 @@ def report(title, rows, count, tunnels):
               f"| {ratio:.2f} | {row['failed_runs']} |")
         if row["failed_runs"] and row["stderr"]:
             print(f"|  ↳ {name}: {row['stderr'][0][:120]} | | | | | | |")
-    peers_wall = [row["wall"] for name, row in rows.items() if name != "tasker" and not row["failed_runs"]]
+    peers_wall = [row["wall"] for name, row in rows.items() if not name.startswith("tasker") and not row["failed_runs"]]
     if peers_wall:
         print(f"\nTasker ÷ fastest peer: {base['wall'] / min(peers_wall):.2f}; bastion connections {base['bastion_connections']}"
               f" (ceil({count} / {tunnels}) = {-(-count // tunnels)})")
@@ -118,6 +137,9 @@ def main():
     parser.add_argument("--rtt", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--tunnels", type=int, default=64, help="Tasker's default tunnels per bastion connection")
+    parser.add_argument("--sweep", type=int, nargs="*", default=[],
+                        help="also run Tasker with these --tunnels-per-jump-connection values")
+    parser.add_argument("--tasker-only", action="store_true", help="skip the peers (for the sweep)")
     args = parser.parse_args()
     layout = BastionLayout(args.state)
     for count in args.hosts:
