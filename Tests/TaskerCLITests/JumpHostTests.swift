@@ -142,6 +142,23 @@ final class JumpHostTests: XCTestCase {
         XCTAssertEqual(left, "", "the remote sleep was killed through the tunnel")
     }
 
+    func testCtrlCKillsTheRemoteCommandsBehindTheBastion() throws {
+        let hosts = try BastionFleet(fleet: fleet, bastionAddress: "127.0.22.22", targetCount: 3, proxyJumpInConfig: true)
+        defer { hosts.stop() }
+        let marker = "43.\(Int.random(in: 100...999))"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestFleet.taskerExecutable)
+        process.arguments = ["exec", "-F", hosts.sshConfig, "-H", "t001,t002,t003", "--", "sleep \(marker)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        XCTAssertGreaterThanOrEqual(try ProcessTable.waitFor("sleep \(marker)", atLeast: 3), 3)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertEqual(try ProcessTable.count("sleep \(marker)"), 0, "killed through the tunnels before Tasker exited")
+    }
+
     func testKillingTheBastionMidRunFailsItsTargetsWithAReasonAndNothingHangs() throws {
         let hosts = try BastionFleet(fleet: fleet, bastionAddress: "127.0.22.17", targetCount: 3, proxyJumpInConfig: true)
         defer { hosts.stop() }

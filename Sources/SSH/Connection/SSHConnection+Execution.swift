@@ -17,10 +17,12 @@ extension SSHConnection {
         let channel = try await openChannel(session, deadline: deadline, cancellable: true)
         let tracksExitStatus = tasker_channel_track_exit_status(channel) == 1
         var preamble = ProcessIDPreamble()
+        var execSent = false
         do {
             let wrapped = ProcessIDPreamble.wrap(command)
             let rc = try await retry(.exec, until: deadline, onTimeout: .timeout) {
-                tasker_channel_exec(channel, wrapped, UInt32(wrapped.utf8.count))
+                execSent = true
+                return tasker_channel_exec(channel, wrapped, UInt32(wrapped.utf8.count))
             }
             if rc != 0 { throw channelError(.exec, rc, "exec request refused") }
             try await pump(channel, preamble: &preamble, output: output, deadline: deadline)
@@ -28,6 +30,7 @@ extension SSHConnection {
             // Kill before closing: libssh2 closes a channel only once the server
             // closes its side, which sshd does when the command has exited.
             if let error = error as? SSHError, error.kind == .timeout || error.kind == .cancelled {
+                if execSent, preamble.pid == nil { await awaitProcessID(channel, preamble: &preamble, output: output) }
                 await killProcessGroup(preamble.pid, session: session)
             }
             await abandon(channel)
@@ -104,6 +107,26 @@ extension SSHConnection {
                 continue
             }
             try await awaitSocket(since: before, phase: .read, deadline: deadline, onTimeout: .timeout, cancellable: true)
+        }
+    }
+
+    /// A command stopped before its PID line arrived (Ctrl-C right after it
+    /// started, a slow link) may still be running: reads stdout a little
+    /// longer, ignoring cancellation, so the kill can reach it.
+    private func awaitProcessID(_ channel: OpaquePointer, preamble: inout ProcessIDPreamble, output: any OutputSink) async {
+        let grace = Deadline.after(seconds: 2)
+        let buffer = readBuffer
+        while preamble.pid == nil, failure == nil {
+            let before = ioGeneration
+            let n = libssh2_channel_read_ex(channel, 0, buffer.baseAddress, buffer.count)
+            if n > 0 {
+                preamble.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { output.write($0, to: .stdout) }
+                continue
+            }
+            noteProgress(since: before)
+            guard n == Int(LIBSSH2_ERROR_EAGAIN), libssh2_channel_eof(channel) == 0,
+                  (try? await awaitSocket(since: before, phase: .read, deadline: grace, onTimeout: .timeout,
+                                          cancellable: false)) != nil else { return }
         }
     }
 
