@@ -125,29 +125,9 @@ public struct ConnectionResolver: Sendable {
     /// ProxyCommand's tokens as ssh expands them: `%h` the address (after
     /// HostName), `%n` the name as given, `%p` the port, `%r` the user, `%%`.
     private func expandProxyCommand(_ command: String, _ settings: SSHConnectionSettings, host: String) -> String {
-        var result = ""
-        var iterator = command.makeIterator()
-        while let character = iterator.next() {
-            guard character == "%", let token = iterator.next() else {
-                result.append(character)
-                continue
-            }
-            switch token {
-            case "%": result += "%"
-            case "h": result += settings.address
-            case "n": result += host
-            case "p": result += String(settings.port)
-            case "r": result += settings.user
-            case "u": result += localUser
-            case "d": result += home
-            default: result += "%\(token)"
-            }
-        }
-        return result
+        PercentTokens(["h": settings.address, "n": host, "p": String(settings.port), "r": settings.user,
+                       "u": localUser, "d": home]).expand(command)
     }
-
-    /// Longest chain of jump hosts; beyond it a configuration is taken to loop.
-    static let maximumJumpHosts = 10
 
     /// The hosts to pass through for `list`, as `ssh -J list` reaches them:
     /// the first hop is reached the way its own ssh_config says (its own
@@ -263,25 +243,7 @@ public struct ConnectionResolver: Sendable {
     func expand(_ value: String, host: String, user: String, port: Int) -> String {
         var text = value
         if text.hasPrefix("~/") { text = home + text.dropFirst() } else if text == "~" { text = home }
-        guard text.contains("%") else { return text }
-        var result = ""
-        var iterator = text.makeIterator()
-        while let character = iterator.next() {
-            guard character == "%", let token = iterator.next() else {
-                result.append(character)
-                continue
-            }
-            switch token {
-            case "%": result += "%"
-            case "d": result += home
-            case "h", "n": result += host
-            case "r": result += user
-            case "u": result += localUser
-            case "p": result += String(port)
-            default: result += "%\(token)"
-            }
-        }
-        return result
+        return PercentTokens(["d": home, "h": host, "n": host, "r": user, "u": localUser, "p": String(port)]).expand(text)
     }
 }
 

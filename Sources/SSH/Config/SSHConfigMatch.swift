@@ -93,32 +93,15 @@ struct SSHConfigMatch: Sendable {
     }
 
     private static func expandHostName(_ hostName: String, original: String) -> String {
-        hostName.replacingOccurrences(of: "%%", with: "\u{0}").replacingOccurrences(of: "%h", with: original)
-            .replacingOccurrences(of: "\u{0}", with: "%")
+        PercentTokens(["h": original]).expand(hostName)
     }
 
     /// `Match exec`'s tokens: `%h` the host so far, `%n` as given, `%p`, `%r`, `%u`, `%d`, `%%`.
     private static func expand(_ command: String, host: String, values: SSHConfigValues, user: String,
                                context: Context) -> String {
-        var result = ""
-        var iterator = command.makeIterator()
-        while let character = iterator.next() {
-            guard character == "%", let token = iterator.next() else {
-                result.append(character)
-                continue
-            }
-            switch token {
-            case "%": result += "%"
-            case "h": result += host
-            case "n": result += context.originalHost
-            case "p": result += String(values.port ?? 22)
-            case "r": result += user
-            case "u": result += context.localUser
-            case "d": result += ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-            default: result += "%\(token)"
-            }
-        }
-        return result
+        PercentTokens(["h": host, "n": context.originalHost, "p": String(values.port ?? 22), "r": user,
+                       "u": context.localUser,
+                       "d": ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()]).expand(command)
     }
 }
 
