@@ -129,6 +129,9 @@ public struct ConnectionResolver: Sendable {
                        "u": localUser, "d": home]).expand(command)
     }
 
+    /// Longest chain of jump hosts; beyond it a configuration is taken to loop.
+    static let maximumJumpHosts = 10
+
     /// The hosts to pass through for `list`, as `ssh -J list` reaches them:
     /// the first hop is reached the way its own ssh_config says (its own
     /// `ProxyJump` included), each later hop through the one before it.

@@ -97,8 +97,10 @@ final class InventoryPatternTests: XCTestCase {
                        "whitespace separates patterns only outside brackets")
     }
 
-    /// Python's fnmatch.translate as a regular expression, for comparison (a `[` inside a
-    /// set is escaped: Python's `re` reads it literally, ICU would start a nested set).
+    /// Python's fnmatch.translate as a regular expression, for comparison: sets
+    /// lose their empty ranges (`c-a`) as Python removes them, an empty set
+    /// matches nothing and `[!c-a]` anything; a `[` inside a set is escaped
+    /// (Python's `re` reads it literally, ICU would start a nested set).
     private func regexMatches(_ glob: String, _ name: String) -> Bool {
         var source = ""
         let characters = Array(glob)
@@ -117,17 +119,47 @@ final class InventoryPatternTests: XCTestCase {
                 if end >= characters.count {
                     source += "\\["
                 } else {
-                    var set = String(characters[index..<end]).replacingOccurrences(of: "\\", with: "\\\\")
-                        .replacingOccurrences(of: "[", with: "\\[")
+                    source += pythonSet(Array(characters[index..<end]))
                     index = end + 1
-                    if set.hasPrefix("!") { set = "^" + set.dropFirst() } else if set.hasPrefix("^") { set = "\\" + set }
-                    source += "[\(set)]"
                 }
             default: source += NSRegularExpression.escapedPattern(for: String(character))
             }
         }
-        guard let regex = try? NSRegularExpression(pattern: source + "$", options: [.dotMatchesLineSeparators]) else { return false }
+        guard let regex = try? NSRegularExpression(pattern: source + "$", options: [.dotMatchesLineSeparators]) else {
+            XCTFail("reference regex did not compile: \(source)")
+            return false
+        }
         return regex.firstMatch(in: name, options: [.anchored], range: NSRange(name.startIndex..., in: name)) != nil
+    }
+
+    /// One `[...]` body as fnmatch.translate renders it.
+    private func pythonSet(_ body: [Character]) -> String {
+        var chunks: [[Character]] = []
+        var start = 0
+        var scan = body.first == "!" ? 2 : 1
+        while let dash = body.indices.first(where: { $0 >= scan && body[$0] == "-" }) {
+            chunks.append(Array(body[start..<dash]))
+            start = dash + 1
+            scan = dash + 3
+        }
+        let last = Array(body[start...])
+        if last.isEmpty { chunks[chunks.count - 1].append("-") } else { chunks.append(last) }
+        var k = chunks.count - 1
+        while k > 0 {
+            if let high = chunks[k - 1].last, let low = chunks[k].first, high > low {
+                chunks[k - 1] = Array(chunks[k - 1].dropLast()) + chunks[k].dropFirst()
+                chunks.remove(at: k)
+            }
+            k -= 1
+        }
+        var stuff = chunks.map { chunk in
+            String(chunk).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "-", with: "\\-")
+                .replacingOccurrences(of: "[", with: "\\[")
+        }.joined(separator: "-")
+        if stuff.isEmpty { return "(?!)" }
+        if stuff == "!" { return "." }
+        if stuff.hasPrefix("!") { stuff = "^" + stuff.dropFirst() } else if stuff.hasPrefix("^") { stuff = "\\" + stuff }
+        return "[\(stuff)]"
     }
 
     func testGlobsMatchWhatFnmatchsRegularExpressionMatches() {
