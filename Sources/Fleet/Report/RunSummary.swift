@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// Totals of a finished run.
@@ -22,8 +23,15 @@ public struct RunSummary: Sendable {
         peakResidentKilobytes = Self.peakResidentKilobytes()
     }
 
-    /// This process's peak resident set size, from getrusage.
+    /// This program's peak resident set size: `VmHWM` of /proc/self/status.
+    /// Not getrusage's `ru_maxrss`, which survives exec and so starts at the
+    /// size of whatever process forked Tasker.
     public static func peakResidentKilobytes() -> Int {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kilobytes = Int(line.dropFirst("VmHWM:".count).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") {
+            return kilobytes
+        }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return usage.ru_maxrss
