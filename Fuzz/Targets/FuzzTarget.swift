@@ -56,7 +56,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 ?? Self.fixedInventory
             _ = try? HostPatternMatcher(inventory: inventory).select(pattern, limit: limit.isEmpty ? nil : limit)
         case .sshConfig:
-            guard let config = try? SSHConfig(parsing: text, path: "fuzz_config") else { return }
+            guard let config = try? SSHConfig(parsing: text, path: "fuzz_config", sandboxed: true) else { return }
             for host in ["web1", "db.example.com", "10.0.0.1", "[::1]", ""] { _ = try? config.resolve(host: host) }
         case .knownHosts:
             let known = KnownHosts(parsing: text, file: "fuzz_known_hosts")

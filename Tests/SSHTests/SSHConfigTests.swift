@@ -156,4 +156,21 @@ final class SSHConfigTests: XCTestCase {
         try "Include \(loop)\n".write(toFile: loop, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try SSHConfig(contentsOf: loop)) { XCTAssertTrue("\($0)".contains("nested more than 16 deep"), "\($0)") }
     }
+
+    func testASandboxedConfigReadsNoIncludeAndRunsNoMatchExec() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sshsb-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "Port 2\n".write(toFile: directory + "/inc.conf", atomically: true, encoding: .utf8)
+        let marker = directory + "/ran"
+        let text = "Include \(directory)/inc.conf\nMatch exec \"touch \(marker)\"\n  User matched\n"
+        let sandboxed = try SSHConfig(parsing: text, path: "untrusted", sandboxed: true)
+        XCTAssertNil(try sandboxed.resolve(host: "a").port)
+        XCTAssertNil(try sandboxed.resolve(host: "a").user)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker))
+        let trusted = try SSHConfig(parsing: text, path: "trusted")
+        XCTAssertEqual(try trusted.resolve(host: "a").port, 2)
+        XCTAssertEqual(try trusted.resolve(host: "a").user, "matched")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: marker))
+    }
 }

@@ -48,27 +48,32 @@ public struct SSHConfig: Sendable {
     let blocks: [Block]
     /// First use of each unsupported keyword, in the order met.
     public let unsupported: [UnsupportedKeyword]
+    /// Reading untrusted text (the fuzzer): `Include` reads no file and
+    /// `Match exec` runs nothing (it does not match).
+    let sandboxed: Bool
 
-    public static let empty = SSHConfig(path: nil, blocks: [], unsupported: [])
+    public static let empty = SSHConfig(path: nil, blocks: [], unsupported: [], sandboxed: false)
 
-    init(path: String?, blocks: [Block], unsupported: [UnsupportedKeyword]) {
+    init(path: String?, blocks: [Block], unsupported: [UnsupportedKeyword], sandboxed: Bool) {
         self.path = path
         self.blocks = blocks
         self.unsupported = unsupported
+        self.sandboxed = sandboxed
     }
 
     /// Reads `path`; relative `Include` paths are taken from `includeDirectory`
     /// (`~/.ssh` for a user's configuration, as ssh does).
     public init(contentsOf path: String, includeDirectory: String? = nil) throws {
-        var reader = Reader(includeDirectory: includeDirectory ?? Self.userDirectory)
+        var reader = Reader(includeDirectory: includeDirectory ?? Self.userDirectory, sandboxed: false)
         try reader.read(file: path, conditions: [], depth: 0)
-        self.init(path: path, blocks: reader.blocks, unsupported: reader.unsupported)
+        self.init(path: path, blocks: reader.blocks, unsupported: reader.unsupported, sandboxed: false)
     }
 
-    public init(parsing text: String, path: String, includeDirectory: String? = nil) throws {
-        var reader = Reader(includeDirectory: includeDirectory ?? Self.userDirectory)
+    /// `sandboxed`: for untrusted text; `Include` reads nothing and `Match exec` never runs.
+    public init(parsing text: String, path: String, includeDirectory: String? = nil, sandboxed: Bool = false) throws {
+        var reader = Reader(includeDirectory: includeDirectory ?? Self.userDirectory, sandboxed: sandboxed)
         try reader.read(text: text, path: path, conditions: [], depth: 0)
-        self.init(path: path, blocks: reader.blocks, unsupported: reader.unsupported)
+        self.init(path: path, blocks: reader.blocks, unsupported: reader.unsupported, sandboxed: sandboxed)
     }
 
     static var userDirectory: String {
@@ -78,12 +83,14 @@ public struct SSHConfig: Sendable {
     /// Turns files into blocks, reading included files in place.
     private struct Reader {
         let includeDirectory: String
+        let sandboxed: Bool
         var blocks: [Block] = []
         var unsupported: [UnsupportedKeyword] = []
         private var seenUnsupported: Set<String> = []
 
-        init(includeDirectory: String) {
+        init(includeDirectory: String, sandboxed: Bool) {
             self.includeDirectory = includeDirectory
+            self.sandboxed = sandboxed
         }
 
         mutating func read(file path: String, conditions: [Condition], depth: Int) throws {
@@ -126,7 +133,7 @@ public struct SSHConfig: Sendable {
                         throw failure("Include nested more than \(SSHConfig.maximumIncludeDepth) deep")
                     }
                     let enclosing = blocks[blocks.count - 1].conditions
-                    for file in arguments.flatMap(expandInclude) {
+                    for file in sandboxed ? [] : arguments.flatMap(expandInclude) {
                         try read(file: file, conditions: enclosing, depth: depth + 1)
                     }
                     // The rest of the enclosing block goes on after the included files.
@@ -181,7 +188,7 @@ public struct SSHConfig: Sendable {
         var values = SSHConfigValues()
         var seen: Set<String> = []
         let context = SSHConfigMatch.Context(originalHost: host, commandLineUser: user,
-                                             localUser: localUser ?? NSUserName())
+                                             localUser: localUser ?? NSUserName(), runsCommands: !sandboxed)
         for block in blocks where try applies(block, host: host, values: values, context: context) {
             for option in block.options {
                 if option.keyword == "identityfile" {

@@ -26,6 +26,8 @@ struct SSHConfigMatch: Sendable {
         /// The user given outside ssh_config, if any.
         var commandLineUser: String?
         var localUser: String
+        /// False for untrusted configurations: `Match exec` then does not match.
+        var runsCommands = true
     }
 
     /// A `Match exec` command that does not finish within this is taken as not matching.
@@ -85,7 +87,7 @@ struct SSHConfigMatch: Sendable {
             case .localUser(let patterns): result = HostPattern.list(patterns, matches: context.localUser, caseSensitive: true)
             case .exec(let command):
                 let expanded = Self.expand(command, host: host, values: values, user: user, context: context)
-                result = MatchExec.succeeds(expanded, timeout: Self.execTimeout)
+                result = context.runsCommands && MatchExec.succeeds(expanded, timeout: Self.execTimeout)
             }
             if result == negated { return false }
         }
