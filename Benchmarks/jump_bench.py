@@ -55,8 +55,8 @@ class BastionLayout:
             return sum(1 for line in log if "Accepted publickey" in line)
 
 
-# A client that takes longer than this is stopped and counted as a failed run.
-LIMIT_SECONDS = 600
+# A client that takes longer than this (5 minutes) is stopped and counted as a failed run.
+LIMIT_SECONDS = 300
 
 
 def measure(layout, argv, env=None, shell=False):
@@ -136,7 +136,7 @@ def main():
     parser.add_argument("--hosts", type=int, nargs="+", default=[100])
     parser.add_argument("--rtt", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--tunnels", type=int, default=64, help="Tasker's default tunnels per bastion connection")
+    parser.add_argument("--tunnels", type=int, default=16, help="Tasker's default tunnels per bastion connection")
     parser.add_argument("--sweep", type=int, nargs="*", default=[],
                         help="also run Tasker with these --tunnels-per-jump-connection values")
     parser.add_argument("--tasker-only", action="store_true", help="skip the peers (for the sweep)")

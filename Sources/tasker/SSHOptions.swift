@@ -26,7 +26,7 @@ struct SSHOptions: ParsableArguments {
     @Option(name: [.customShort("J"), .long], help: ArgumentHelp("Jump hosts to reach every target through, as ssh -J: [user@]host[:port][,...], or none; wins over ssh_config's ProxyJump.", valueName: "list"))
     var jump: String?
 
-    @Option(name: .long, help: ArgumentHelp("Target sessions one jump host connection carries before another is opened (default 64).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Target sessions one jump host connection carries before another is opened (default 16).", valueName: "n"))
     var tunnelsPerJumpConnection: Int?
 
     @Option(name: .long, help: ArgumentHelp("Connections to one jump host at most (default 8); beyond them targets wait.", valueName: "n"))
@@ -79,7 +79,7 @@ struct SSHOptions: ParsableArguments {
     func makePool(oneShot: Bool, budget: FileDescriptorBudget) -> ConnectionPool {
         ConnectionPool(options: .init(maxConcurrentHandshakes: maxHandshakes ?? 50, remembersFailures: oneShot,
                                       keepsIdleConnections: !oneShot, maxOpenConnections: budget.maxOpenConnections,
-                                      tunnelsPerJumpHostConnection: tunnelsPerJumpConnection ?? 64,
+                                      tunnelsPerJumpHostConnection: tunnelsPerJumpConnection ?? 16,
                                       connectionsPerJumpHost: maxJumpConnections ?? 8))
     }
 }

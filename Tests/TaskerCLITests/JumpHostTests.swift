@@ -66,6 +66,20 @@ final class JumpHostTests: XCTestCase {
         XCTAssertEqual(hosts.targetLogins, 100)
     }
 
+    func testTargetsWaitingForATunnelAreNotTimedOutByTheConnectTimeout() throws {
+        let hosts = try BastionFleet(fleet: fleet, bastionAddress: "127.0.22.23", targetCount: 4, proxyJumpInConfig: true)
+        defer { hosts.stop() }
+        // One tunnel at a time: the fourth target waits about 3 s, longer than --connect-timeout.
+        let result = try exec(hosts.sshConfig, ["--tunnels-per-jump-connection", "1", "--max-jump-connections", "1",
+                                                "--connect-timeout", "2", "-H", hosts.targetNames.joined(separator: ","),
+                                                "--json", "--", "sleep 1"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let (_, summary) = try results(result.stdout)
+        XCTAssertEqual(summary["ok"] as? Int, 4)
+        XCTAssertEqual(hosts.bastionLogins, 1)
+        XCTAssertGreaterThanOrEqual(summary["wall_ms"] as? Int ?? 0, 4000, "the targets took turns on the one tunnel")
+    }
+
     func testJumpHostsFromInventorySSHArguments() throws {
         let hosts = try BastionFleet(fleet: fleet, bastionAddress: "127.0.22.13", targetCount: 4)
         defer { hosts.stop() }
@@ -228,7 +242,7 @@ final class JumpHostTests: XCTestCase {
         XCTAssertEqual(results["0"]?["stdout"] as? String, "hosts=behind: 20/20 successful")
         XCTAssertEqual(results["3"]?["stdout"] as? String, "one t007\n")
         XCTAssertEqual(try XCTUnwrap(results["4"]?["hosts"] as? [String: Any]).count, 20)
-        XCTAssertTrue(result.stdout.contains("SSH: 20 connection(s) opened, 0 reconnect(s), 1 to jump hosts"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("SSH: 20 connection(s) opened, 0 reconnect(s), 2 to jump hosts"), result.stdout)
         XCTAssertTrue((1...3).contains(hosts.bastionLogins), "\(hosts.bastionLogins) bastion connections")
         XCTAssertEqual(hosts.targetLogins, 20, "one session per target for all five tasks")
     }

@@ -30,13 +30,13 @@ public final class ConnectionPool: Sendable {
         public var maxOpenConnections = Int.max
         /// Target sessions one jump host connection carries before another
         /// connection to that jump host is opened.
-        public var tunnelsPerJumpHostConnection = 64
+        public var tunnelsPerJumpHostConnection = 16
         /// Connections to one jump host; beyond them, targets wait for a tunnel to close.
         public var connectionsPerJumpHost = 8
 
         public init(maxConcurrentHandshakes: Int = 50, remembersFailures: Bool = true,
                     keepsIdleConnections: Bool = true, maxOpenConnections: Int = .max,
-                    tunnelsPerJumpHostConnection: Int = 64, connectionsPerJumpHost: Int = 8) {
+                    tunnelsPerJumpHostConnection: Int = 16, connectionsPerJumpHost: Int = 8) {
             self.maxConcurrentHandshakes = maxConcurrentHandshakes
             self.remembersFailures = remembersFailures
             self.keepsIdleConnections = keepsIdleConnections

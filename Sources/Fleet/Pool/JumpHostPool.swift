@@ -65,10 +65,13 @@ final class JumpHostPool: Sendable {
 
     var connectionsOpened: Int { state.withLock { $0.connectionsOpened } }
 
-    /// Connects to `spec` through its jump hosts, within the connect timeout for the whole chain.
+    /// Connects to `spec` through its jump hosts. Each hop's connection, and
+    /// then the target's tunnel and session, must be ready within the connect
+    /// timeout; waiting for a free tunnel (past `tunnelsPerConnection` ×
+    /// `connectionsPerJumpHost`) is queueing, not connecting, and is not timed.
     func connect(_ spec: ConnectionSpec) async throws -> SSHConnection {
+        let lease = try await leaseTunnel(spec.jumps[...])
         let deadline = Deadline.after(seconds: spec.settings.connectTimeout)
-        let lease = try await leaseTunnel(spec.jumps[...], deadline: deadline)
         do {
             return try await handshakeLimiter(lease.key).withPermit {
                 try await handshakes.withPermit {
@@ -101,7 +104,7 @@ final class JumpHostPool: Sendable {
     // MARK: Tunnels
 
     /// A tunnel on a connection to the last host of `chain`, reached through the hosts before it.
-    private func leaseTunnel(_ chain: ArraySlice<ConnectionSpec>, deadline: Deadline) async throws -> Lease {
+    private func leaseTunnel(_ chain: ArraySlice<ConnectionSpec>) async throws -> Lease {
         let key = ConnectionSpec.poolKey(chain)
         var replaced = 0
         while true {
@@ -116,7 +119,7 @@ final class JumpHostPool: Sendable {
                     return .use(id, jumpHost.carriers[id]!.attempt)
                 }
                 if jumpHost.carriers.count < options.connectionsPerJumpHost {
-                    let attempt = makeCarrier(chain, deadline: deadline, handshakes: jumpHost.handshakes)
+                    let attempt = makeCarrier(chain, handshakes: jumpHost.handshakes)
                     jumpHost.carriers[state.nextID] = Carrier(attempt: attempt, tunnels: 1)
                     state.connectionsOpened += 1
                     return .use(state.nextID, attempt)
@@ -205,12 +208,12 @@ final class JumpHostPool: Sendable {
 
     /// Connects to the last host of `chain`: directly for the first hop, else
     /// through a tunnel of the hop before it. Its errors name it as a jump host.
-    private func makeCarrier(_ chain: ArraySlice<ConnectionSpec>, deadline: Deadline,
-                             handshakes perHost: AsyncLimiter) -> SharedConnect {
+    private func makeCarrier(_ chain: ArraySlice<ConnectionSpec>, handshakes perHost: AsyncLimiter) -> SharedConnect {
         let hop = chain.last!
         let loop = group.next()
         return SharedConnect { [self] in
-            let carrier = chain.count > 1 ? try await leaseTunnel(chain.dropLast(), deadline: deadline) : nil
+            let carrier = chain.count > 1 ? try await leaseTunnel(chain.dropLast()) : nil
+            let deadline = Deadline.after(seconds: hop.settings.connectTimeout)
             do {
                 return try await perHost.withPermit {
                     try await handshakes.withPermit {

@@ -25,7 +25,12 @@ extension SSHConnection {
 
     private func openDirectChannel(_ session: OpaquePointer, host: String, port: Int,
                                    deadline: Deadline) async throws -> OpaquePointer {
-        try await acquire(.open, phase: .connect, deadline: deadline, cancellable: true)
+        do {
+            try await acquire(.open, phase: .connect, deadline: deadline, cancellable: true)
+        } catch let error as SSHError where error.kind == .timeout {
+            throw SSHError(.unreachable, phase: .connect,
+                           "no tunnel through \(settings.name) to \(host):\(port) within the connect timeout")
+        }
         defer { release(.open) }
         while true {
             let before = ioGeneration
