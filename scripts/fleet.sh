@@ -101,6 +101,17 @@ SetEnv TASKER_FLEET=1 HOME=$state/home
 CONF
 }
 
+# The ssh_config lines every fleet host shares (inside a `Host *` block).
+client_defaults() {
+    echo "    User $(id -un)"
+    echo "    IdentityFile $state/client_ed25519"
+    echo "    IdentitiesOnly yes"
+    echo "    UserKnownHostsFile $state/known_hosts"
+    echo "    StrictHostKeyChecking yes"
+    echo "    BatchMode yes"
+    echo "    LogLevel ERROR"
+}
+
 prepare_state() {
     mkdir -p "$state/home" /run/sshd
     : >"$state/home/.bashrc"
@@ -127,13 +138,7 @@ start_fleet() {
         done
         echo "Host *"
         echo "    Port $port"
-        echo "    User $(id -un)"
-        echo "    IdentityFile $state/client_ed25519"
-        echo "    IdentitiesOnly yes"
-        echo "    UserKnownHostsFile $state/known_hosts"
-        echo "    StrictHostKeyChecking yes"
-        echo "    BatchMode yes"
-        echo "    LogLevel ERROR"
+        client_defaults
     } >"$state/ssh_config"
 
     local instances=$(( (hosts + 15) / 16 ))
@@ -253,13 +258,7 @@ start_bastion() {
         echo "    Port $target_port"
         echo "    ProxyJump bastion"
         echo "Host *"
-        echo "    User $(id -un)"
-        echo "    IdentityFile $state/client_ed25519"
-        echo "    IdentitiesOnly yes"
-        echo "    UserKnownHostsFile $state/known_hosts"
-        echo "    StrictHostKeyChecking yes"
-        echo "    BatchMode yes"
-        echo "    LogLevel ERROR"
+        client_defaults
     } >"$state/ssh_config"
     {
         echo "# $hosts targets behind the bastion (scripts/fleet.sh bastion-up); reach them with -F $state/ssh_config"
