@@ -305,6 +305,15 @@ final class JumpHostTests: XCTestCase {
         let left = try ProcessRunner.run("/usr/bin/pgrep", ["-f", "proxycommand-config -W|nc 127.0.1.2 2223"]).stdout
         XCTAssertEqual(left, "")
 
+        // A chatty ProxyCommand (1 MB on stderr, far past a socket buffer) is drained, not stalled.
+        try """
+            Host t002
+                ProxyCommand sh -c 'head -c 1000000 /dev/zero | tr "\\\\000" x >&2; echo last words >&2; exec ip netns exec \(hosts.namespace.name) nc %h %p'
+
+            """.appending(base).write(toFile: config, atomically: true, encoding: .utf8)
+        let chatty = try exec(config, ["-H", "t002", "--connect-timeout", "5", "--json", "--", "true"])
+        XCTAssertEqual(try results(chatty.stdout).hosts["t002"]?["status"] as? String, "ok", chatty.stdout)
+
         // A ProxyCommand that never speaks is given up at the connect timeout and killed.
         let marker = "sleep 4\(Int.random(in: 10000...99999))"
         try "Host silent\n    ProxyCommand \(marker)\n".appending(base).write(toFile: config, atomically: true, encoding: .utf8)

@@ -10,14 +10,22 @@ import Glibc
 final class ProxyCommandProcess: @unchecked Sendable {
     let command: String
     let pid: pid_t
-    /// The read end of the command's stderr, for saying why it failed.
+    /// The read end of the command's stderr, drained on the loop so the command
+    /// never blocks on it; the last bytes are kept for saying why it failed.
     private let errorOutput: Int32
+    private let loop: EventLoop
+    private var errorTail: [UInt8] = []
     private var terminated = false
 
-    private init(command: String, pid: pid_t, errorOutput: Int32) {
+    /// Stderr bytes kept: enough for the last lines.
+    private static let errorTailLimit = 4096
+
+    private init(command: String, pid: pid_t, errorOutput: Int32, loop: EventLoop) {
         self.command = command
         self.pid = pid
         self.errorOutput = errorOutput
+        self.loop = loop
+        loop.watch(errorOutput, interest: .readable) { [unowned self] _ in drainErrorOutput() }
     }
 
     deinit {
@@ -26,7 +34,8 @@ final class ProxyCommandProcess: @unchecked Sendable {
     }
 
     /// Starts `command`; returns it and the connection's end of the socket pair.
-    static func start(_ command: String) throws -> (ProxyCommandProcess, socket: Int32) {
+    /// Call on `loop`, which watches the command's stderr.
+    static func start(_ command: String, on loop: EventLoop) throws -> (ProxyCommandProcess, socket: Int32) {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw SSHError(.unreachable, phase: .connect, "ProxyCommand: cannot create a socket pair: \(String(cString: strerror(errno)))")
@@ -54,26 +63,40 @@ final class ProxyCommandProcess: @unchecked Sendable {
             throw SSHError(.unreachable, phase: .connect, "ProxyCommand: cannot start /bin/sh: \(String(cString: strerror(failure.errorNumber)))")
         }
         _ = fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK)
-        return (ProxyCommandProcess(command: command, pid: pid, errorOutput: errorPipe[0]), pair[0])
+        return (ProxyCommandProcess(command: command, pid: pid, errorOutput: errorPipe[0], loop: loop), pair[0])
     }
 
     /// The last line the command wrote to stderr so far, if any.
     func lastErrorLine() -> String? {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < 1 << 16 {
-            let n = chunk.withUnsafeMutableBytes { read(errorOutput, $0.baseAddress, $0.count) }
-            guard n > 0 else { break }
-            bytes += chunk[..<n]
-        }
-        let lines = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
+        drainErrorOutput()
+        let lines = String(decoding: errorTail, as: UTF8.self).split(whereSeparator: \.isNewline)
         return lines.last.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Reads what stderr holds, keeping the last `errorTailLimit` bytes; stops
+    /// watching once the command closed it.
+    private func drainErrorOutput() {
+        guard !terminated else { return }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(errorOutput, $0.baseAddress, $0.count) }
+            if n > 0 {
+                errorTail += chunk[..<n]
+                if errorTail.count > Self.errorTailLimit { errorTail.removeFirst(errorTail.count - Self.errorTailLimit) }
+                continue
+            }
+            if n == 0 || (errno != EAGAIN && errno != EINTR) { loop.unwatch(errorOutput) }
+            if n < 0, errno == EINTR { continue }
+            return
+        }
     }
 
     /// Kills the command's process group and reaps it off the loop.
     func terminate() {
         guard !terminated else { return }
+        drainErrorOutput()
         terminated = true
+        loop.unwatch(errorOutput)
         kill(-pid, SIGKILL)
         let pid = self.pid
         DispatchQueue.global().async {

@@ -206,7 +206,7 @@ public actor SSHConnection {
     }
 
     private func establish(proxyCommand command: String, deadline: Deadline) async throws {
-        let (process, socket) = try ProxyCommandProcess.start(command)
+        let (process, socket) = try ProxyCommandProcess.start(command, on: loop)
         proxy = process
         fd = socket
         watcher = SocketWatcher(loop: loop, fd: socket)
