@@ -257,11 +257,8 @@ struct Glob {
                     tokens.append(.scalar("["))
                     continue
                 }
-                var content = Array(scalars[index..<end])
+                tokens.append(Self.set(Array(scalars[index..<end])))
                 index = end + 1
-                let negated = content.first == "!"
-                if negated { content.removeFirst() }
-                tokens.append(.set(ranges: Self.ranges(content), negated: negated))
             default:
                 tokens.append(.scalar(scalar))
             }
@@ -269,15 +266,44 @@ struct Glob {
         self.tokens = tokens
     }
 
-    /// A set's members as a regular-expression class reads them: `a-z` is a
-    /// range (empty when reversed), a `-` first or last is itself.
-    private static func ranges(_ content: [Unicode.Scalar]) -> [ClosedRange<Unicode.Scalar>] {
+    /// A `[…]` body as Python's fnmatch.translate renders it and `re` reads it:
+    /// split at the `-`s that can make ranges, reversed ranges dropped together
+    /// with their ends, then `!` first negates, an empty set matches nothing
+    /// and a lone `!` any character; the remaining `-` joins make ranges.
+    private static func set(_ body: [Unicode.Scalar]) -> Token {
+        var chunks: [[Unicode.Scalar]] = []
+        var start = 0
+        var scan = body.first == "!" ? 2 : 1
+        while let dash = body.indices.first(where: { $0 >= scan && body[$0] == "-" }) {
+            chunks.append(Array(body[start..<dash]))
+            start = dash + 1
+            scan = dash + 3
+        }
+        let last = Array(body[start...])
+        if last.isEmpty { chunks[chunks.count - 1].append("-") } else { chunks.append(last) }
+        var k = chunks.count - 1
+        while k > 0 {
+            if let high = chunks[k - 1].last, let low = chunks[k].first, high > low {
+                chunks[k - 1] = Array(chunks[k - 1].dropLast()) + chunks[k].dropFirst()
+                chunks.remove(at: k)
+            }
+            k -= 1
+        }
+        // nil marks a `-` that joins two chunks; every other scalar is literal.
+        var items: [Unicode.Scalar?] = []
+        for (index, chunk) in chunks.enumerated() {
+            if index > 0 { items.append(nil) }
+            items += chunk.map(Optional.some)
+        }
+        if items.isEmpty { return .set(ranges: [], negated: false) }
+        if items == ["!"] { return .set(ranges: [], negated: true) }
+        let negated = items.first == "!"
+        if negated { items.removeFirst() }
         var ranges: [ClosedRange<Unicode.Scalar>] = []
         var index = 0
-        while index < content.count {
-            let low = content[index]
-            if index + 2 < content.count, content[index + 1] == "-" {
-                let high = content[index + 2]
+        while index < items.count {
+            let low = items[index] ?? "-"
+            if index + 2 < items.count, items[index + 1] == nil, let high = items[index + 2] {
                 if low <= high { ranges.append(low...high) }
                 index += 3
             } else {
@@ -285,7 +311,7 @@ struct Glob {
                 index += 1
             }
         }
-        return ranges
+        return .set(ranges: ranges, negated: negated)
     }
 
     func matches(_ name: String) -> Bool {

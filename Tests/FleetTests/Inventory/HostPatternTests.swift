@@ -162,6 +162,16 @@ final class InventoryPatternTests: XCTestCase {
         return "[\(stuff)]"
     }
 
+    func testSetsFollowPythonsQuirks() {
+        // fnmatch drops the reversed range `]-[` with its ends, so `!a` is left: a negated set.
+        XCTAssertTrue(Glob("[]-[!a]").matches("."))
+        XCTAssertFalse(Glob("[]-[!a]").matches("a"))
+        XCTAssertFalse(Glob("[c-a]").matches("c"), "an empty set matches nothing")
+        XCTAssertTrue(Glob("[!c-a]").matches("x"), "a negated empty set matches any character")
+        XCTAssertTrue(Glob("[a-c-e]").matches("-"))
+        XCTAssertFalse(Glob("[a-c-e]").matches("d"))
+    }
+
     func testGlobsMatchWhatFnmatchsRegularExpressionMatches() {
         let globPieces = ["*", "?", "a", "b", "-", "[ab]", "[!a]", "[a-c]", "[]a]", "[!]]", "[", "]", "[c-a]", "."]
         let namePieces = ["a", "b", "c", "-", "]", "[", "."]
