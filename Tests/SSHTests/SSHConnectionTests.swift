@@ -305,8 +305,4 @@ final class CollectingSink: OutputSink {
     func text(_ stream: OutputStreamKind) -> String {
         streams.withLock { String(decoding: $0[stream.rawValue], as: UTF8.self) }
     }
-
-    func bytes(_ stream: OutputStreamKind) -> [UInt8] {
-        streams.withLock { $0[stream.rawValue] }
-    }
 }
