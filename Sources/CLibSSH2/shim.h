@@ -44,6 +44,12 @@ typedef struct tasker_session_io {
     int peer_closed;
     /// Non-NULL for a tunnelled session: I/O goes to these queues, not the socket.
     tasker_tunnel_buffers *tunnel;
+    /// The password keyboard-interactive prompts are answered with, while such
+    /// a login is in progress; NULL otherwise.
+    const unsigned char *password;
+    size_t password_length;
+    /// Set when the server asked something other than a password (an echoed prompt).
+    int kbdint_unanswered;
 } tasker_session_io;
 
 static inline ssize_t tasker_tunnel_recv(tasker_session_io *io, void *buffer, size_t length) {
@@ -185,47 +191,8 @@ static inline int tasker_sha256(const void *data, size_t length, unsigned char *
     return EVP_Digest(data, length, out, &written, EVP_sha256(), NULL) == 1 && written == 32 ? 0 : -1;
 }
 
-/// An ed25519 private key held by OpenSSL, parsed once per run from its 32-byte seed.
-static inline void *tasker_ed25519_key_new(const unsigned char *seed) {
-    return EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
-}
-
-static inline void tasker_ed25519_key_free(void *key) {
-    EVP_PKEY_free((EVP_PKEY *)key);
-}
-
-/// libssh2's public-key sign callback: `*abstract` is an EVP_PKEY from
-/// tasker_ed25519_key_new. Returns the raw 64-byte signature, which libssh2
-/// wraps with the key type; libssh2 frees it with free().
-static inline int tasker_ed25519_sign(LIBSSH2_SESSION *session, unsigned char **sig, size_t *sig_len,
-                                      const unsigned char *data, size_t data_len, void **abstract) {
-    (void)session;
-    EVP_PKEY *key = (EVP_PKEY *)*abstract;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx == NULL) return -1;
-    size_t length = 64;
-    unsigned char *out = malloc(length);
-    int ok = out != NULL
-        && EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) == 1
-        && EVP_DigestSign(ctx, out, &length, data, data_len) == 1;
-    EVP_MD_CTX_free(ctx);
-    if (!ok) {
-        free(out);
-        return -1;
-    }
-    *sig = out;
-    *sig_len = length;
-    return 0;
-}
-
-/// Public-key authentication with a key Tasker already holds in memory.
-static inline int tasker_userauth_ed25519(LIBSSH2_SESSION *session, const char *user,
-                                          const unsigned char *public_blob, size_t public_length, void **key) {
-    return libssh2_userauth_publickey(session, user, public_blob, public_length, tasker_ed25519_sign, key);
-}
-
-/// A signature that Tasker obtains asynchronously (from ssh-agent, on a worker
-/// thread). The first time libssh2 asks, the callback records the data to sign
+/// A signature that Tasker obtains asynchronously (from its own key, which may
+/// first need a passphrase, or from ssh-agent). The first time libssh2 asks, the callback records the data to sign
 /// and answers EAGAIN; libssh2 keeps its state and asks again with the same
 /// data once Tasker has put the signature (or a failure) in place.
 typedef struct tasker_deferred_signature {
@@ -260,6 +227,34 @@ static inline int tasker_userauth_deferred(LIBSSH2_SESSION *session, const char 
                                            const unsigned char *public_blob, size_t public_length,
                                            void **pending) {
     return libssh2_userauth_publickey(session, user, public_blob, public_length, tasker_deferred_sign, pending);
+}
+
+/// Answers keyboard-interactive prompts (`*abstract` is the session's
+/// tasker_session_io): each hidden prompt gets the password; a prompt shown
+/// with echo is not a password question and gets an empty answer.
+static inline void tasker_kbdint_respond(const char *name, int name_length, const char *instruction,
+                                         int instruction_length, int prompt_count,
+                                         const LIBSSH2_USERAUTH_KBDINT_PROMPT *prompts,
+                                         LIBSSH2_USERAUTH_KBDINT_RESPONSE *responses, void **abstract) {
+    (void)name; (void)name_length; (void)instruction; (void)instruction_length;
+    tasker_session_io *io = (tasker_session_io *)*abstract;
+    for (int i = 0; i < prompt_count; i++) {
+        int answer = !prompts[i].echo && io->password != NULL;
+        size_t length = answer ? io->password_length : 0;
+        responses[i].text = malloc(length + 1);
+        if (responses[i].text == NULL) {
+            responses[i].length = 0;
+            continue;
+        }
+        if (answer) memcpy(responses[i].text, io->password, length);
+        else io->kbdint_unanswered = 1;
+        responses[i].text[length] = 0;
+        responses[i].length = (unsigned int)length;
+    }
+}
+
+static inline int tasker_userauth_kbdint(LIBSSH2_SESSION *session, const char *user) {
+    return libssh2_userauth_keyboard_interactive_ex(session, user, (unsigned int)strlen(user), tasker_kbdint_respond);
 }
 
 #endif

@@ -26,34 +26,6 @@ final class SHA1Tests: XCTestCase {
     }
 }
 
-final class Ed25519IdentityTests: XCTestCase {
-    func testParsesAnUnencryptedOpenSSHKeyAndRejectsOthers() throws {
-        let directory = NSTemporaryDirectory() + "/ed25519-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        func keygen(_ name: String, _ arguments: [String]) throws -> String {
-            let path = "\(directory)/\(name)"
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-            process.arguments = ["-q", "-f", path] + arguments
-            try process.run()
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 0)
-            return path
-        }
-        let plain = try keygen("plain", ["-t", "ed25519", "-N", ""])
-        let identity = try XCTUnwrap(Ed25519Identity.parse(try String(contentsOfFile: plain, encoding: .utf8)))
-        let publicLine = try String(contentsOfFile: plain + ".pub", encoding: .utf8).split(separator: " ")
-        XCTAssertEqual(Data(identity.publicBlob).base64EncodedString(), String(publicLine[1]))
-
-        let encrypted = try keygen("encrypted", ["-t", "ed25519", "-N", "secret"])
-        XCTAssertNil(Ed25519Identity.parse(try String(contentsOfFile: encrypted, encoding: .utf8)))
-        let ecdsa = try keygen("ecdsa", ["-t", "ecdsa", "-N", ""])
-        XCTAssertNil(Ed25519Identity.parse(try String(contentsOfFile: ecdsa, encoding: .utf8)))
-        XCTAssertNil(Ed25519Identity.parse("not a key"))
-    }
-}
-
 final class DigestTests: XCTestCase {
     func testSHA256() {
         XCTAssertEqual(Digest.sha256Hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")

@@ -220,16 +220,6 @@ final class SSHConnectionTests: XCTestCase {
         await connection.close()
     }
 
-    func testRSAKeyRefusalExplainsTheSHA1Limitation() async throws {
-        let directory = try TemporaryDirectory()
-        let key = directory.path + "/rsa"
-        _ = try ProcessRunner.run("/usr/bin/ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key])
-        let error = await expectSSHError(.authFailed) {
-            _ = try await self.connect(self.settings(host: 7, key: key))
-        }
-        XCTAssertTrue(error?.message.contains("SHA-1") ?? false, "\(String(describing: error))")
-    }
-
     func testAuthenticatesWithAKeyFromTheAgent() async throws {
         let directory = try TemporaryDirectory()
         let socket = directory.path + "/agent.sock"
@@ -282,15 +272,6 @@ final class SSHConnectionTests: XCTestCase {
 
     private func remoteProcessExists(_ pattern: String) throws -> Bool {
         try ProcessRunner.run("/usr/bin/pgrep", ["-f", pattern]).status == 0
-    }
-
-    private func waitUntil(seconds: Double, _ condition: () throws -> Bool) throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(50_000)
-        }
-        return try condition()
     }
 }
 

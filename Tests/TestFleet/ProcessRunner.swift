@@ -99,3 +99,13 @@ public enum ProcessTable {
         return seen
     }
 }
+
+/// Polls `condition` until it holds or `seconds` pass; returns whether it held.
+public func waitUntil(seconds: Double, _ condition: () throws -> Bool) throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(50_000)
+    }
+    return try condition()
+}

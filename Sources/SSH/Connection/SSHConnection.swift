@@ -54,7 +54,7 @@ public actor SSHConnection {
         self.settings = settings
         self.loop = loop
         io = .allocate(capacity: 1)
-        io.initialize(to: tasker_session_io(bytes_received: 0, bytes_sent: 0, last_errno: 0, peer_closed: 0, tunnel: nil))
+        io.initialize(to: tasker_session_io())
         readBuffer = .allocate(byteCount: 64 << 10, alignment: 16)
         channelSlots = SlotQueue(limit: settings.maxChannels)
     }

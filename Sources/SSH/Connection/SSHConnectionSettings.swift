@@ -13,6 +13,21 @@ public struct SSHConnectionSettings: Sendable {
     public var identityFiles: [String]
     /// The ssh-agent socket whose keys are offered first, as OpenSSH does; nil for none.
     public var agentSocket: String?
+    /// `IdentitiesOnly`: offer only `identityFiles` and `certificateFiles` (the
+    /// agent still signs for those it holds).
+    public var identitiesOnly = false
+    /// `CertificateFile`: user certificates offered first, signed with the key file beside them.
+    public var certificateFiles: [String] = []
+    /// `PubkeyAcceptedAlgorithms`, resolved: the signature algorithms that may be offered.
+    public var publicKeyAlgorithms = AlgorithmList.defaultPublicKeyAlgorithms
+    /// `PasswordAuthentication` and `KbdInteractiveAuthentication`: whether those
+    /// methods may be tried, once `credentials` has a password source.
+    public var passwordAuthentication = true
+    public var keyboardInteractiveAuthentication = true
+    /// Key files, passphrases and the password, shared by every connection of a run.
+    public var credentials = Credentials.processDefault
+    /// `KexAlgorithms`, `HostKeyAlgorithms`, `Ciphers`, `MACs`, resolved; nil keeps libssh2's default.
+    public var algorithms = AlgorithmPreferences()
     public var knownHosts: KnownHosts
     /// ssh_config `HostKeyAlias`: the name the host's key is looked up under instead of `address`.
     public var hostKeyAlias: String?
@@ -49,6 +64,22 @@ public struct SSHConnectionSettings: Sendable {
         self.keepaliveCountMax = max(1, keepaliveCountMax)
         self.channelWindowSize = channelWindowSize
         self.maxChannels = maxChannels
+    }
+}
+
+/// Algorithm lists from ssh_config, in preference order, for key exchange.
+public struct AlgorithmPreferences: Sendable, Equatable {
+    public var keyExchange: [String]?
+    /// When set, known_hosts no longer reorders host-key algorithms (as in OpenSSH).
+    public var hostKey: [String]?
+    public var ciphers: [String]?
+    public var macs: [String]?
+
+    public init(keyExchange: [String]? = nil, hostKey: [String]? = nil, ciphers: [String]? = nil, macs: [String]? = nil) {
+        self.keyExchange = keyExchange
+        self.hostKey = hostKey
+        self.ciphers = ciphers
+        self.macs = macs
     }
 }
 

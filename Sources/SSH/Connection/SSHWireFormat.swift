@@ -24,6 +24,12 @@ struct SSHBufferReader {
         guard let length = readUInt32() else { return nil }
         return readBytes(Int(length))
     }
+
+    /// An mpint's magnitude, big-endian, without leading zero bytes.
+    mutating func readMPInt() -> [UInt8]? {
+        guard let raw = readString() else { return nil }
+        return Array(raw.drop { $0 == 0 })
+    }
 }
 
 /// Builds SSH wire-format messages.
@@ -41,5 +47,11 @@ struct SSHBufferWriter {
     mutating func writeString(_ value: [UInt8]) {
         writeUInt32(UInt32(value.count))
         bytes += value
+    }
+
+    /// A non-negative integer given as a big-endian magnitude (leading zeros allowed).
+    mutating func writeMPInt(_ magnitude: [UInt8]) {
+        let trimmed = Array(magnitude.drop { $0 == 0 })
+        writeString(trimmed.first.map { $0 & 0x80 != 0 } == true ? [0] + trimmed : trimmed)
     }
 }

@@ -27,6 +27,14 @@ public struct Deadline: Comparable, Hashable, Sendable, CustomStringConvertible 
 
     public var hasPassed: Bool { self <= .now() }
 
+    /// This deadline moved later by the time elapsed since `start` (time spent
+    /// waiting for the user, which no timeout should count).
+    public func extended(bySecondsSince start: Deadline) -> Deadline {
+        guard self != .distantFuture else { return self }
+        let elapsed = Deadline.now().uptimeNanoseconds &- start.uptimeNanoseconds
+        return Deadline(uptimeNanoseconds: uptimeNanoseconds > UInt64.max - elapsed ? .max : uptimeNanoseconds + elapsed)
+    }
+
     /// Seconds left until the deadline (negative once it has passed).
     public var secondsRemaining: Double {
         if self == .distantFuture { return .infinity }

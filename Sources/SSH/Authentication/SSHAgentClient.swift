@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Glibc
 
 /// A client of ssh-agent's protocol (draft-miller-ssh-agent) over its Unix socket.
@@ -50,22 +51,35 @@ struct SSHAgentClient: Sendable {
         return identities
     }
 
-    /// The agent's signature of `data` with `identity`, without its algorithm
-    /// name (libssh2 adds the name itself).
-    func sign(_ data: [UInt8], with identity: Identity, flags: UInt32 = 0, deadline: Deadline) async throws -> [UInt8] {
+    /// Sign-request flags asking for an RSA signature with SHA-2 (draft-miller-ssh-agent §4.5.1).
+    static func flags(for algorithm: SignatureAlgorithm) -> UInt32 {
+        switch algorithm.name {
+        case SignatureAlgorithm.rsaSHA256.name, "rsa-sha2-256-cert-v01@openssh.com": return 2
+        case SignatureAlgorithm.rsaSHA512.name, "rsa-sha2-512-cert-v01@openssh.com": return 4
+        default: return 0
+        }
+    }
+
+    /// The agent's signature of `data` with `identity` in `algorithm`, without
+    /// its algorithm name (libssh2 adds the name itself).
+    func sign(_ data: [UInt8], with identity: Identity, algorithm: SignatureAlgorithm, deadline: Deadline) async throws -> [UInt8] {
         var request = SSHBufferWriter()
         request.writeByte(Message.signRequest.rawValue)
         request.writeString(identity.publicBlob)
         request.writeString(data)
-        request.writeUInt32(flags)
+        request.writeUInt32(Self.flags(for: algorithm))
         let reply = try await transact(request.bytes, deadline: deadline)
         var reader = SSHBufferReader(bytes: reply)
         guard reader.readByte() == Message.signResponse.rawValue, let signature = reader.readString() else {
             throw Failure(description: "agent refused to sign with \(identity.comment)")
         }
         var inner = SSHBufferReader(bytes: signature)
-        guard inner.readString() != nil, let bytes = inner.readString() else {
+        guard let name = inner.readString(), let bytes = inner.readString() else {
             throw Failure(description: "malformed signature from the agent")
+        }
+        let expected = algorithm.name.replacingOccurrences(of: "-cert-v01@openssh.com", with: "")
+        guard String(decoding: name, as: UTF8.self) == expected else {
+            throw Failure(description: "agent signed with \(String(decoding: name, as: UTF8.self)) when asked for \(expected)")
         }
         return bytes
     }

@@ -1,0 +1,151 @@
+import Foundation
+import Glibc
+
+/// Asks the user for a passphrase or password the way OpenSSH's `ssh` does:
+/// on the controlling terminal with echo off, or through the `SSH_ASKPASS`
+/// program, as `SSH_ASKPASS_REQUIRE` and `DISPLAY` decide (readpass.c).
+///
+/// One question at a time: prompts from many connections queue behind each
+/// other. Reading blocks, so it runs on a thread of its own, never on an
+/// event loop.
+public actor SecretPrompt {
+    public enum Channel: Equatable, Sendable {
+        case terminal
+        case askpass(program: String)
+        /// No terminal and no askpass allowed: nothing can be asked.
+        case none
+    }
+
+    private let environment: [String: String]
+    private var previous: Task<Void, Never>?
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    /// Where a question goes, by OpenSSH's rules.
+    public nonisolated func channel(terminalAvailable: Bool = SecretPrompt.canOpenTerminal()) -> Channel {
+        var allowAskpass = !(environment["DISPLAY"] ?? "").isEmpty
+        var useAskpass = false
+        switch environment["SSH_ASKPASS_REQUIRE"]?.lowercased() {
+        case "force":
+            useAskpass = true
+            allowAskpass = true
+        case "prefer":
+            useAskpass = allowAskpass
+        case "never":
+            allowAskpass = false
+        default:
+            break
+        }
+        if !useAskpass, !terminalAvailable { useAskpass = true }
+        if useAskpass {
+            guard allowAskpass else { return .none }
+            let program = environment["SSH_ASKPASS"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr/bin/ssh-askpass"
+            return .askpass(program: program)
+        }
+        return .terminal
+    }
+
+    /// The user's answer, or nil when nothing could be asked, the user gave
+    /// nothing (an empty line, a cancelled askpass), or reading failed.
+    public func ask(_ question: String) async -> [UInt8]? {
+        let waitFor = previous
+        let channel = channel()
+        let task = Task<[UInt8]?, Never> {
+            await waitFor?.value
+            return await Self.readAnswer(question, from: channel)
+        }
+        previous = Task { _ = await task.value }
+        let answer = await task.value
+        return answer.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    private static func readAnswer(_ question: String, from channel: Channel) async -> [UInt8]? {
+        guard channel != .none else { return nil }
+        return await withCheckedContinuation { continuation in
+            let thread = Thread {
+                switch channel {
+                case .terminal: continuation.resume(returning: readFromTerminal(question))
+                case .askpass(let program): continuation.resume(returning: runAskpass(program, question))
+                case .none: continuation.resume(returning: nil)
+                }
+            }
+            thread.name = "tasker-prompt"
+            thread.start()
+        }
+    }
+
+    public static func canOpenTerminal() -> Bool {
+        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return false }
+        close(fd)
+        return true
+    }
+
+    /// Reads one line from /dev/tty with echo off, as readpassphrase(3) does.
+    private static func readFromTerminal(_ question: String) -> [UInt8]? {
+        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var saved = termios()
+        let haveTermios = tcgetattr(fd, &saved) == 0
+        if haveTermios {
+            var quiet = saved
+            quiet.c_lflag &= ~tcflag_t(ECHO | ECHONL)
+            _ = tcsetattr(fd, TCSAFLUSH, &quiet)
+        }
+        defer {
+            if haveTermios { _ = tcsetattr(fd, TCSAFLUSH, &saved) }
+            _ = write(fd, "\n", 1)
+        }
+        let prompt = Array(("\r" + question).utf8)
+        _ = prompt.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let n = Glibc.read(fd, &byte, 1)
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { return line.isEmpty ? nil : line }
+            if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") { return line }
+            line.append(byte)
+            if line.count > 8192 { return nil }
+        }
+    }
+
+    /// Runs the askpass program with the question as its argument and takes
+    /// the first line of its output; a failed program means no answer.
+    private static func runAskpass(_ program: String, _ question: String) -> [UInt8]? {
+        var pipe: [Int32] = [-1, -1]
+        guard Glibc.pipe(&pipe) == 0 else { return nil }
+        _ = fcntl(pipe[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(pipe[1], F_SETFD, FD_CLOEXEC)
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { if null >= 0 { close(null) } }
+        let pid: pid_t
+        do {
+            pid = try ProcessSpawn.start([program, question], stdin: null, stdout: pipe[1], stderr: 2)
+        } catch {
+            close(pipe[0])
+            close(pipe[1])
+            return nil
+        }
+        close(pipe[1])
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(pipe[0], $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { break }
+            output += buffer.prefix(n)
+            if output.count > 65536 { break }
+        }
+        close(pipe[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        defer { output.withUnsafeMutableBytes { if let base = $0.baseAddress { memset(base, 0, $0.count) } } }
+        guard status == 0 else { return nil }
+        let line = output.prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }
+        return Array(line)
+    }
+}

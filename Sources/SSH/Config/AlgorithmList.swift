@@ -1,0 +1,51 @@
+/// An ssh_config algorithm list (`KexAlgorithms`, `HostKeyAlgorithms`,
+/// `Ciphers`, `MACs`, `PubkeyAcceptedAlgorithms`) resolved as OpenSSH 9.2
+/// does (kex_assemble_names): a value starting with `+` appends to the
+/// default list, `-` removes the names its patterns match, `^` puts names
+/// first; otherwise the value's patterns pick names in the order written.
+public enum AlgorithmList {
+    public static func resolve(_ value: String, defaults: [String], known: [String]) -> [String] {
+        guard let first = value.first else { return defaults }
+        let rest = String(value.dropFirst())
+        switch first {
+        case "+":
+            let added = expand(rest, over: known)
+            return defaults + added.filter { !defaults.contains($0) }
+        case "-":
+            let patterns = rest.split(separator: ",").map(String.init)
+            return defaults.filter { name in !patterns.contains { HostPattern.glob($0, matches: name) } }
+        case "^":
+            let put = expand(rest, over: known)
+            return put + defaults.filter { !put.contains($0) }
+        default:
+            return expand(value, over: known)
+        }
+    }
+
+    /// The names of `known` each pattern matches, pattern by pattern, without repeats;
+    /// a name not in `known` stays when written literally (libssh2 may know it).
+    private static func expand(_ list: String, over known: [String]) -> [String] {
+        var names: [String] = []
+        for pattern in list.split(separator: ",").map(String.init) {
+            let isPattern = pattern.contains("*") || pattern.contains("?")
+            let matched = isPattern ? known.filter { HostPattern.glob(pattern, matches: $0) } : [pattern]
+            for name in matched where !names.contains(name) { names.append(name) }
+        }
+        return names
+    }
+
+    /// OpenSSH 9.2's client default for PubkeyAcceptedAlgorithms (myproposal.h), which leaves out `ssh-rsa`.
+    public static let defaultPublicKeyAlgorithms = [
+        "ssh-ed25519-cert-v01@openssh.com", "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+        "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+        "sk-ssh-ed25519-cert-v01@openssh.com", "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+        "rsa-sha2-512-cert-v01@openssh.com", "rsa-sha2-256-cert-v01@openssh.com",
+        "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", "rsa-sha2-512", "rsa-sha2-256",
+    ]
+
+    /// Every public-key algorithm name OpenSSH 9.2 knows, for `+`/`^` patterns.
+    public static let knownPublicKeyAlgorithms = defaultPublicKeyAlgorithms + [
+        "ssh-rsa", "ssh-rsa-cert-v01@openssh.com", "ssh-dss", "ssh-dss-cert-v01@openssh.com",
+    ]
+}
