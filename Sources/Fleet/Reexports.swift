@@ -18,3 +18,6 @@ public typealias JumpHostList = SSH.JumpHostList
 
 /// How Tasker starts local programs, for the workflow engine's children.
 public typealias ProcessSpawn = SSH.ProcessSpawn
+
+/// The run's key files, passphrases and password, made by the command line.
+public typealias Credentials = SSH.Credentials

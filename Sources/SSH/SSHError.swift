@@ -37,7 +37,8 @@ public struct SSHError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        var text = "\(phase.rawValue): \(message)"
+        // A refused login can only happen while authenticating; its report says the rest.
+        var text = kind == .authFailed ? message : "\(phase.rawValue): \(message)"
         if let code { text += " (libssh2 error \(code))" }
         return text
     }

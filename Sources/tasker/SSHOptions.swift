@@ -8,8 +8,14 @@ struct SSHOptions: ParsableArguments {
     @Option(name: [.customShort("F"), .long], help: ArgumentHelp("ssh_config file (default ~/.ssh/config if present).", valueName: "file"))
     var sshConfig: String?
 
-    @Option(name: .customShort("k"), help: ArgumentHelp("Private key file (repeatable); disables the agent.", valueName: "keyfile"))
+    @Option(name: .customShort("k"), help: ArgumentHelp("Private key file (repeatable); only these keys are offered (the agent still signs for those it holds).", valueName: "keyfile"))
     var keyFiles: [String] = []
+
+    @Flag(name: .long, help: "Ask once for a password for hosts that take password or keyboard-interactive logins (on the terminal, or through SSH_ASKPASS).")
+    var askPass = false
+
+    @Option(name: .long, help: ArgumentHelp("Read the login password from this file (first line; it must be readable by its owner only).", valueName: "file"))
+    var passwordFile: String?
 
     @Option(name: .long, help: ArgumentHelp("Seconds for TCP connect, key exchange and authentication.", valueName: "seconds"))
     var connectTimeout: Double?
@@ -45,6 +51,8 @@ struct SSHOptions: ParsableArguments {
         if let serverAliveCountMax, serverAliveCountMax < 1 { throw ValidationError("--server-alive-count-max must be at least 1") }
         if let tunnelsPerJumpConnection, tunnelsPerJumpConnection < 1 { throw ValidationError("--tunnels-per-jump-connection must be at least 1") }
         if let maxJumpConnections, maxJumpConnections < 1 { throw ValidationError("--max-jump-connections must be at least 1") }
+        if askPass, passwordFile != nil { throw ValidationError("--ask-pass and --password-file cannot be used together") }
+        if let passwordFile, let problem = Credentials.problemWithPasswordFile(passwordFile) { throw ValidationError(problem) }
         if let jump, jump.lowercased() != "none" {
             do { _ = try JumpHostList(parsing: jump) } catch let error as JumpHostList.ParseError {
                 throw ValidationError("-J: \(error.message)")
@@ -65,6 +73,7 @@ struct SSHOptions: ParsableArguments {
         overrides.serverAliveInterval = serverAliveInterval
         overrides.serverAliveCountMax = serverAliveCountMax
         overrides.jump = jump
+        overrides.credentials = Credentials(passwordSource: passwordFile.map { .file($0) } ?? (askPass ? .prompt : nil))
         do {
             let config = try ConnectionResolver.loadSSHConfig(path: sshConfig)
             for keyword in config.unsupported { ConsoleWriter.shared.write("tasker: warning: ssh config \(keyword)\n", to: .stderr) }

@@ -263,7 +263,7 @@ final class AuthenticationTests: XCTestCase {
         let agent = try startAgent(adding: [agentKey])
         defer { agent.stop() }
         let message = await expectAuthFailure(settings(keys: [rsa, ed25519, directory.path + "/missing"], agent: agent.socket))
-        let expected = "\(NSUserName())@auth: offered agent:laptop (ecdsa-sha2-nistp256): refused; "
+        let expected = "\(NSUserName())@auth:\(server.port): offered agent:laptop (ecdsa-sha2-nistp256): refused; "
             + "\(rsa) (rsa-sha2-512, rsa-sha2-256): refused; \(ed25519) (ssh-ed25519): refused; "
             + "no key file \(directory.path)/missing; server allows: publickey"
         XCTAssertEqual(message, expected)

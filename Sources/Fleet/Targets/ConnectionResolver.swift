@@ -17,6 +17,8 @@ public struct ConnectionOverrides: Sendable {
     public var serverAliveCountMax: Int?
     /// `-J`: jump hosts for every target, as `ProxyJump` (`none` for none); wins over ssh_config.
     public var jump: String?
+    /// The run's key files, passphrases and password (`--ask-pass`, `--password-file`), shared by every hop.
+    public var credentials: Credentials?
 
     public init() {}
 }
@@ -215,8 +217,7 @@ public struct ConnectionResolver: Sendable {
             port: port,
             user: user,
             identityFiles: identities,
-            agentSocket: agentSocket(config, host: target.host, user: user, port: port,
-                                     commandLineIdentities: !commandLine.identityFiles.isEmpty),
+            agentSocket: agentSocket(config, host: target.host, user: user, port: port),
             knownHosts: knownHostsCache.load(knownHostsFiles),
             hostKeyPolicy: commandLine.hostKeyPolicy ?? config.hostKeyPolicy ?? .strict,
             connectTimeout: overrides.connectTimeout ?? config.connectTimeout ?? 10,
@@ -224,14 +225,34 @@ public struct ConnectionResolver: Sendable {
             keepaliveCountMax: overrides.serverAliveCountMax ?? config.serverAliveCountMax ?? 3,
             maxChannels: overrides.maxChannelsPerHost ?? 8)
         settings.hostKeyAlias = config.hostKeyAlias
+        applyAuthentication(config, commandLine: commandLine, to: &settings, host: target.host)
         return ConnectionSpec(name: name, settings: settings)
     }
 
-    /// The agent to ask for keys: none with `IdentitiesOnly yes` or `-k`, else
-    /// ssh_config's `IdentityAgent`, else `SSH_AUTH_SOCK`.
-    private func agentSocket(_ config: SSHConfigValues, host: String, user: String, port: Int,
-                             commandLineIdentities: Bool) -> String? {
-        if config.identitiesOnly == true || commandLineIdentities { return nil }
+    /// How the host is logged into and which algorithms it may use, from ssh_config
+    /// and the run's credentials. `-k` offers only the keys given, as `IdentitiesOnly`.
+    private func applyAuthentication(_ config: SSHConfigValues, commandLine: ConnectionOverrides,
+                                     to settings: inout SSHConnectionSettings, host: String) {
+        settings.identitiesOnly = config.identitiesOnly == true || !commandLine.identityFiles.isEmpty
+        settings.certificateFiles = config.certificateFiles.map {
+            expand($0, host: host, user: settings.user, port: settings.port)
+        }
+        if let list = config.pubkeyAcceptedAlgorithms {
+            settings.publicKeyAlgorithms = AlgorithmList.resolve(list, for: .pubkeyAcceptedAlgorithms)
+        }
+        settings.algorithms = AlgorithmPreferences(
+            keyExchange: config.kexAlgorithms.map { AlgorithmList.resolve($0, for: .kexAlgorithms) },
+            hostKey: config.hostKeyAlgorithms.map { AlgorithmList.resolve($0, for: .hostKeyAlgorithms) },
+            ciphers: config.ciphers.map { AlgorithmList.resolve($0, for: .ciphers) },
+            macs: config.macs.map { AlgorithmList.resolve($0, for: .macs) })
+        settings.passwordAuthentication = config.passwordAuthentication ?? true
+        settings.keyboardInteractiveAuthentication = config.kbdInteractiveAuthentication ?? true
+        if let credentials = overrides.credentials { settings.credentials = credentials }
+    }
+
+    /// The agent to ask for keys: ssh_config's `IdentityAgent`, else `SSH_AUTH_SOCK`.
+    /// With `IdentitiesOnly` it still signs for the identity files it holds.
+    private func agentSocket(_ config: SSHConfigValues, host: String, user: String, port: Int) -> String? {
         let environment = ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"]
         switch config.identityAgent {
         case nil, "SSH_AUTH_SOCK": return environment.flatMap { $0.isEmpty ? nil : $0 }

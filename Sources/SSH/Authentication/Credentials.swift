@@ -81,6 +81,16 @@ public final class Credentials: Sendable {
         }
     }
 
+    /// Why `path` cannot serve as a password file, or nil when it can.
+    public static func problemWithPasswordFile(_ path: String) -> String? {
+        do {
+            _ = try Secret(passwordFile: path)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
     /// The run's password, read or asked for once.
     func loginPassword() async -> Result<Secret, KeyUnavailable>? {
         guard let source = passwordSource else { return nil }

@@ -16,7 +16,7 @@ extension SSHConnection {
         }
         if try await authenticateWithPassword(session, report: &report, deadline: &deadline) { return }
         report.allowedMethods = await allowedMethods(session, deadline: deadline)
-        throw SSHError(.authFailed, phase: .auth, "\(settings.user)@\(settings.name): \(report)")
+        throw SSHError(.authFailed, phase: .auth, "\(settings.user)@\(settings.name):\(settings.port): \(report)")
     }
 
     // MARK: Identities

@@ -4,6 +4,51 @@
 /// default list, `-` removes the names its patterns match, `^` puts names
 /// first; otherwise the value's patterns pick names in the order written.
 public enum AlgorithmList {
+    /// The ssh_config keywords that hold algorithm lists.
+    public enum Keyword: Sendable {
+        case kexAlgorithms, hostKeyAlgorithms, ciphers, macs, pubkeyAcceptedAlgorithms
+
+        /// OpenSSH 9.2's client default (myproposal.h), which `+`, `-` and `^` start from.
+        var defaults: [String] {
+            switch self {
+            case .kexAlgorithms:
+                return ["sntrup761x25519-sha512@openssh.com", "curve25519-sha256", "curve25519-sha256@libssh.org",
+                        "ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
+                        "diffie-hellman-group-exchange-sha256", "diffie-hellman-group16-sha512",
+                        "diffie-hellman-group18-sha512", "diffie-hellman-group14-sha256"]
+            case .hostKeyAlgorithms, .pubkeyAcceptedAlgorithms:
+                return AlgorithmList.defaultPublicKeyAlgorithms
+            case .ciphers:
+                return ["chacha20-poly1305@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr",
+                        "aes128-gcm@openssh.com", "aes256-gcm@openssh.com"]
+            case .macs:
+                return ["umac-64-etm@openssh.com", "umac-128-etm@openssh.com", "hmac-sha2-256-etm@openssh.com",
+                        "hmac-sha2-512-etm@openssh.com", "hmac-sha1-etm@openssh.com", "umac-64@openssh.com",
+                        "umac-128@openssh.com", "hmac-sha2-256", "hmac-sha2-512", "hmac-sha1"]
+            }
+        }
+
+        /// Names wildcards may pick from: the defaults and older names OpenSSH or libssh2 know.
+        var known: [String] {
+            switch self {
+            case .kexAlgorithms:
+                return defaults + ["diffie-hellman-group14-sha1", "diffie-hellman-group1-sha1", "diffie-hellman-group-exchange-sha1"]
+            case .hostKeyAlgorithms, .pubkeyAcceptedAlgorithms:
+                return AlgorithmList.knownPublicKeyAlgorithms
+            case .ciphers:
+                return defaults + ["aes128-cbc", "aes192-cbc", "aes256-cbc", "rijndael-cbc@lysator.liu.se", "3des-cbc",
+                                   "blowfish-cbc", "cast128-cbc", "arcfour", "arcfour128"]
+            case .macs:
+                return defaults + ["hmac-sha1-96", "hmac-md5", "hmac-md5-96", "hmac-ripemd160", "hmac-ripemd160@openssh.com",
+                                   "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"]
+            }
+        }
+    }
+
+    public static func resolve(_ value: String, for keyword: Keyword) -> [String] {
+        resolve(value, defaults: keyword.defaults, known: keyword.known)
+    }
+
     public static func resolve(_ value: String, defaults: [String], known: [String]) -> [String] {
         guard let first = value.first else { return defaults }
         let rest = String(value.dropFirst())

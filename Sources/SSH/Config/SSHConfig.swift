@@ -94,7 +94,9 @@ public struct SSHConfig: Sendable {
         }
 
         mutating func read(file path: String, conditions: [Condition], depth: Int) throws {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            // Read by handle: `-F /dev/null` (no configuration) is a common idiom.
+            guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data(),
+                  let text = String(data: data, encoding: .utf8) else {
                 throw SSHConfigError(path: path, line: nil, message: "cannot read file")
             }
             try read(text: text, path: path, conditions: conditions, depth: depth)
@@ -195,6 +197,10 @@ public struct SSHConfig: Sendable {
                     values.identityFiles.append(option.arguments[0])
                     continue
                 }
+                if option.keyword == "certificatefile" {
+                    values.certificateFiles.append(option.arguments[0])
+                    continue
+                }
                 guard !seen.contains(option.keyword) else { continue }
                 seen.insert(option.keyword)
                 // The first of ProxyJump and ProxyCommand decides how the host is reached.
@@ -265,6 +271,22 @@ public struct SSHConfig: Sendable {
             values.proxyCommand = value
         case "hostkeyalias":
             values.hostKeyAlias = value
+        case "pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes":
+            values.pubkeyAcceptedAlgorithms = value
+        case "hostkeyalgorithms":
+            values.hostKeyAlgorithms = value
+        case "kexalgorithms":
+            values.kexAlgorithms = value
+        case "ciphers":
+            values.ciphers = value
+        case "macs":
+            values.macs = value
+        case "passwordauthentication":
+            guard let flag = Self.yesNo(value) else { throw invalid("bad PasswordAuthentication") }
+            values.passwordAuthentication = flag
+        case "kbdinteractiveauthentication", "challengeresponseauthentication":
+            guard let flag = Self.yesNo(value) else { throw invalid("bad KbdInteractiveAuthentication") }
+            values.kbdInteractiveAuthentication = flag
         case "serveralivecountmax":
             guard let count = Int(value), count >= 1 else { throw invalid("bad ServerAliveCountMax") }
             values.serverAliveCountMax = count
@@ -351,6 +373,17 @@ public struct SSHConfigValues: Sendable, Equatable {
     public var proxyCommand: String?
     /// `HostKeyAlias`: the name known_hosts records the host's key under.
     public var hostKeyAlias: String?
+    /// `CertificateFile`s, in order (they accumulate, like `IdentityFile`).
+    public var certificateFiles: [String] = []
+    /// Algorithm lists as written (`+`, `-`, `^` forms included); see `AlgorithmList`.
+    public var pubkeyAcceptedAlgorithms: String?
+    public var hostKeyAlgorithms: String?
+    public var kexAlgorithms: String?
+    public var ciphers: String?
+    public var macs: String?
+    public var passwordAuthentication: Bool?
+    /// `KbdInteractiveAuthentication` (or its old name `ChallengeResponseAuthentication`).
+    public var kbdInteractiveAuthentication: Bool?
 
     public init() {}
 }

@@ -235,7 +235,7 @@ public actor SSHConnection {
         }
         self.session = session
         libssh2_session_set_blocking(session, 0)
-        preferKnownHostKeyTypes(session)
+        try applyAlgorithmPreferences(session)
         let handshake = try await retry(.handshake, until: deadline, onTimeout: .unreachable) {
             libssh2_session_handshake(session, socket)
         }
@@ -285,26 +285,6 @@ public actor SSHConnection {
         if error != 0 { throw TCPSocket.connectError(error) }
     }
 
-    /// Steers key exchange toward a host key type known_hosts records for this host.
-    private func preferKnownHostKeyTypes(_ session: OpaquePointer) {
-        let known = settings.knownHosts.keyTypes(host: settings.knownHostsName, port: settings.port)
-        guard !known.isEmpty else { return }
-        // Only names libssh2 supports: libssh2 1.10 removes unsupported ones with an
-        // overlapping memcpy, which corrupts memory.
-        let supported = Self.supportedHostKeyAlgorithms(session)
-        let order = (known + supported.filter { !known.contains($0) }).filter(supported.contains)
-        guard !order.isEmpty else { return }
-        _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
-    }
-
-    private static func supportedHostKeyAlgorithms(_ session: OpaquePointer) -> [String] {
-        var algorithms: UnsafeMutablePointer<UnsafePointer<CChar>?>?
-        let count = libssh2_session_supported_algs(session, LIBSSH2_METHOD_HOSTKEY, &algorithms)
-        guard count > 0, let algorithms else { return [] }
-        defer { libssh2_free(session, algorithms) }
-        return (0..<Int(count)).compactMap { algorithms[$0].map { String(cString: $0) } }
-    }
-
     private func verifyHostKey(_ session: OpaquePointer) throws {
         var length = 0
         var type: Int32 = 0
@@ -326,6 +306,11 @@ public actor SSHConnection {
         case .unknown where settings.hostKeyPolicy == .acceptNew:
             try settings.knownHosts.append(key, host: settings.knownHostsName, port: settings.port)
         case .unknown:
+            let authorities = settings.knownHosts.certificateAuthorityLocations(host: settings.knownHostsName, port: settings.port)
+            if !authorities.isEmpty {
+                throw SSHError(.hostKeyRejected, phase: .hostKey,
+                               "host key for \(name) is unknown (\(key.type) \(key.fingerprint)): known_hosts trusts only a certificate authority for it (@cert-authority at \(authorities.joined(separator: ", "))), and libssh2 1.10 cannot negotiate certificate host keys; add the host's plain key to known_hosts (check the fingerprint above, then e.g. ssh-keyscan -p \(settings.port) \(settings.address))")
+            }
             throw SSHError(.hostKeyRejected, phase: .hostKey,
                            "host key for \(name) is unknown (\(key.type) \(key.fingerprint)); not in \(settings.knownHosts.files.joined(separator: ", ")) (use --host-key-policy accept-new to trust it)")
         case .changed(let location):

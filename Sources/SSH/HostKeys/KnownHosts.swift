@@ -188,6 +188,11 @@ public struct KnownHosts: Sendable {
 }
 
 extension KnownHosts {
+    /// Where `@cert-authority` lines vouch for `host:port`'s certificates.
+    public func certificateAuthorityLocations(host: String, port: Int) -> [String] {
+        matching(Self.lookupName(host: host, port: port)).filter { $0.marker == .certAuthority }.map(\.location)
+    }
+
     /// Key types recorded for `host:port`, most recent entries last; used to
     /// steer key exchange toward a key type we can verify.
     public func keyTypes(host: String, port: Int) -> [String] {
