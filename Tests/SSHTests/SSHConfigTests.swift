@@ -73,6 +73,41 @@ final class SSHConfigTests: XCTestCase {
     /// Include (globbed, nested, inside a Host block) and Match (host after
     /// HostName, originalhost, user, localuser, exec, negation) resolve as
     /// `ssh -G` prints them for the same file.
+    func testAlgorithmListsResolveAsSshMinusGPrintsThem() throws {
+        let directory = try TemporaryDirectory()
+        let cases = [
+            "PubkeyAcceptedAlgorithms +ssh-rsa\nCiphers -*-cbc,chacha20*\nMACs ^hmac-sha1",
+            "PubkeyAcceptedAlgorithms -rsa-sha2-*,*-cert-v01@openssh.com\nKexAlgorithms +diffie-hellman-group14-sha1",
+            "HostKeyAlgorithms ecdsa-sha2-*,ssh-ed25519\nCiphers aes256-ctr,aes128-ctr\nMACs hmac-sha2-512,hmac-sha2-256",
+            "PubkeyAcceptedKeyTypes ^ssh-ed25519\nKexAlgorithms -sntrup*\nHostKeyAlgorithms +ssh-rsa",
+        ]
+        for (index, text) in cases.enumerated() {
+            let path = directory.path + "/algorithms-\(index).conf"
+            try (text + "\nCertificateFile /certs/a-cert.pub\nCertificateFile /certs/b-cert.pub\nPasswordAuthentication no\n")
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            let printed = try ProcessRunner.run("/usr/bin/ssh", ["-G", "-F", path, "somehost"])
+            XCTAssertEqual(printed.status, 0, printed.stderr)
+            var expected: [String: [String]] = [:]
+            for line in printed.stdout.split(separator: "\n") {
+                let words = line.split(separator: " ", maxSplits: 1).map(String.init)
+                if words.count == 2 { expected[words[0], default: []].append(words[1]) }
+            }
+            let values = try SSHConfig(contentsOf: path).resolve(host: "somehost")
+            func resolved(_ value: String?, _ keyword: AlgorithmList.Keyword) -> String {
+                AlgorithmList.resolve(value ?? "+", for: keyword).joined(separator: ",")
+            }
+            XCTAssertEqual(resolved(values.pubkeyAcceptedAlgorithms, .pubkeyAcceptedAlgorithms), expected["pubkeyacceptedalgorithms"]?.first, text)
+            XCTAssertEqual(resolved(values.ciphers, .ciphers), expected["ciphers"]?.first, text)
+            XCTAssertEqual(resolved(values.macs, .macs), expected["macs"]?.first, text)
+            XCTAssertEqual(resolved(values.kexAlgorithms, .kexAlgorithms), expected["kexalgorithms"]?.first, text)
+            if values.hostKeyAlgorithms != nil {
+                XCTAssertEqual(resolved(values.hostKeyAlgorithms, .hostKeyAlgorithms), expected["hostkeyalgorithms"]?.first, text)
+            }
+            XCTAssertEqual(values.certificateFiles, expected["certificatefile"], text)
+            XCTAssertEqual(values.passwordAuthentication, false)
+        }
+    }
+
     func testIncludeAndMatchResolveAsSshMinusGPrintsThem() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sshg-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory + "/conf.d", withIntermediateDirectories: true)

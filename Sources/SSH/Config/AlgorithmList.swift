@@ -8,12 +8,12 @@ public enum AlgorithmList {
     public enum Keyword: Sendable {
         case kexAlgorithms, hostKeyAlgorithms, ciphers, macs, pubkeyAcceptedAlgorithms
 
-        /// OpenSSH 9.2's client default (myproposal.h), which `+`, `-` and `^` start from.
+        /// The client default of Debian's OpenSSH 9.2 (`ssh -G`), which `+`, `-` and `^` start from.
         var defaults: [String] {
             switch self {
             case .kexAlgorithms:
-                return ["sntrup761x25519-sha512@openssh.com", "curve25519-sha256", "curve25519-sha256@libssh.org",
-                        "ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
+                return ["sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.com", "curve25519-sha256",
+                        "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
                         "diffie-hellman-group-exchange-sha256", "diffie-hellman-group16-sha512",
                         "diffie-hellman-group18-sha512", "diffie-hellman-group14-sha256"]
             case .hostKeyAlgorithms, .pubkeyAcceptedAlgorithms:
@@ -28,19 +28,28 @@ public enum AlgorithmList {
             }
         }
 
-        /// Names wildcards may pick from: the defaults and older names OpenSSH or libssh2 know.
+        /// Every name patterns pick from, in the order they are picked: OpenSSH's
+        /// (`ssh -Q`), then the older ones only libssh2 still speaks.
         var known: [String] {
             switch self {
             case .kexAlgorithms:
-                return defaults + ["diffie-hellman-group14-sha1", "diffie-hellman-group1-sha1", "diffie-hellman-group-exchange-sha1"]
+                return ["diffie-hellman-group1-sha1", "diffie-hellman-group14-sha1", "diffie-hellman-group14-sha256",
+                        "diffie-hellman-group16-sha512", "diffie-hellman-group18-sha512", "diffie-hellman-group-exchange-sha1",
+                        "diffie-hellman-group-exchange-sha256", "ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
+                        "curve25519-sha256", "curve25519-sha256@libssh.org", "sntrup761x25519-sha512",
+                        "sntrup761x25519-sha512@openssh.com"]
             case .hostKeyAlgorithms, .pubkeyAcceptedAlgorithms:
                 return AlgorithmList.knownPublicKeyAlgorithms
             case .ciphers:
-                return defaults + ["aes128-cbc", "aes192-cbc", "aes256-cbc", "rijndael-cbc@lysator.liu.se", "3des-cbc",
-                                   "blowfish-cbc", "cast128-cbc", "arcfour", "arcfour128"]
+                return ["3des-cbc", "aes128-cbc", "aes192-cbc", "aes256-cbc", "aes128-ctr", "aes192-ctr", "aes256-ctr",
+                        "aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com",
+                        "rijndael-cbc@lysator.liu.se", "blowfish-cbc", "cast128-cbc", "arcfour", "arcfour128"]
             case .macs:
-                return defaults + ["hmac-sha1-96", "hmac-md5", "hmac-md5-96", "hmac-ripemd160", "hmac-ripemd160@openssh.com",
-                                   "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"]
+                return ["hmac-sha1", "hmac-sha1-96", "hmac-sha2-256", "hmac-sha2-512", "hmac-md5", "hmac-md5-96",
+                        "umac-64@openssh.com", "umac-128@openssh.com", "hmac-sha1-etm@openssh.com", "hmac-sha1-96-etm@openssh.com",
+                        "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "hmac-md5-etm@openssh.com",
+                        "hmac-md5-96-etm@openssh.com", "umac-64-etm@openssh.com", "umac-128-etm@openssh.com",
+                        "hmac-ripemd160", "hmac-ripemd160@openssh.com"]
             }
         }
     }
@@ -67,14 +76,12 @@ public enum AlgorithmList {
         }
     }
 
-    /// The names of `known` each pattern matches, pattern by pattern, without repeats;
-    /// a name not in `known` stays when written literally (libssh2 may know it).
+    /// For each pattern in turn, the names of `known` it matches (in `known`'s
+    /// order), without repeats; names no one knows are dropped.
     private static func expand(_ list: String, over known: [String]) -> [String] {
         var names: [String] = []
         for pattern in list.split(separator: ",").map(String.init) {
-            let isPattern = pattern.contains("*") || pattern.contains("?")
-            let matched = isPattern ? known.filter { HostPattern.glob(pattern, matches: $0) } : [pattern]
-            for name in matched where !names.contains(name) { names.append(name) }
+            for name in known where HostPattern.glob(pattern, matches: name) && !names.contains(name) { names.append(name) }
         }
         return names
     }
@@ -89,8 +96,14 @@ public enum AlgorithmList {
         "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", "rsa-sha2-512", "rsa-sha2-256",
     ]
 
-    /// Every public-key algorithm name OpenSSH 9.2 knows, for `+`/`^` patterns.
-    public static let knownPublicKeyAlgorithms = defaultPublicKeyAlgorithms + [
-        "ssh-rsa", "ssh-rsa-cert-v01@openssh.com", "ssh-dss", "ssh-dss-cert-v01@openssh.com",
+    /// Every public-key algorithm name OpenSSH 9.2 knows, in its order (`ssh -Q PubkeyAcceptedAlgorithms`).
+    public static let knownPublicKeyAlgorithms = [
+        "ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com", "sk-ssh-ed25519@openssh.com", "sk-ssh-ed25519-cert-v01@openssh.com",
+        "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+        "sk-ecdsa-sha2-nistp256@openssh.com", "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+        "webauthn-sk-ecdsa-sha2-nistp256@openssh.com", "ssh-dss", "ssh-dss-cert-v01@openssh.com", "ssh-rsa",
+        "ssh-rsa-cert-v01@openssh.com", "rsa-sha2-256", "rsa-sha2-256-cert-v01@openssh.com", "rsa-sha2-512",
+        "rsa-sha2-512-cert-v01@openssh.com",
     ]
 }
