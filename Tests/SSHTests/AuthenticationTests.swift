@@ -271,17 +271,6 @@ final class AuthenticationTests: XCTestCase {
 
     // MARK: Passwords
 
-    private static let passwordUser = "tasker-pw"
-
-    private func ensurePasswordUser(password: String) throws {
-        if getpwnam(Self.passwordUser) == nil {
-            let add = try ProcessRunner.run("/usr/sbin/useradd", ["-M", "-d", "/tmp", "-s", "/bin/sh", Self.passwordUser])
-            XCTAssertEqual(add.status, 0, add.stderr)
-        }
-        let set = try ProcessRunner.shell("echo '\(Self.passwordUser):\(password)' | /usr/sbin/chpasswd")
-        XCTAssertEqual(set.status, 0, set.stderr)
-    }
-
     private func passwordFile(_ password: String, mode: mode_t = 0o600) throws -> String {
         let path = directory.path + "/password-\(UUID().uuidString.prefix(6))"
         try (password + "\n").write(toFile: path, atomically: true, encoding: .utf8)
@@ -290,25 +279,25 @@ final class AuthenticationTests: XCTestCase {
     }
 
     func testPasswordAndKeyboardInteractiveLoginsWithAPasswordFile() async throws {
-        try ensurePasswordUser(password: "Tr0ub4dor&3")
+        try PasswordUser.ensure(password: "Tr0ub4dor&3")
         try startServer(["PasswordAuthentication yes", "KbdInteractiveAuthentication yes", "UsePAM yes",
                          "PermitEmptyPasswords no"])
         var login = settings(keys: [], credentials: Credentials(passwordSource: .file(try passwordFile("Tr0ub4dor&3"))))
-        login.user = Self.passwordUser
+        login.user = PasswordUser.name
         // keyboard-interactive first, as OpenSSH orders them.
         try await runTrue(login)
         login.keyboardInteractiveAuthentication = false
         try await runTrue(login)
         let log = try String(contentsOfFile: server.log, encoding: .utf8)
-        XCTAssertTrue(log.contains("Accepted keyboard-interactive/pam for \(Self.passwordUser)"), log)
-        XCTAssertTrue(log.contains("Accepted password for \(Self.passwordUser)"), log)
+        XCTAssertTrue(log.contains("Accepted keyboard-interactive/pam for \(PasswordUser.name)"), log)
+        XCTAssertTrue(log.contains("Accepted password for \(PasswordUser.name)"), log)
     }
 
     func testWrongPasswordIsReportedAndNeverShown() async throws {
-        try ensurePasswordUser(password: "right-password")
+        try PasswordUser.ensure(password: "right-password")
         try startServer(["PasswordAuthentication yes", "KbdInteractiveAuthentication no"])
         var login = settings(keys: [], credentials: Credentials(passwordSource: .file(try passwordFile("hunter2-wrong"))))
-        login.user = Self.passwordUser
+        login.user = PasswordUser.name
         let message = await expectAuthFailure(login)
         XCTAssertTrue(message.contains("password: refused"), message)
         XCTAssertTrue(message.contains("server allows: publickey, password"), message)
@@ -318,7 +307,7 @@ final class AuthenticationTests: XCTestCase {
     func testAPasswordFileOthersCanReadIsRefused() async throws {
         try startServer(["PasswordAuthentication yes"])
         var login = settings(keys: [], credentials: Credentials(passwordSource: .file(try passwordFile("secret", mode: 0o644))))
-        login.user = Self.passwordUser
+        login.user = PasswordUser.name
         let message = await expectAuthFailure(login)
         XCTAssertTrue(message.contains("is readable by others (mode 644); chmod 600 it"), message)
     }
