@@ -1,13 +1,12 @@
-import Dispatch
 import Foundation
 import Glibc
 
 /// A client of ssh-agent's protocol (draft-miller-ssh-agent) over its Unix socket.
 ///
-/// Agent I/O never runs on an event loop: an agent may wait for the user to
-/// confirm a key or touch a hardware token. Each request runs on a worker
-/// thread and gives up at its deadline (poll), so a silent agent costs one
-/// connection attempt its deadline and no other connection anything.
+/// Each request opens the socket non-blocking and waits for it on the event
+/// loop of the connection that asks, within the connection's deadline: an
+/// agent waiting for the user to confirm a key or touch a hardware token holds
+/// up that one connection and never the loop.
 struct SSHAgentClient: Sendable {
     struct Identity: Sendable {
         /// The public key blob (`string type, ...`).
@@ -34,9 +33,10 @@ struct SSHAgentClient: Sendable {
         case signResponse = 14
     }
 
-    /// The keys the agent holds, in its order.
-    func identities(deadline: Deadline) async throws -> [Identity] {
-        let reply = try await transact([Message.requestIdentities.rawValue], deadline: deadline)
+    /// The keys the agent holds, in its order. Runs on `loop`.
+    func identities(on loop: EventLoop, deadline: Deadline,
+                    isolation: isolated (any Actor)? = #isolation) async throws -> [Identity] {
+        let reply = try await transact([Message.requestIdentities.rawValue], on: loop, deadline: deadline)
         var reader = SSHBufferReader(bytes: reply)
         guard reader.readByte() == Message.identitiesAnswer.rawValue, let count = reader.readUInt32() else {
             throw Failure(description: "agent refused to list its keys")
@@ -62,13 +62,14 @@ struct SSHAgentClient: Sendable {
 
     /// The agent's signature of `data` with `identity` in `algorithm`, without
     /// its algorithm name (libssh2 adds the name itself).
-    func sign(_ data: [UInt8], with identity: Identity, algorithm: SignatureAlgorithm, deadline: Deadline) async throws -> [UInt8] {
+    func sign(_ data: [UInt8], with identity: Identity, algorithm: SignatureAlgorithm, on loop: EventLoop,
+              deadline: Deadline, isolation: isolated (any Actor)? = #isolation) async throws -> [UInt8] {
         var request = SSHBufferWriter()
         request.writeByte(Message.signRequest.rawValue)
         request.writeString(identity.publicBlob)
         request.writeString(data)
         request.writeUInt32(Self.flags(for: algorithm))
-        let reply = try await transact(request.bytes, deadline: deadline)
+        let reply = try await transact(request.bytes, on: loop, deadline: deadline)
         var reader = SSHBufferReader(bytes: reply)
         guard reader.readByte() == Message.signResponse.rawValue, let signature = reader.readString() else {
             throw Failure(description: "agent refused to sign with \(identity.comment)")
@@ -84,82 +85,89 @@ struct SSHAgentClient: Sendable {
         return bytes
     }
 
-    /// Sends one request and reads one reply on a worker thread.
-    private func transact(_ request: [UInt8], deadline: Deadline) async throws -> [UInt8] {
-        let path = socketPath
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try Self.blockingTransact(request, path: path, deadline: deadline) })
+    /// Sends one request and reads one reply. The caller runs on `loop` (its
+    /// executor), which watches the agent's socket.
+    private func transact(_ request: [UInt8], on loop: EventLoop, deadline: Deadline,
+                          isolation: isolated (any Actor)? = #isolation) async throws -> [UInt8] {
+        precondition(loop.inLoop, "agent requests run on the asking connection's loop")
+        let fd = try connect()
+        let watcher = SocketWatcher(loop: loop, fd: fd)
+        defer {
+            watcher.stop()
+            close(fd)
+        }
+        var framed = SSHBufferWriter()
+        framed.writeString(request)
+        var offset = 0
+        while offset < framed.bytes.count {
+            let n = framed.bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n >= 0 {
+                offset += n
+            } else if errno == EAGAIN || errno == EINTR {
+                try await wait(.writable, watcher, deadline)
+            } else {
+                throw Failure(description: "agent: write: \(String(cString: strerror(errno)).lowercased())")
             }
+        }
+        var reply: [UInt8] = []
+        var expected: Int?
+        var buffer = [UInt8](repeating: 0, count: 16 << 10)
+        while reply.count < (expected.map { $0 + 4 } ?? 4) {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                reply += buffer.prefix(n)
+                if expected == nil, reply.count >= 4 {
+                    let length = Int(reply.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+                    guard length > 0, length <= 256 << 10 else { throw Failure(description: "agent sent a reply of \(length) bytes") }
+                    expected = length
+                }
+            } else if n == 0 {
+                throw Failure(description: "agent closed the connection")
+            } else if errno == EAGAIN || errno == EINTR {
+                try await wait(.readable, watcher, deadline)
+            } else {
+                throw Failure(description: "agent: read: \(String(cString: strerror(errno)).lowercased())")
+            }
+        }
+        return Array(reply[4...])
+    }
+
+    private func wait(_ interest: IOInterest, _ watcher: SocketWatcher, _ deadline: Deadline,
+                      isolation: isolated (any Actor)? = #isolation) async throws {
+        let id = watcher.makeWaiterID()
+        let outcome = await withCheckedContinuation { continuation in
+            watcher.register(id, interest: interest, deadline: deadline, continuation: continuation)
+        }
+        switch outcome {
+        case .ready: return
+        case .timedOut: throw Failure(description: "agent did not answer before the connect deadline")
+        case .cancelled: throw Failure(description: "agent request cancelled")
         }
     }
 
-    private static func blockingTransact(_ request: [UInt8], path: String, deadline: Deadline) throws -> [UInt8] {
+    /// A non-blocking connection to the agent's socket.
+    private func connect() throws -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "agent: socket: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(path.utf8)
+        let pathBytes = Array(socketPath.utf8)
         guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw Failure(description: "agent socket path too long: \(path)")
+            close(fd)
+            throw Failure(description: "agent socket path too long: \(socketPath)")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: pathBytes)
         }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        if connected != 0, errno != EINPROGRESS, errno != EAGAIN {
-            throw Failure(description: "cannot reach the agent at \(path): \(String(cString: strerror(errno)).lowercased())")
+        // A Unix socket connects at once or not at all (EAGAIN: the agent's backlog is full).
+        if connected != 0 {
+            let reason = String(cString: strerror(errno)).lowercased()
+            close(fd)
+            throw Failure(description: "cannot reach the agent at \(socketPath): \(reason)")
         }
-        var framed = SSHBufferWriter()
-        framed.writeString(request)
-        try send(framed.bytes, on: fd, deadline: deadline)
-        let header = try receive(4, on: fd, deadline: deadline)
-        let length = Int(header.reduce(0) { $0 << 8 | UInt32($1) })
-        guard length > 0, length <= 256 << 10 else { throw Failure(description: "agent sent a reply of \(length) bytes") }
-        return try receive(length, on: fd, deadline: deadline)
-    }
-
-    private static func send(_ bytes: [UInt8], on fd: Int32, deadline: Deadline) throws {
-        var offset = 0
-        while offset < bytes.count {
-            try waitFor(Int16(POLLOUT), on: fd, deadline: deadline)
-            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n < 0 {
-                if errno == EAGAIN || errno == EINTR { continue }
-                throw Failure(description: "agent: write: \(String(cString: strerror(errno)).lowercased())")
-            }
-            offset += n
-        }
-    }
-
-    private static func receive(_ count: Int, on fd: Int32, deadline: Deadline) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var offset = 0
-        while offset < count {
-            try waitFor(Int16(POLLIN), on: fd, deadline: deadline)
-            let n = bytes[offset...].withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { throw Failure(description: "agent closed the connection") }
-            if n < 0 {
-                if errno == EAGAIN || errno == EINTR { continue }
-                throw Failure(description: "agent: read: \(String(cString: strerror(errno)).lowercased())")
-            }
-            offset += n
-        }
-        return bytes
-    }
-
-    private static func waitFor(_ events: Int16, on fd: Int32, deadline: Deadline) throws {
-        while true {
-            let remaining = deadline.secondsRemaining
-            guard remaining > 0 else { throw Failure(description: "agent did not answer before the connect deadline") }
-            var entry = pollfd(fd: fd, events: events, revents: 0)
-            let milliseconds = remaining.isFinite ? Int32(min(remaining * 1000 + 1, 60_000)) : 60_000
-            let ready = poll(&entry, 1, milliseconds)
-            if ready > 0 { return }
-            if ready < 0, errno != EINTR { throw Failure(description: "agent: poll: \(String(cString: strerror(errno)))") }
-        }
+        return fd
     }
 }

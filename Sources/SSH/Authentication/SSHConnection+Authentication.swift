@@ -40,7 +40,7 @@ extension SSHConnection {
         var agentKeys: [SSHAgentClient.Identity] = []
         if let socket = settings.agentSocket, !socket.isEmpty {
             do {
-                agentKeys = try await SSHAgentClient(socketPath: socket).identities(deadline: deadline)
+                agentKeys = try await SSHAgentClient(socketPath: socket).identities(on: loop, deadline: deadline)
             } catch {
                 report.note("\(error)")
             }
@@ -99,7 +99,7 @@ extension SSHConnection {
                 case .agent(let agentKey):
                     do {
                         let agent = SSHAgentClient(socketPath: self.settings.agentSocket ?? "")
-                        return .success(try await agent.sign(data, with: agentKey, algorithm: algorithm, deadline: agentDeadline))
+                        return .success(try await agent.sign(data, with: agentKey, algorithm: algorithm, on: self.loop, deadline: agentDeadline))
                     } catch {
                         return .failure(Credentials.KeyUnavailable(description: "\(error)"))
                     }
