@@ -25,6 +25,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case sshConfig = "ssh-config"
     /// known_hosts reader and host key verification.
     case knownHosts = "known-hosts"
+    /// Private key files (OpenSSH and PEM, unencrypted ones decoded) and public
+    /// key or certificate lines: line 1 is a public key line, the rest a private key.
+    case keyFile = "key-file"
 
     public func run(_ data: [UInt8]) {
         let text = String(decoding: data, as: UTF8.self)
@@ -66,6 +69,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 _ = known.verify(key, host: host, port: port)
                 _ = known.keyTypes(host: host, port: port)
             }
+        case .keyFile:
+            let (publicLine, privateText) = Self.firstLine(text)
+            _ = KeyFileReader.describe(publicKeyLine: publicLine)
+            _ = KeyFileReader.describe(privateKey: privateText)
         }
     }
 

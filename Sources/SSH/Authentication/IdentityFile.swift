@@ -25,9 +25,13 @@ struct IdentityFile: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoadError(description: FileManager.default.fileExists(atPath: path) ? "cannot read key file \(path)" : "no key file \(path)")
         }
+        try self.init(text: String(decoding: data, as: UTF8.self), path: path, publicKeyBlob: Self.publicKeyBlob(atPath: path + ".pub"))
+    }
+
+    /// A key file's text; `publicKeyBlob` is what its `.pub` file holds, if any.
+    init(text: String, path: String, publicKeyBlob sidecar: [UInt8]?) throws {
         self.path = path
-        text = String(decoding: data, as: UTF8.self)
-        let sidecar = Self.publicKeyBlob(atPath: path + ".pub")
+        self.text = text
         if text.contains(OpenSSHPrivateKeyFile.beginMarker) {
             let file: OpenSSHPrivateKeyFile
             do { file = try OpenSSHPrivateKeyFile(text: text) } catch {
@@ -95,5 +99,27 @@ struct IdentityFile: Sendable {
         var reader = SSHBufferReader(bytes: blob)
         guard reader.readString().map({ String(decoding: $0, as: UTF8.self) }) == String(fields[0]) else { return nil }
         return blob
+    }
+}
+
+/// Tasker's reading of key files, for callers outside the SSH layer (the fuzz targets).
+public enum KeyFileReader {
+    /// Reads private key text as a login would, decrypting only unencrypted keys;
+    /// returns the key type, or why it cannot be used.
+    public static func describe(privateKey text: String) -> String {
+        do {
+            let file = try IdentityFile(text: text, path: "key", publicKeyBlob: nil)
+            if file.isEncrypted { return "encrypted" }
+            return try file.privateKey(passphrase: []).kind.keyTypeName
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// Reads a public key or certificate line; returns its type and, for a certificate, its validity.
+    public static func describe(publicKeyLine line: String) -> String {
+        guard let blob = IdentityFile.publicKeyBlob(line: line) else { return "not a public key" }
+        guard let certificate = UserCertificate(blob: blob, source: "line") else { return HostKey.typeName(fromBlob: blob) ?? "unknown" }
+        return certificate.typeName + " " + (certificate.validityProblem() ?? "valid")
     }
 }
