@@ -61,8 +61,8 @@ struct UserCertificate: Sendable {
     /// Why the certificate cannot be used at `now`, or nil when it is valid.
     func validityProblem(at now: Date = Date()) -> String? {
         let seconds = UInt64(max(0, now.timeIntervalSince1970))
-        if seconds < validAfter { return "certificate \(source) is not valid until \(Self.format(validAfter))" }
-        if seconds >= validBefore { return "certificate \(source) expired \(Self.format(validBefore))" }
+        if seconds < validAfter { return "certificate \(AuthenticationReport.displayPath(source)) is not valid until \(Self.format(validAfter))" }
+        if seconds >= validBefore { return "certificate \(AuthenticationReport.displayPath(source)) expired \(Self.format(validBefore))" }
         return nil
     }
 
