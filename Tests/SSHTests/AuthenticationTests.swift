@@ -88,24 +88,10 @@ final class AuthenticationTests: XCTestCase {
         return (Credentials(prompt: prompt), count)
     }
 
-    private func startAgent(adding keys: [String]) throws -> (socket: String, stop: () -> Void) {
-        let socket = directory.path + "/agent-\(UUID().uuidString.prefix(8)).sock"
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
-        agent.arguments = ["-D", "-a", socket]
-        agent.standardOutput = FileHandle.nullDevice
-        agent.standardError = FileHandle.nullDevice
-        try agent.run()
-        let stop = {
-            kill(agent.processIdentifier, SIGKILL)
-            agent.waitUntilExit()
-        }
-        XCTAssertTrue(try waitUntil(seconds: 5) { FileManager.default.fileExists(atPath: socket) })
-        for key in keys {
-            let add = try ProcessRunner.run("/usr/bin/ssh-add", [key], environment: ["SSH_AUTH_SOCK": socket])
-            XCTAssertEqual(add.status, 0, add.stderr)
-        }
-        return (socket, stop)
+    private func startAgent(adding keys: [String]) throws -> TestAgent {
+        let agent = try TestAgent(directory: directory.path)
+        try agent.add(keys)
+        return agent
     }
 
     // MARK: Key types

@@ -165,28 +165,19 @@ final class ConnectionFaultTests: XCTestCase {
         let pause = "30.\(Int.random(in: 100...999))"
         try "#!/bin/sh\nexec sleep \(pause)\n".write(toFile: askpass, atomically: true, encoding: .utf8)
         chmod(askpass, 0o755)
-        let socket = directory.path + "/agent.sock"
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
-        agent.arguments = ["-D", "-a", socket]
-        agent.environment = ["SSH_ASKPASS": askpass, "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0", "PATH": "/usr/bin:/bin"]
-        agent.standardOutput = FileHandle.nullDevice
-        agent.standardError = FileHandle.nullDevice
-        try agent.run()
+        let agent = try TestAgent(directory: directory.path,
+                                  environment: ["SSH_ASKPASS": askpass, "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0", "PATH": "/usr/bin:/bin"])
         defer {
             // The askpass program first: it holds descriptors the agent's exit is noticed by.
             _ = try? ProcessRunner.run("/usr/bin/pkill", ["-KILL", "-f", "sleep \(pause)"])
-            kill(agent.processIdentifier, SIGKILL)
-            agent.waitUntilExit()
+            agent.stop()
         }
-        for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
-        let add = try ProcessRunner.run("/usr/bin/ssh-add", ["-c", fleet.clientKey], environment: ["SSH_AUTH_SOCK": socket])
-        XCTAssertEqual(add.status, 0, add.stderr)
+        try agent.add([fleet.clientKey], options: ["-c"])
 
         let loop = EventLoopGroup.shared.loops[0]
         var viaAgent = settings(host: 21, keepalive: 0)
         viaAgent.identityFiles = []
-        viaAgent.agentSocket = socket
+        viaAgent.agentSocket = agent.socket
         viaAgent.connectTimeout = 3
         let started = Date()
         let waiting = Task { try await SSHConnection.connect(viaAgent, on: loop) }

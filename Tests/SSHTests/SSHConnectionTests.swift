@@ -206,40 +206,14 @@ final class SSHConnectionTests: XCTestCase {
         XCTAssertTrue(error?.message.contains(key) ?? false)
     }
 
-    func testAuthenticatesWithAnECDSAKeyFile() async throws {
-        let directory = try TemporaryDirectory()
-        let key = directory.path + "/ecdsa"
-        _ = try ProcessRunner.run("/usr/bin/ssh-keygen", ["-q", "-t", "ecdsa", "-N", "", "-f", key])
-        let authorized = fleet.stateDirectory + "/authorized_keys"
-        let original = try String(contentsOfFile: authorized, encoding: .utf8)
-        defer { try? original.write(toFile: authorized, atomically: true, encoding: .utf8) }
-        try (original + (try String(contentsOfFile: key + ".pub", encoding: .utf8))).write(toFile: authorized, atomically: true, encoding: .utf8)
-        let connection = try await connect(settings(host: 8, key: key))
-        let exit = try await connection.execute("true", output: CollectingSink(), deadline: .after(seconds: 10))
-        XCTAssertEqual(exit.exitCode, 0)
-        await connection.close()
-    }
-
     func testAuthenticatesWithAKeyFromTheAgent() async throws {
         let directory = try TemporaryDirectory()
-        let socket = directory.path + "/agent.sock"
-        // In the foreground (-D): a daemonising agent would outlive the test.
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
-        agent.arguments = ["-D", "-a", socket]
-        agent.standardOutput = FileHandle.nullDevice
-        agent.standardError = FileHandle.nullDevice
-        try agent.run()
-        defer {
-            kill(agent.processIdentifier, SIGKILL)
-            agent.waitUntilExit()
-        }
-        XCTAssertTrue(try waitUntil(seconds: 5) { FileManager.default.fileExists(atPath: socket) })
-        let add = try ProcessRunner.run("/usr/bin/ssh-add", [fleet.clientKey], environment: ["SSH_AUTH_SOCK": socket])
-        XCTAssertEqual(add.status, 0, add.stderr)
+        let agent = try TestAgent(directory: directory.path)
+        defer { agent.stop() }
+        try agent.add([fleet.clientKey])
         var viaAgent = settings(host: 7)
         viaAgent.identityFiles = []
-        viaAgent.agentSocket = socket
+        viaAgent.agentSocket = agent.socket
         let connection = try await connect(viaAgent)
         let exit = try await connection.execute("true", output: CollectingSink(), deadline: .after(seconds: 10))
         XCTAssertEqual(exit.exitCode, 0)
