@@ -42,6 +42,8 @@ extension RunCommand {
         .valued("remote.inventory.limit", \.remote.inventory.limit),
         .valued("remote.ssh.sshConfig", \.remote.ssh.sshConfig),
         .list("remote.ssh.keyFiles", \.remote.ssh.keyFiles),
+        .flag("remote.ssh.askPass", \.remote.ssh.askPass),
+        .valued("remote.ssh.passwordFile", \.remote.ssh.passwordFile),
         .valued("remote.ssh.connectTimeout", \.remote.ssh.connectTimeout),
         .valued("remote.ssh.hostKeyPolicy", \.remote.ssh.hostKeyPolicy),
         .valued("remote.ssh.knownHosts", \.remote.ssh.knownHosts),

@@ -52,7 +52,6 @@ struct SSHOptions: ParsableArguments {
         if let tunnelsPerJumpConnection, tunnelsPerJumpConnection < 1 { throw ValidationError("--tunnels-per-jump-connection must be at least 1") }
         if let maxJumpConnections, maxJumpConnections < 1 { throw ValidationError("--max-jump-connections must be at least 1") }
         if askPass, passwordFile != nil { throw ValidationError("--ask-pass and --password-file cannot be used together") }
-        if let passwordFile, let problem = Credentials.problemWithPasswordFile(passwordFile) { throw ValidationError(problem) }
         if let jump, jump.lowercased() != "none" {
             do { _ = try JumpHostList(parsing: jump) } catch let error as JumpHostList.ParseError {
                 throw ValidationError("-J: \(error.message)")
@@ -73,6 +72,8 @@ struct SSHOptions: ParsableArguments {
         overrides.serverAliveInterval = serverAliveInterval
         overrides.serverAliveCountMax = serverAliveCountMax
         overrides.jump = jump
+        // Checked here rather than in validate(): a task file's header may name the file.
+        if let passwordFile, let problem = Credentials.problemWithPasswordFile(passwordFile) { throw UsageError(problem) }
         overrides.credentials = Credentials(passwordSource: passwordFile.map { .file($0) } ?? (askPass ? .prompt : nil))
         do {
             let config = try ConnectionResolver.loadSSHConfig(path: sshConfig)
