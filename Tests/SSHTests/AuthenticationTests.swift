@@ -114,6 +114,17 @@ final class AuthenticationTests: XCTestCase {
         try await runTrue(settings(keys: [key]))
     }
 
+    func testSHA1IsTriedLastAndOnlyWhenPubkeyAcceptedAlgorithmsAllowsIt() async throws {
+        try startServer(["PubkeyAcceptedAlgorithms ssh-rsa"])
+        let key = try keygen("rsa", ["-t", "rsa", "-b", "2048", "-N", ""])
+        try authorize(key)
+        let message = await expectAuthFailure(settings(keys: [key]))
+        XCTAssertTrue(message.contains("(rsa-sha2-512, rsa-sha2-256): refused"), message)
+        var withSHA1 = settings(keys: [key])
+        withSHA1.publicKeyAlgorithms = AlgorithmList.resolve("+ssh-rsa", for: .pubkeyAcceptedAlgorithms)
+        try await runTrue(withSHA1)
+    }
+
     func testRSAKeyInTheAgentSignsWithSHA2() async throws {
         try startServer()
         let key = try keygen("rsa-agent", ["-t", "rsa", "-b", "2048", "-N", ""])

@@ -107,6 +107,16 @@ final class HostKeyAlgorithmTests: XCTestCase {
                       "\(String(describing: error))")
     }
 
+    func testAServerSigningOnlyWithRSASHA2SaysNoAlgorithmIsShared() async throws {
+        // libssh2 1.10 verifies RSA host keys only as ssh-rsa (SHA-1).
+        try startServer(["HostKeyAlgorithms rsa-sha2-512,rsa-sha2-256"])
+        let error = await connectionError(settings(try knownHosts([try ecdsaLine()])))
+        XCTAssertEqual(error?.kind, .unreachable)
+        XCTAssertEqual(error?.phase, .handshake)
+        XCTAssertTrue(error?.message.contains("no algorithm in common with the server? libssh2 1.10 offered host keys ecdsa-sha2-nistp256,") ?? false,
+                      "\(String(describing: error))")
+    }
+
     func testAlgorithmListsResolveAsOpenSSHDoes() {
         let defaults = ["a", "b-1", "b-2", "c"]
         let known = defaults + ["d", "e-1"]

@@ -41,6 +41,17 @@ extension SSHConnection {
         }
     }
 
+    /// What a failed key exchange offered, for its error: the server shares none of
+    /// one of these lists (OpenSSH 9.2 servers, for one, no longer sign with `ssh-rsa`).
+    func offeredAlgorithmsHint(_ session: OpaquePointer) -> String {
+        let hostKeys = settings.algorithms.hostKey ?? Self.supported(LIBSSH2_METHOD_HOSTKEY, session)
+            .filter { !$0.hasSuffix("-cert-v01@openssh.com") }
+        return "no algorithm in common with the server? libssh2 1.10 offered host keys "
+            + hostKeys.joined(separator: ",")
+            + "; ciphers " + (settings.algorithms.ciphers ?? Self.supported(LIBSSH2_METHOD_CRYPT_CS, session)).joined(separator: ",")
+            + "; MACs " + (settings.algorithms.macs ?? Self.supported(LIBSSH2_METHOD_MAC_CS, session)).joined(separator: ",")
+    }
+
     static func supported(_ method: Int32, _ session: OpaquePointer) -> [String] {
         var algorithms: UnsafeMutablePointer<UnsafePointer<CChar>?>?
         let count = libssh2_session_supported_algs(session, method, &algorithms)

@@ -240,7 +240,11 @@ public actor SSHConnection {
             libssh2_session_handshake(session, socket)
         }
         if handshake != 0 {
-            throw SSHError(.unreachable, phase: .handshake, lastErrorMessage(default: "SSH handshake failed"), code: handshake)
+            var message = lastErrorMessage(default: "SSH handshake failed")
+            if handshake == LIBSSH2_ERROR_KEX_FAILURE || message.contains("exchange encryption keys") {
+                message += "; " + offeredAlgorithmsHint(session)
+            }
+            throw SSHError(.unreachable, phase: .handshake, message, code: handshake)
         }
         try verifyHostKey(session)
         try await authenticate(session, deadline: deadline)
