@@ -98,6 +98,7 @@ PrintMotd no
 PrintLastLog no
 LogLevel VERBOSE
 SetEnv TASKER_FLEET=1 HOME=$state/home
+Subsystem sftp internal-sftp
 CONF
 }
 

@@ -1,6 +1,6 @@
 /// Where in the life of a connection or command an error happened.
 public enum SSHPhase: String, Sendable {
-    case resolve, connect, handshake, hostKey = "host key", auth, channel, exec, read, keepalive, close
+    case resolve, connect, handshake, hostKey = "host key", auth, channel, exec, read, keepalive, close, sftp
 }
 
 /// A failure of the SSH layer, with enough context to tell the user what went

@@ -15,16 +15,7 @@ struct ExecCommand: AsyncParsableCommand {
         3 some host unreachable, authentication failed or host key refused; 1 some command failed; 0 all succeeded.
         """)
 
-    @Option(name: .customShort("H"), help: ArgumentHelp("Targets, comma-separated [user@]host[:port] (repeatable).", valueName: "hosts"))
-    var hosts: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("File with one target per line (# comments).", valueName: "file"))
-    var hostsFile: [String] = []
-
-    @OptionGroup var inventory: InventoryOptions
-
-    @Flag(name: .long, help: "With -i, an inventory pattern that matches no hosts is not an error.")
-    var allowEmpty = false
+    @OptionGroup var targets: TargetOptions
 
     @Option(name: .customShort("c"), help: ArgumentHelp("A command to run (repeatable; run in order).", valueName: "command"))
     var commands: [String] = []
@@ -64,12 +55,7 @@ struct ExecCommand: AsyncParsableCommand {
     func validate() throws {
         if words.isEmpty, commands.isEmpty { throw ValidationError("no command: give it after -- or with -c") }
         if !words.isEmpty, !commands.isEmpty { throw ValidationError("give the command either after -- or with -c, not both") }
-        if hosts.isEmpty, hostsFile.isEmpty, inventory.inventories.isEmpty {
-            throw ValidationError("no targets: use -H host1,host2, --hosts-file FILE or -i INVENTORY PATTERN")
-        }
-        if !inventory.inventories.isEmpty, pattern == nil { throw ValidationError("-i needs a host pattern, e.g. 'all' or 'web:&eu'") }
-        if inventory.inventories.isEmpty, let pattern { throw ValidationError("unexpected argument '\(pattern)' (a host pattern needs -i)") }
-        if inventory.inventories.isEmpty, inventory.limit != nil { throw ValidationError("--limit needs -i") }
+        try targets.validate(pattern: pattern)
         if forks < 1 { throw ValidationError("--forks must be at least 1") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be positive") }
         if let runTimeout, !(runTimeout > 0) { throw ValidationError("--run-timeout must be positive") }
@@ -78,18 +64,7 @@ struct ExecCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let specs: [ConnectionSpec]
-        do {
-            specs = try resolveTargets()
-        } catch let error as FleetError {
-            throw UsageError(error.description)
-        } catch let error as InventoryError {
-            throw UsageError(error.description)
-        }
-        if specs.isEmpty {
-            if allowEmpty { return }
-            throw UsageError("pattern '\(pattern ?? "")' and --limit leave no hosts to target (use --allow-empty to accept that)")
-        }
+        guard let specs = try targets.resolve(pattern: pattern, resolver: try connection.makeResolver()) else { return }
         let commandList = commands.isEmpty ? [words.joined(separator: " ")] : commands
         let live = !json && !fold
         let budget: FileDescriptorBudget
@@ -121,23 +96,5 @@ struct ExecCommand: AsyncParsableCommand {
                                    connectionsOpened: statistics.connectionsOpened,
                                    jumpHostConnectionsOpened: statistics.jumpHostConnectionsOpened))
         if status != 0 { throw ExitCode(status) }
-    }
-
-    private func resolveTargets() throws -> [ConnectionSpec] {
-        var targets: [HostTarget] = []
-        for list in hosts { targets += try HostTarget.parseList(list) }
-        for file in hostsFile { targets += try HostTarget.parseFile(file) }
-        var seen: Set<HostTarget> = []
-        targets = targets.filter { seen.insert($0).inserted }
-        let resolver = try connection.makeResolver()
-        var specs = try targets.map { try resolver.resolve($0) }
-        if let pattern, !inventory.inventories.isEmpty {
-            let loaded = try inventory.load()
-            let selected = try inventory.select(pattern, in: loaded)
-            let (inventorySpecs, warnings) = try InventoryTargets(inventory: loaded).specs(for: selected, resolver: resolver)
-            for warning in warnings { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
-            specs += inventorySpecs
-        }
-        return specs
     }
 }

@@ -27,6 +27,7 @@ public enum JSONLines {
             ("commands_run", .int(result.commandsRun)),
             ("error", .string(result.error)),
             ("via", .strings(result.via)),
+            ("bytes_transferred", .int(result.bytesTransferred)),
         ])
     }
 

@@ -39,6 +39,18 @@ public final class FleetRunner: Sendable {
     /// many hosts ended in each status.
     public func run(_ specs: [ConnectionSpec], commands: [String], options: FleetRunOptions,
                     onResult: @escaping @Sendable (HostResult) -> Void = { _ in }) async -> RunTally {
+        await run(specs, options: options, onResult: onResult) { spec, runDeadline, expired in
+            await self.runHost(spec, commands: commands, options: options, runDeadline: runDeadline, expired: expired)
+        }
+    }
+
+    /// Runs `job` for every host, at most `options.forks` at once, within the
+    /// run's deadline; hosts not started when the run is cancelled or out of
+    /// time are reported as such. The job gets the run deadline and the flag
+    /// that says it passed.
+    public func run(_ specs: [ConnectionSpec], options: FleetRunOptions,
+                    onResult: @escaping @Sendable (HostResult) -> Void = { _ in },
+                    job: @escaping @Sendable (ConnectionSpec, Deadline, RunDeadlineFlag) async -> HostResult) async -> RunTally {
         let runDeadline = Deadline.after(seconds: options.runTimeout)
         let expired = RunDeadlineFlag()
         var tally = RunTally()
@@ -58,9 +70,7 @@ public final class FleetRunner: Sendable {
                     let spec = specs[next]
                     next += 1
                     running += 1
-                    group.addTask { [spec] in
-                        await self.runHost(spec, commands: commands, options: options, runDeadline: runDeadline, expired: expired)
-                    }
+                    group.addTask { [spec] in await job(spec, runDeadline, expired) }
                 }
                 guard running > 0, let finished = await group.next() else { break }
                 guard let result = finished else {

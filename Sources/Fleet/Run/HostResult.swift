@@ -3,6 +3,8 @@ import SSH
 /// How a host's run ended. The raw values are what `--json` prints.
 public enum HostStatus: String, Sendable, Codable, CaseIterable {
     case ok
+    /// A push found every file already in place and sent nothing.
+    case unchanged
     /// A command exited non-zero or was killed by a signal.
     case failed
     case unreachable
@@ -38,6 +40,8 @@ public struct HostResult: Sendable {
     public var commandsRun: Int
     /// The jump hosts the host was reached through, first hop first.
     public var via: [String] = []
+    /// File bytes sent to or received from the host (`push`, `pull`); nil for commands.
+    public var bytesTransferred: UInt64?
 
     public init(host: String, status: HostStatus, exitCode: Int32? = nil, signal: String? = nil,
                 stdout: CapturedStream = .init(), stderr: CapturedStream = .init(),

@@ -1,0 +1,110 @@
+import Foundation
+import Locking
+import SSH
+
+/// Pushes files to hosts over SFTP on their pooled connections. Each file is
+/// written to a temporary name beside its destination and renamed over it
+/// only once every file of the host is complete, so a failed, timed-out or
+/// cancelled push leaves neither a partial file nor a temporary one behind.
+public final class FilePush: Sendable {
+    public let request: PushRequest
+    private let pool: ConnectionPool
+    private let readers = SharedFileReaders()
+    private let checksums = LocalChecksums()
+    /// Entries of sources the same for every host, walked once.
+    private let sharedEntries: [String: [LocalEntry]]
+
+    /// Checks the sources that are the same for every host (per-host ones are checked per host).
+    public init(_ request: PushRequest, pool: ConnectionPool) throws {
+        self.request = request
+        self.pool = pool
+        var shared: [String: [LocalEntry]] = [:]
+        for source in request.sources where !PushRequest.isPerHost(source) {
+            shared[source] = try LocalSource.entries(of: source, recursive: request.recursive)
+        }
+        sharedEntries = shared
+    }
+
+    /// Pushes to every host, `options.forks` at once.
+    public func run(_ specs: [ConnectionSpec], options: FleetRunOptions,
+                    onResult: @escaping @Sendable (HostResult) -> Void = { _ in }) async -> RunTally {
+        await FleetRunner(pool: pool).run(specs, options: options, onResult: onResult) { spec, runDeadline, expired in
+            await self.push(to: spec, runDeadline: runDeadline, expired: expired)
+        }
+    }
+
+    /// One host's push.
+    func push(to spec: ConnectionSpec, runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
+        let started = Deadline.now()
+        var result = HostResult(host: spec.name, status: .ok)
+        result.via = spec.via
+        let deadline = min(Deadline.after(seconds: request.timeout), runDeadline)
+        do {
+            let sources = try request.sources.map { source -> [LocalEntry] in
+                if let entries = sharedEntries[source] { return entries }
+                return try LocalSource.entries(of: PushRequest.expand(source, for: spec), recursive: request.recursive)
+            }
+            try await pool.withConnection(for: spec) { connection in
+                result.connectMilliseconds = Deadline.milliseconds(since: started)
+                let transfer = try await HostTransfer.start(on: connection, deadline: deadline)
+                do {
+                    let outcome = try await transfer.push(sources, request: request, spec: spec, readers: readers,
+                                                          checksums: checksums)
+                    result.bytesTransferred = outcome.bytes
+                    result.commandsRun = outcome.commandsRun
+                    if outcome.unchanged { result.status = .unchanged }
+                    await transfer.finish()
+                } catch {
+                    await transfer.abandon()
+                    throw error
+                }
+            }
+        } catch let error as SFTPError {
+            result.status = .failed
+            result.error = error.description
+        } catch let error as HostTransfer.Failure {
+            result.status = .failed
+            result.error = error.description
+        } catch let error as SSHError {
+            result.status = HostStatus(error)
+            result.error = error.description
+            if error.kind == .cancelled, expired.isSet {
+                result.status = .timeout
+                result.error = "run timeout passed (\(error.phase.rawValue))"
+            } else if error.kind == .timeout, let timeout = request.timeout {
+                result.error = "transfer timed out after \(timeout)s; temporary files removed"
+            }
+        } catch let error as FleetError {
+            result.status = .failed
+            result.error = error.description
+        } catch {
+            result.status = .error
+            result.error = "\(error)"
+        }
+        result.runMilliseconds = Deadline.milliseconds(since: started)
+        return result
+    }
+}
+
+/// SHA-256 of local files, each computed once per run.
+final class LocalChecksums: Sendable {
+    private let tasks = Locked<[String: Task<String, Error>]>([:])
+
+    func sha256(of path: String) async throws -> String {
+        let task = tasks.withLock { tasks in
+            if let task = tasks[path] { return task }
+            let task = Task {
+                let reader = try SharedFileReader(path: path)
+                let hasher = Digest.SHA256()
+                for index in 0..<(await reader.chunkCount) {
+                    let chunk = try await reader.chunk(index)
+                    chunk.withUnsafeBytes { hasher.update($0) }
+                }
+                return hasher.finishHex()
+            }
+            tasks[path] = task
+            return task
+        }
+        return try await task.value
+    }
+}
