@@ -67,34 +67,11 @@ struct ExecCommand: AsyncParsableCommand {
         guard let specs = try targets.resolve(pattern: pattern, resolver: try connection.makeResolver()) else { return }
         let commandList = commands.isEmpty ? [words.joined(separator: " ")] : commands
         let live = !json && !fold
-        let budget: FileDescriptorBudget
-        do {
-            budget = try FileDescriptorBudget.plan(requestedForks: min(forks, specs.count), filesPerHost: outputDir == nil ? 0 : 2)
-        } catch let error as FleetError {
-            throw UsageError(error.description)
-        }
-        if let warning = budget.warning { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
-        let options = FleetRunOptions(
-            forks: budget.forks, commandTimeout: timeout, runTimeout: runTimeout, keepGoing: keepGoing,
-            capture: CaptureOptions(headBytes: keepBytes, tailBytes: keepBytes, outputDirectory: outputDir, live: live ? .console : nil))
-
-        let pool = connection.ssh.makePool(oneShot: true, budget: budget)
-        let runner = FleetRunner(pool: pool)
-        let reporter = ExecReporter(mode: json ? .json : fold ? .fold : .live, hosts: specs.count)
-        let started = Deadline.now()
-        let work = Task {
-            await runner.run(specs, commands: commandList, options: options) { reporter.record($0) }
-        }
-        let interrupts = InterruptHandler()
-        interrupts.install { work.cancel() }
-        let tally = await work.value
-        await pool.closeAll()
-
-        let status = interrupts.exitStatus ?? ExitPolicy.exitStatus(for: tally)
-        let statistics = pool.statistics
-        reporter.finish(RunSummary(tally: tally, exitCode: status, wallMilliseconds: Deadline.milliseconds(since: started),
-                                   connectionsOpened: statistics.connectionsOpened,
-                                   jumpHostConnectionsOpened: statistics.jumpHostConnectionsOpened))
-        if status != 0 { throw ExitCode(status) }
+        let capture = CaptureOptions(headBytes: keepBytes, tailBytes: keepBytes, outputDirectory: outputDir, live: live ? .console : nil)
+        try await FleetCommandRun(connection: connection, forks: forks, hosts: specs.count, json: json, fold: fold)
+            .perform(options: { FleetRunOptions(forks: $0, commandTimeout: timeout, runTimeout: runTimeout, keepGoing: keepGoing, capture: capture) },
+                     filesPerHost: outputDir == nil ? 0 : 2) { pool, options, record in
+                await FleetRunner(pool: pool).run(specs, commands: commandList, options: options, onResult: record)
+            }
     }
 }

@@ -79,32 +79,11 @@ struct PushCommand: AsyncParsableCommand {
         request.skipCheck = checksum ? .checksum : update ? .sizeAndTime : .none
         request.timeout = timeout
 
-        let budget: FileDescriptorBudget
-        do {
-            budget = try FileDescriptorBudget.plan(requestedForks: min(forks, specs.count), filesPerHost: 1)
-        } catch let error as FleetError {
-            throw UsageError(error.description)
-        }
-        if let warning = budget.warning { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
-        let pool = connection.ssh.makePool(oneShot: true, budget: budget)
         let push: FilePush
-        do { push = try FilePush(request, pool: pool) } catch let error as FleetError { throw UsageError(error.description) }
-
-        let reporter = ExecReporter(mode: json ? .json : .live, hosts: specs.count)
-        let started = Deadline.now()
-        let work = Task {
-            await push.run(specs, options: FleetRunOptions(forks: budget.forks, runTimeout: runTimeout)) { reporter.record($0) }
-        }
-        let interrupts = InterruptHandler()
-        interrupts.install { work.cancel() }
-        let tally = await work.value
-        await pool.closeAll()
-
-        let status = interrupts.exitStatus ?? ExitPolicy.exitStatus(for: tally)
-        let statistics = pool.statistics
-        reporter.finish(RunSummary(tally: tally, exitCode: status, wallMilliseconds: Deadline.milliseconds(since: started),
-                                   connectionsOpened: statistics.connectionsOpened,
-                                   jumpHostConnectionsOpened: statistics.jumpHostConnectionsOpened))
-        if status != 0 { throw ExitCode(status) }
+        do { push = try FilePush(request) } catch let error as FleetError { throw UsageError(error.description) }
+        try await FleetCommandRun(connection: connection, forks: forks, hosts: specs.count, json: json)
+            .perform(options: { FleetRunOptions(forks: $0, runTimeout: runTimeout) }, filesPerHost: 1) { pool, options, record in
+                await push.run(specs, pool: pool, options: options, onResult: record)
+            }
     }
 }

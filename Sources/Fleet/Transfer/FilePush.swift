@@ -8,16 +8,14 @@ import SSH
 /// cancelled push leaves neither a partial file nor a temporary one behind.
 public final class FilePush: Sendable {
     public let request: PushRequest
-    private let pool: ConnectionPool
     private let readers = SharedFileReaders()
     private let checksums = LocalChecksums()
     /// Entries of sources the same for every host, walked once.
     private let sharedEntries: [String: [LocalEntry]]
 
     /// Checks the sources that are the same for every host (per-host ones are checked per host).
-    public init(_ request: PushRequest, pool: ConnectionPool) throws {
+    public init(_ request: PushRequest) throws {
         self.request = request
-        self.pool = pool
         var shared: [String: [LocalEntry]] = [:]
         for source in request.sources where !PushRequest.isPerHost(source) {
             shared[source] = try LocalSource.entries(of: source, recursive: request.recursive)
@@ -26,15 +24,15 @@ public final class FilePush: Sendable {
     }
 
     /// Pushes to every host, `options.forks` at once.
-    public func run(_ specs: [ConnectionSpec], options: FleetRunOptions,
+    public func run(_ specs: [ConnectionSpec], pool: ConnectionPool, options: FleetRunOptions,
                     onResult: @escaping @Sendable (HostResult) -> Void = { _ in }) async -> RunTally {
         await FleetRunner(pool: pool).run(specs, options: options, onResult: onResult) { spec, runDeadline, expired in
-            await self.push(to: spec, runDeadline: runDeadline, expired: expired)
+            await self.push(to: spec, pool: pool, runDeadline: runDeadline, expired: expired)
         }
     }
 
     /// One host's push.
-    func push(to spec: ConnectionSpec, runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
+    func push(to spec: ConnectionSpec, pool: ConnectionPool, runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
         let started = Deadline.now()
         var result = HostResult(host: spec.name, status: .ok)
         result.via = spec.via

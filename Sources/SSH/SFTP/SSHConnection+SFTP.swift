@@ -11,6 +11,10 @@ public struct SFTPError: Error, Sendable, CustomStringConvertible {
         self.path = path
     }
 
+    public static func noSuchFile(_ path: String) -> SFTPError {
+        SFTPError(status: UInt(LIBSSH2_FX_NO_SUCH_FILE), path: path)
+    }
+
     public var isNoSuchFile: Bool {
         status == UInt(LIBSSH2_FX_NO_SUCH_FILE) || status == UInt(LIBSSH2_FX_NO_SUCH_PATH)
     }
@@ -111,16 +115,44 @@ extension SSHConnection {
 
     public func sftpOpen(_ sftp: SFTPSession, _ path: String, _ openMode: SFTPOpenMode, permissions: UInt32 = 0o600,
                          deadline: Deadline) async throws -> SFTPFile {
-        try beginUse()
-        defer { endUse() }
         let flags: UInt = switch openMode {
         case .read: UInt(LIBSSH2_FXF_READ)
         case .createExclusive: UInt(LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL)
         }
+        return try await sftpOpenHandle(sftp, path, flags: flags, permissions: permissions, type: LIBSSH2_SFTP_OPENFILE, deadline: deadline)
+    }
+
+    /// The entries of a remote directory (without `.` and `..`), with their attributes.
+    public func sftpList(_ sftp: SFTPSession, _ path: String, deadline: Deadline) async throws -> [(name: String, attributes: SFTPAttributes)] {
+        let directory = try await sftpOpenHandle(sftp, path, flags: 0, permissions: 0, type: LIBSSH2_SFTP_OPENDIR, deadline: deadline)
+        var entries: [(name: String, attributes: SFTPAttributes)] = []
+        do {
+            var name = [CChar](repeating: 0, count: 4096)
+            while true {
+                var attributes = LIBSSH2_SFTP_ATTRIBUTES()
+                let length = try await sftpCall(sftp, path: path, deadline: deadline) {
+                    Int(libssh2_sftp_readdir_ex(directory.handle, &name, name.count, nil, 0, &attributes))
+                }
+                if length == 0 { break }
+                let entry = String(decoding: name.prefix(length).map(UInt8.init(bitPattern:)), as: UTF8.self)
+                if entry != ".", entry != ".." { entries.append((entry, SFTPAttributes(attributes))) }
+            }
+        } catch {
+            try? await sftpClose(directory)
+            throw error
+        }
+        try await sftpClose(directory, deadline: deadline)
+        return entries.sorted { $0.name < $1.name }
+    }
+
+    private func sftpOpenHandle(_ sftp: SFTPSession, _ path: String, flags: UInt, permissions: UInt32, type: Int32,
+                                deadline: Deadline) async throws -> SFTPFile {
+        try beginUse()
+        defer { endUse() }
         while true {
             guard !sftp.isClosed else { throw SSHError(.connectionLost, phase: .sftp, "SFTP session closed") }
             let before = ioGeneration
-            if let handle = libssh2_sftp_open_ex(sftp.handle, path, UInt32(path.utf8.count), flags, Int(permissions), LIBSSH2_SFTP_OPENFILE) {
+            if let handle = libssh2_sftp_open_ex(sftp.handle, path, UInt32(path.utf8.count), flags, Int(permissions), type) {
                 noteProgress(since: before)
                 return SFTPFile(handle: handle, session: sftp, path: path)
             }

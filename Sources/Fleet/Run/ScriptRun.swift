@@ -1,0 +1,139 @@
+import Foundation
+import SSH
+
+/// What `tasker script` runs: a local script, uploaded to each host.
+public struct ScriptRequest: Sendable {
+    public var localPath: String
+    public var arguments: [String]
+    /// Runs the script (e.g. `python3 -u`) instead of its `#!` line.
+    public var interpreter: String?
+
+    public init(localPath: String, arguments: [String] = [], interpreter: String? = nil) {
+        self.localPath = localPath
+        self.arguments = arguments
+        self.interpreter = interpreter
+    }
+}
+
+/// Runs a local script on every host: uploaded over SFTP into a private
+/// temporary directory (`mktemp -d`, mode 0700), run as `exec` runs a command
+/// (live output, bounded capture, a timeout that kills its process group),
+/// and removed afterwards whatever happened: exit, failure, timeout, Ctrl-C.
+public final class ScriptRun: Sendable {
+    public let request: ScriptRequest
+    private let script: [UInt8]
+    /// Scripts are read into memory once; anything larger belongs to `push`.
+    static let maximumSize = 16 << 20
+
+    public init(_ request: ScriptRequest) throws {
+        self.request = request
+        guard let data = FileManager.default.contents(atPath: request.localPath) else {
+            throw FleetError.badInput("cannot read script \(request.localPath)")
+        }
+        guard data.count <= Self.maximumSize else {
+            throw FleetError.badInput("script \(request.localPath) is larger than 16 MiB; push it and run it with exec")
+        }
+        script = [UInt8](data)
+    }
+
+    public func run(_ specs: [ConnectionSpec], pool: ConnectionPool, options: FleetRunOptions,
+                    onResult: @escaping @Sendable (HostResult) -> Void = { _ in }) async -> RunTally {
+        await FleetRunner(pool: pool).run(specs, options: options, onResult: onResult) { spec, runDeadline, expired in
+            await self.runScript(on: spec, pool: pool, options: options, runDeadline: runDeadline, expired: expired)
+        }
+    }
+
+    func runScript(on spec: ConnectionSpec, pool: ConnectionPool, options: FleetRunOptions, runDeadline: Deadline,
+                   expired: RunDeadlineFlag) async -> HostResult {
+        let started = Deadline.now()
+        var result = HostResult(host: spec.name, status: .ok)
+        result.via = spec.via
+        let capture: OutputCapture
+        do {
+            capture = try OutputCapture(label: spec.name, options: options.capture)
+        } catch {
+            result.status = .error
+            result.error = "\(error)"
+            return result
+        }
+        let name = (request.localPath as NSString).lastPathComponent
+        do {
+            try await pool.withConnection(for: spec) { connection in
+                result.connectMilliseconds = Deadline.milliseconds(since: started)
+                let setUpDeadline = min(.after(seconds: spec.settings.connectTimeout + 10), runDeadline)
+                let sftp = try await connection.openSFTP(deadline: setUpDeadline)
+                var directory: String?
+                do {
+                    directory = try await Self.makeTemporaryDirectory(on: connection, deadline: setUpDeadline)
+                    let path = directory! + "/" + name
+                    let file = try await connection.sftpOpen(sftp, path, .createExclusive, permissions: 0o700, deadline: setUpDeadline)
+                    do {
+                        try await connection.sftpWrite(file, script, deadline: setUpDeadline)
+                        try await connection.sftpClose(file, deadline: setUpDeadline)
+                    } catch {
+                        try? await connection.sftpClose(file)
+                        throw error
+                    }
+                    let command = (request.interpreter.map { $0 + " " } ?? "") + ShellWords.join([path] + request.arguments)
+                    let deadline = min(Deadline.after(seconds: options.commandTimeout), runDeadline)
+                    let exit = try await connection.execute(command, output: capture, deadline: deadline)
+                    result.commandsRun = 1
+                    result.exitCode = exit.exitCode
+                    result.signal = exit.signal
+                    if exit.signal != nil || exit.exitCode != 0 { result.status = .failed }
+                } catch {
+                    await Self.remove(directory, sftp: sftp, connection: connection)
+                    throw error
+                }
+                await Self.remove(directory, sftp: sftp, connection: connection)
+            }
+        } catch let error as SFTPError {
+            result.status = .failed
+            result.error = "uploading the script: \(error)"
+        } catch let error as HostTransfer.Failure {
+            result.status = .failed
+            result.error = error.description
+        } catch let error as SSHError {
+            result.status = HostStatus(error)
+            result.error = error.description
+            if error.kind == .cancelled, expired.isSet {
+                result.status = .timeout
+                result.error = "run timeout passed (\(error.phase.rawValue))"
+            } else if error.kind == .timeout, let timeout = options.commandTimeout, error.phase != .connect {
+                result.error = "script timed out after \(timeout)s; remote process group killed, script removed"
+            }
+        } catch {
+            result.status = .error
+            result.error = "\(error)"
+        }
+        let (stdout, stderr) = capture.finish()
+        result.stdout = stdout
+        result.stderr = stderr
+        result.runMilliseconds = Deadline.milliseconds(since: started)
+        return result
+    }
+
+    /// A new private directory on the host (`mktemp -d` makes it mode 0700).
+    private static func makeTemporaryDirectory(on connection: SSHConnection, deadline: Deadline) async throws -> String {
+        let output = try OutputCapture(label: "", options: CaptureOptions(headBytes: 4096, tailBytes: 0))
+        let exit = try await connection.execute("mktemp -d \"${TMPDIR:-/tmp}/tasker-script.XXXXXXXX\"", output: output, deadline: deadline)
+        let (stdout, stderr) = output.finish()
+        let path = stdout.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard exit.exitCode == 0, exit.signal == nil, path.hasPrefix("/") else {
+            throw HostTransfer.Failure(description: "cannot make a temporary directory: \(stderr.text.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return path
+    }
+
+    /// Removes the temporary directory and whatever is in it. The removal runs in a
+    /// task of its own, so it completes even when this host's run was cancelled.
+    private static func remove(_ directory: String?, sftp: SFTPSession, connection: SSHConnection) async {
+        await connection.closeSFTP(sftp)
+        guard let directory else { return }
+        await Task {
+            guard let output = try? OutputCapture(label: "", options: CaptureOptions(headBytes: 0, tailBytes: 0)) else { return }
+            _ = try? await connection.execute("rm -rf -- " + ShellWords.join([directory]), output: output, deadline: .after(seconds: 10))
+            _ = output.finish()
+        }.value
+    }
+}

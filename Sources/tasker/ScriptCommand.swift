@@ -1,0 +1,81 @@
+import ArgumentParser
+import Fleet
+
+struct ScriptCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "script",
+        abstract: "Upload a local script to many hosts and run it there.",
+        discussion: """
+        tasker script [TARGETS] [PATTERN] FILE [-- ARGS...] — the script goes to a private temporary directory on each
+        host (mktemp -d, mode 0700), runs with ARGS as `tasker exec` runs a command (live output, --timeout kills its
+        process group), and the directory is removed afterwards, also after a failure, a timeout or Ctrl-C.
+        The script's #! line is honoured; --interpreter runs it with another program. Exit status as `tasker exec`.
+        """)
+
+    @OptionGroup var targets: TargetOptions
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(name: .long, help: ArgumentHelp("Run the script with this program (e.g. 'python3 -u') instead of its #! line.", valueName: "command"))
+    var interpreter: String?
+
+    @Option(name: [.customShort("f"), .long], help: ArgumentHelp("Hosts running at once.", valueName: "n"))
+    var forks: Int = 64
+
+    @Option(name: .long, help: ArgumentHelp("Seconds the script may run; its process group is killed after.", valueName: "seconds"))
+    var timeout: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds the whole run may take.", valueName: "seconds"))
+    var runTimeout: Double?
+
+    @Flag(name: .long, help: "Print one JSON object per host (NDJSON) and a summary object.")
+    var json = false
+
+    @Flag(name: [.customShort("b"), .long], help: "At the end, print each distinct output once with its hosts.")
+    var fold = false
+
+    @Option(name: .long, help: ArgumentHelp("Write each host's full stdout/stderr to DIR/HOST.stdout and DIR/HOST.stderr.", valueName: "dir"))
+    var outputDir: String?
+
+    @Option(name: .long, help: ArgumentHelp("Bytes kept from the start and from the end of each stream.", valueName: "bytes"))
+    var keepBytes: Int = 64 << 10
+
+    @Argument(help: "With -i, the host pattern; otherwise the local script.")
+    var first: String?
+
+    @Argument(help: "With -i, the local script.")
+    var second: String?
+
+    @Argument(parsing: .postTerminator, help: "The script's arguments (after --).")
+    var scriptArguments: [String] = []
+
+    private var pattern: String? { targets.inventory.inventories.isEmpty ? nil : first }
+    private var script: [String] { (pattern == nil ? [first, second] : [second]).compactMap { $0 } }
+
+    func validate() throws {
+        try targets.validate(pattern: pattern)
+        if script.count != 1 { throw ValidationError("give one script file (its arguments go after --)") }
+        if forks < 1 { throw ValidationError("--forks must be at least 1") }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be positive") }
+        if let runTimeout, !(runTimeout > 0) { throw ValidationError("--run-timeout must be positive") }
+        if keepBytes < 0 { throw ValidationError("--keep-bytes must not be negative") }
+        if json, fold { throw ValidationError("--json and --fold cannot be combined") }
+    }
+
+    func run() async throws {
+        guard let specs = try targets.resolve(pattern: pattern, resolver: try connection.makeResolver()) else { return }
+        let scriptRun: ScriptRun
+        do {
+            scriptRun = try ScriptRun(ScriptRequest(localPath: script[0], arguments: scriptArguments, interpreter: interpreter))
+        } catch let error as FleetError {
+            throw UsageError(error.description)
+        }
+        let live = !json && !fold
+        let capture = CaptureOptions(headBytes: keepBytes, tailBytes: keepBytes, outputDirectory: outputDir, live: live ? .console : nil)
+        try await FleetCommandRun(connection: connection, forks: forks, hosts: specs.count, json: json, fold: fold)
+            .perform(options: { FleetRunOptions(forks: $0, commandTimeout: timeout, runTimeout: runTimeout, capture: capture) },
+                     filesPerHost: outputDir == nil ? 0 : 2) { pool, options, record in
+                await scriptRun.run(specs, pool: pool, options: options, onResult: record)
+            }
+    }
+}
