@@ -31,7 +31,8 @@ public struct PullRequest: Sendable {
 /// place when complete; a host's missing file fails that host only.
 public final class FilePull: Sendable {
     public let request: PullRequest
-    static let chunkSize = 1 << 20
+    /// Bytes asked of libssh2 per read: it keeps that much in read-ahead requests per file.
+    static let chunkSize = 256 << 10
 
     public init(_ request: PullRequest) {
         self.request = request

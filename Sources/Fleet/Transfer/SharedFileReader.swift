@@ -9,9 +9,10 @@ import Locking
 /// stalls only itself and memory stays bounded whatever the file size and the
 /// number of hosts.
 actor SharedFileReader {
-    static let chunkSize = 1 << 20
-    /// Chunks kept for the hosts behind the leader.
-    static let windowChunks = 8
+    /// As large as one libssh2 write window (`sftpWriteWindow`): a host holds one chunk at a time.
+    static let chunkSize = 256 << 10
+    /// Chunks kept for the hosts behind the leader (8 MiB).
+    static let windowChunks = 32
 
     let path: String
     let size: UInt64

@@ -166,17 +166,23 @@ extension SSHConnection {
         }
     }
 
-    /// Writes all of `bytes` at the file's current offset. libssh2 sends the
-    /// buffer as several write requests at once and returns as the first are
-    /// acknowledged, so large buffers keep the link busy.
+    /// Bytes handed to libssh2 per write call: it copies them into write
+    /// requests that are all in flight at once, so this bounds both the memory
+    /// each open file holds and how much is in flight per round trip.
+    static let sftpWriteWindow = 256 << 10
+
+    /// Writes all of `bytes` at the file's current offset. libssh2 sends each
+    /// window as several write requests at once and returns as the first are
+    /// acknowledged, so the link stays busy.
     public func sftpWrite(_ file: SFTPFile, _ bytes: [UInt8], deadline: Deadline) async throws {
         var offset = 0
         while offset < bytes.count {
             let start = offset
+            let count = min(bytes.count - start, Self.sftpWriteWindow)
             let written = try await sftpCall(file.session, path: file.path, deadline: deadline) {
                 bytes.withUnsafeBytes { raw in
-                    raw.baseAddress!.advanced(by: start).withMemoryRebound(to: CChar.self, capacity: raw.count - start) {
-                        libssh2_sftp_write(file.handle, $0, raw.count - start)
+                    raw.baseAddress!.advanced(by: start).withMemoryRebound(to: CChar.self, capacity: count) {
+                        libssh2_sftp_write(file.handle, $0, count)
                     }
                 }
             }
