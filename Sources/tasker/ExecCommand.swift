@@ -34,17 +34,7 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds the whole run may take.", valueName: "seconds"))
     var runTimeout: Double?
 
-    @Flag(name: .long, help: "Print one JSON object per host (NDJSON) and a summary object.")
-    var json = false
-
-    @Flag(name: [.customShort("b"), .long], help: "At the end, print each distinct output once with its hosts.")
-    var fold = false
-
-    @Option(name: .long, help: ArgumentHelp("Write each host's full stdout/stderr to DIR/HOST.stdout and DIR/HOST.stderr.", valueName: "dir"))
-    var outputDir: String?
-
-    @Option(name: .long, help: ArgumentHelp("Bytes kept from the start and from the end of each stream.", valueName: "bytes"))
-    var keepBytes: Int = 64 << 10
+    @OptionGroup var output: OutputOptions
 
     @Argument(help: "With -i: the inventory host pattern (e.g. 'web:&eu').")
     var pattern: String?
@@ -59,18 +49,15 @@ struct ExecCommand: AsyncParsableCommand {
         if forks < 1 { throw ValidationError("--forks must be at least 1") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be positive") }
         if let runTimeout, !(runTimeout > 0) { throw ValidationError("--run-timeout must be positive") }
-        if keepBytes < 0 { throw ValidationError("--keep-bytes must not be negative") }
-        if json, fold { throw ValidationError("--json and --fold cannot be combined") }
     }
 
     func run() async throws {
         guard let specs = try targets.resolve(pattern: pattern, resolver: try connection.makeResolver()) else { return }
         let commandList = commands.isEmpty ? [words.joined(separator: " ")] : commands
-        let live = !json && !fold
-        let capture = CaptureOptions(headBytes: keepBytes, tailBytes: keepBytes, outputDirectory: outputDir, live: live ? .console : nil)
-        try await FleetCommandRun(connection: connection, forks: forks, hosts: specs.count, json: json, fold: fold)
+        let capture = output.capture
+        try await FleetCommandRun(connection: connection, forks: forks, hosts: specs.count, json: output.json, fold: output.fold)
             .perform(options: { FleetRunOptions(forks: $0, commandTimeout: timeout, runTimeout: runTimeout, keepGoing: keepGoing, capture: capture) },
-                     filesPerHost: outputDir == nil ? 0 : 2) { pool, options, record in
+                     filesPerHost: output.filesPerHost) { pool, options, record in
                 await FleetRunner(pool: pool).run(specs, commands: commandList, options: options, onResult: record)
             }
     }

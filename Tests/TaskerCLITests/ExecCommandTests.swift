@@ -29,6 +29,14 @@ final class ExecCommandTests: XCTestCase {
         XCTAssertEqual(lines, ["node001: hello", "node001: world", "node002: hello", "node002: world"])
     }
 
+    func testACommandReadingStandardInputGetsEndOfFileAtOnce() throws {
+        let started = Date()
+        let result = try exec(["-H", "node005", "--timeout", "20", "--", "sha256sum"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "node005: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  -\n")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "no wait for input that never comes")
+    }
+
     func testNonZeroExitAndSeparateStderr() throws {
         let result = try exec(["-H", "node003", "--json", "--", "echo out; echo err >&2; exit 3"])
         XCTAssertEqual(result.status, 1)

@@ -129,18 +129,9 @@ public final class FleetRunner: Sendable {
                     }
                 }
             }
-        } catch let error as SSHError {
-            result.status = HostStatus(error)
-            result.error = error.description
-            if error.kind == .cancelled, expired.isSet {
-                result.status = .timeout
-                result.error = "run timeout passed (\(error.phase.rawValue))"
-            } else if error.kind == .timeout, let timeout = options.commandTimeout, error.phase != .connect {
-                result.error = "command timed out after \(timeout)s; remote process group killed"
-            }
         } catch {
-            result.status = .error
-            result.error = "\(error)"
+            result.fail(error, expired: expired,
+                        timedOut: options.commandTimeout.map { "command timed out after \($0)s; remote process group killed" })
         }
         let (stdout, stderr) = capture.finish()
         result.stdout = stdout

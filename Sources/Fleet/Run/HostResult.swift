@@ -58,3 +58,29 @@ public struct HostResult: Sendable {
         self.commandsRun = commandsRun
     }
 }
+
+extension HostResult {
+    /// Records why a host's work stopped: a refusal of its file system (SFTP,
+    /// a failed rename) or a bad local input fails the host; SSH errors map to
+    /// their status; cancellation after the run deadline is a `timeout`.
+    /// `timedOut` describes the host's own deadline passing, when it had one.
+    mutating func fail(_ error: Error, expired: RunDeadlineFlag, timedOut: String?) {
+        switch error {
+        case let error as SSHError:
+            status = HostStatus(error)
+            self.error = error.description
+            if error.kind == .cancelled, expired.isSet {
+                status = .timeout
+                self.error = "run timeout passed (\(error.phase.rawValue))"
+            } else if error.kind == .timeout, let timedOut, error.phase != .connect {
+                self.error = timedOut
+            }
+        case is SFTPError, is FileTransferFailure, is FleetError:
+            status = .failed
+            self.error = "\(error)"
+        default:
+            status = .error
+            self.error = "\(error)"
+        }
+    }
+}

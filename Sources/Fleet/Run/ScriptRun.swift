@@ -87,24 +87,9 @@ public final class ScriptRun: Sendable {
                 }
                 await Self.remove(directory, sftp: sftp, connection: connection)
             }
-        } catch let error as SFTPError {
-            result.status = .failed
-            result.error = "uploading the script: \(error)"
-        } catch let error as HostTransfer.Failure {
-            result.status = .failed
-            result.error = error.description
-        } catch let error as SSHError {
-            result.status = HostStatus(error)
-            result.error = error.description
-            if error.kind == .cancelled, expired.isSet {
-                result.status = .timeout
-                result.error = "run timeout passed (\(error.phase.rawValue))"
-            } else if error.kind == .timeout, let timeout = options.commandTimeout, error.phase != .connect {
-                result.error = "script timed out after \(timeout)s; remote process group killed, script removed"
-            }
         } catch {
-            result.status = .error
-            result.error = "\(error)"
+            result.fail(error, expired: expired,
+                        timedOut: options.commandTimeout.map { "script timed out after \($0)s; remote process group killed, script removed" })
         }
         let (stdout, stderr) = capture.finish()
         result.stdout = stdout
@@ -120,7 +105,7 @@ public final class ScriptRun: Sendable {
         let (stdout, stderr) = output.finish()
         let path = stdout.text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard exit.exitCode == 0, exit.signal == nil, path.hasPrefix("/") else {
-            throw HostTransfer.Failure(description: "cannot make a temporary directory: \(stderr.text.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw FileTransferFailure(description: "cannot make a temporary directory: \(stderr.text.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return path
     }

@@ -69,24 +69,9 @@ public final class FilePull: Sendable {
                 }
                 await connection.closeSFTP(sftp)
             }
-        } catch let error as SFTPError {
-            result.status = .failed
-            result.error = error.description
-        } catch let error as HostTransfer.Failure {
-            result.status = .failed
-            result.error = error.description
-        } catch let error as SSHError {
-            result.status = HostStatus(error)
-            result.error = error.description
-            if error.kind == .cancelled, expired.isSet {
-                result.status = .timeout
-                result.error = "run timeout passed (\(error.phase.rawValue))"
-            } else if error.kind == .timeout, let timeout = request.timeout {
-                result.error = "transfer timed out after \(timeout)s; partial files removed"
-            }
         } catch {
-            result.status = .error
-            result.error = "\(error)"
+            result.fail(error, expired: expired,
+                        timedOut: request.timeout.map { "transfer timed out after \($0)s; partial files removed" })
         }
         result.runMilliseconds = Deadline.milliseconds(since: started)
         return result
@@ -119,7 +104,7 @@ private struct LocalDownload {
         let name = (trimmed as NSString).lastPathComponent
         try Self.makeDirectory(directory)
         if attributes.isDirectory {
-            guard recursive else { throw HostTransfer.Failure(description: "\(remote) is a directory (use -r to pull a tree)") }
+            guard recursive else { throw FileTransferFailure(description: "\(remote) is a directory (use -r to pull a tree)") }
             try await fetchTree(trimmed, to: directory + "/" + name)
         } else {
             try await fetchFile(trimmed, attributes: attributes, to: directory + "/" + name)
@@ -141,7 +126,7 @@ private struct LocalDownload {
         let temporary = HostTransfer.parent(of: local) + "/." + (local as NSString).lastPathComponent
             + ".tasker-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw HostTransfer.Failure(description: "cannot write \(temporary): \(String(cString: strerror(errno)).lowercased())") }
+        guard fd >= 0 else { throw FileTransferFailure(description: "cannot write \(temporary): \(String(cString: strerror(errno)).lowercased())") }
         temporaries.append(temporary)
         defer { close(fd) }
         let file = try await connection.sftpOpen(sftp, remote, .read, deadline: deadline)
@@ -163,7 +148,7 @@ private struct LocalDownload {
             futimens(fd, &times)
         }
         guard rename(temporary, local) == 0 else {
-            throw HostTransfer.Failure(description: "cannot put \(local) in place: \(String(cString: strerror(errno)).lowercased())")
+            throw FileTransferFailure(description: "cannot put \(local) in place: \(String(cString: strerror(errno)).lowercased())")
         }
         temporaries.removeAll { $0 == temporary }
     }
@@ -177,7 +162,7 @@ private struct LocalDownload {
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0, errno == EINTR { continue }
-            guard n > 0 else { throw HostTransfer.Failure(description: "cannot write \(path): \(String(cString: strerror(errno)).lowercased())") }
+            guard n > 0 else { throw FileTransferFailure(description: "cannot write \(path): \(String(cString: strerror(errno)).lowercased())") }
             offset += n
         }
     }
@@ -186,7 +171,7 @@ private struct LocalDownload {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw HostTransfer.Failure(description: "cannot create \(path): \(error.localizedDescription)")
+            throw FileTransferFailure(description: "cannot create \(path): \(error.localizedDescription)")
         }
     }
 }

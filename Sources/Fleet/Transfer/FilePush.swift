@@ -57,27 +57,9 @@ public final class FilePush: Sendable {
                     throw error
                 }
             }
-        } catch let error as SFTPError {
-            result.status = .failed
-            result.error = error.description
-        } catch let error as HostTransfer.Failure {
-            result.status = .failed
-            result.error = error.description
-        } catch let error as SSHError {
-            result.status = HostStatus(error)
-            result.error = error.description
-            if error.kind == .cancelled, expired.isSet {
-                result.status = .timeout
-                result.error = "run timeout passed (\(error.phase.rawValue))"
-            } else if error.kind == .timeout, let timeout = request.timeout {
-                result.error = "transfer timed out after \(timeout)s; temporary files removed"
-            }
-        } catch let error as FleetError {
-            result.status = .failed
-            result.error = error.description
         } catch {
-            result.status = .error
-            result.error = "\(error)"
+            result.fail(error, expired: expired,
+                        timedOut: request.timeout.map { "transfer timed out after \($0)s; temporary files removed" })
         }
         result.runMilliseconds = Deadline.milliseconds(since: started)
         return result

@@ -1,12 +1,15 @@
 import Foundation
 import SSH
 
+/// A file operation a host refused or that failed on the controller, in one line
+/// (`not a directory: /etc/app`, `cannot put the files in place: …`).
+struct FileTransferFailure: Error, CustomStringConvertible {
+    var description: String
+}
+
 /// One host's side of a push: its SFTP session and the temporary files
 /// written so far, which `abandon` removes (also when the run is cancelled).
 final class HostTransfer {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
 
     struct Outcome {
         var bytes: UInt64 = 0
@@ -150,7 +153,7 @@ final class HostTransfer {
             // OpenSSH's server reports a full disk as a bare failure: ask the file system.
             if let available = await connection.sftpAvailableBytes(sftp, Self.parent(of: remote), deadline: .after(seconds: 5)),
                available < UInt64(SharedFileReader.chunkSize) {
-                throw Failure(description: "no space left on device: \(remote)")
+                throw FileTransferFailure(description: "no space left on device: \(remote)")
             }
             throw SFTPError(status: error.status, path: remote)
         } catch let error as SFTPError {
@@ -184,7 +187,7 @@ final class HostTransfer {
         let (stdout, stderr) = capture.finish()
         if let failure, exit.exitCode != 0 || exit.signal != nil {
             let reason = stderr.text.split(separator: "\n").last.map(String.init) ?? "exit status \(exit.exitCode ?? -1)"
-            throw Failure(description: "\(failure): \(reason)")
+            throw FileTransferFailure(description: "\(failure): \(reason)")
         }
         return stdout.text
     }
@@ -193,7 +196,7 @@ final class HostTransfer {
     private func ensureDirectory(_ path: String, mode: UInt32) async throws {
         guard !path.isEmpty, path != "/", path != ".", !knownDirectories.contains(path) else { return }
         if let attributes = try await connection.sftpStat(sftp, path, deadline: deadline) {
-            guard attributes.isDirectory else { throw Failure(description: "not a directory: \(path)") }
+            guard attributes.isDirectory else { throw FileTransferFailure(description: "not a directory: \(path)") }
             knownDirectories.insert(path)
             return
         }

@@ -25,6 +25,10 @@ extension SSHConnection {
                 return tasker_channel_exec(channel, wrapped, UInt32(wrapped.utf8.count))
             }
             if rc != 0 { throw channelError(.exec, rc, "exec request refused") }
+            // Nothing will be written to the command's standard input: say so at
+            // once, or a command that reads it (`cat`, `sha256sum`) waits forever.
+            let eof = try await retry(.exec, until: deadline, onTimeout: .timeout) { libssh2_channel_send_eof(channel) }
+            if eof != 0 { throw channelError(.exec, eof, "cannot close the command's standard input") }
             try await pump(channel, preamble: &preamble, output: output, deadline: deadline)
         } catch {
             // Kill before closing: libssh2 closes a channel only once the server
