@@ -153,6 +153,11 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(try tasker([placeholder, "--skip-unresolved-host-validation"]).status, 0)
         let unconfigured = try taskFile("task=0\nhostname=localhost\ncommand=true\nexec=teleport\n")
         XCTAssertEqual(try tasker([unconfigured]).status, 20)
+        // An alias names its configured type in host validation too.
+        let alias = try taskFile("task=0\nhostname=localhost\ncommand=true\nexec=bash\n")
+        let aliased = try tasker(["-r", alias])
+        XCTAssertEqual(aliased.status, 0, aliased.stdout)
+        XCTAssertTrue(aliased.stdout.contains("Host localhost: validation passed"), aliased.stdout)
     }
 
     func testAutoRecoveryResumesAfterAFailure() throws {

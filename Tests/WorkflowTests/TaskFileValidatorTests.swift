@@ -54,6 +54,17 @@ final class TaskFileValidatorTests: XCTestCase {
         }
     }
 
+    func testHostnamesEntriesMustBeIPv4AddressesOrHostNames() throws {
+        func errors(_ hosts: String) throws -> [String] {
+            try report("task=0\ntype=parallel\nhostnames=\(hosts)\ncommand=true\nexec=local\n").errors
+        }
+        XCTAssertEqual(try errors("10.0.0.30,web-01.example.com,DB2"), [])
+        for bad in ["10.0.0.300", "256.1.1.1", "-web", "web_01", "a..b", String(repeating: "a", count: 64)] {
+            XCTAssertTrue(try errors("\(bad),ok").contains { $0.contains("hostnames entry '\(bad)' is not a valid IPv4 address or host name") },
+                          bad)
+        }
+    }
+
     func testWarnings() throws {
         let warnings = try report("U=1\ntask=0\n\(ok)project=x\nnext=never\ntask=1\n\(ok)task=2\ntype=decision\nsuccess=exit_300\n").warnings
         XCTAssertTrue(warnings.contains("task 0: unknown field 'project'"), "\(warnings)")

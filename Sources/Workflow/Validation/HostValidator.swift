@@ -47,8 +47,10 @@ public struct HostValidator {
             // [QUIRK] no lower-casing here: only the exact text `local` is local.
             let execField = task["exec"].map { resolver.resolve($0) }
             if let execField, !execField.resolved { continue }
-            let execType = execField?.text ?? defaultExecType ?? environment["TASK_EXECUTOR_TYPE"]
+            let written = execField?.text ?? defaultExecType ?? environment["TASK_EXECUTOR_TYPE"]
                 ?? config.defaultExecType ?? "local"
+            // Aliases (`bash`, `sh`, …) name their configured type here too, as at run time.
+            let execType = config.aliases[written] ?? written
             // Native SSH hosts are checked when the pool connects (host key, auth, reachability).
             if execType == "local" || ExecutionTypes.isSSH(execType.lowercased()) || hostname.isEmpty { continue }
             if let index = hosts.firstIndex(where: { $0.name == hostname }) {

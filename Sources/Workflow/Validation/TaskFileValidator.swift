@@ -321,6 +321,9 @@ public struct TaskFileValidator {
             let hosts = (task["hostnames"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             if !(2...1000).contains(hosts.count) { error("task \(id): hostnames needs 2 to 1000 entries") }
             if task["command"] == nil { error("task \(id): a hostnames block needs a command") }
+            for host in hosts where !Self.isValidHostEntry(host) {
+                error("task \(id): hostnames entry '\(host)' is not a valid IPv4 address or host name")
+            }
         }
         if task["timeout"] != nil { error("task \(id): timeout is not allowed on blocks") }
         if let value = task["max_parallel"] {
@@ -554,5 +557,21 @@ extension TaskFileValidator {
             }
         }
         return issues
+    }
+}
+
+extension TaskFileValidator {
+    /// A `hostnames=` entry: a dotted quad must be an IPv4 address (octets 0-255);
+    /// anything else must be an RFC 1123 host name of at most 253 characters.
+    static func isValidHostEntry(_ host: String) -> Bool {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 4, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) {
+            return parts.allSatisfy { part in part.count <= 3 && Int(part).map { $0 <= 255 } == true }
+        }
+        guard !host.isEmpty, host.count <= 253 else { return false }
+        return host.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            (1...63).contains(label.count) && label.first != "-" && label.last != "-"
+                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }
     }
 }
