@@ -184,6 +184,7 @@ struct RunCommand: AsyncParsableCommand {
             var validation = TaskFileValidator.Options()
             validation.skipSecurity = skipSecurityValidation
             validation.skipSubtaskRange = skipSubtaskRangeValidation
+            if autoRecovery { validation.recoveredGlobals = RecoveryState(taskFile: file, logDirectory: logDirectory).savedGlobalNames() }
             let report = TaskFileValidator.validate(file, options: validation)
             if !report.passed {
                 ConsoleWriter.shared.write("# Task validation FAILED.\n")

@@ -276,6 +276,26 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(accepted.status, 0, accepted.stdout)
     }
 
+    func testAutoRecoveryKeepsSavedGlobalsWhoseEnvironmentIsGone() throws {
+        let gate = directory.path + "/gate-gone"
+        let flow = try taskFile("G=$TASKER_GONE_TEST\ntask=0\nhostname=h\ncommand=echo\narguments=@G@\nexec=local\n"
+            + "task=1\nhostname=h\ncommand=test\narguments=-f \(gate)\nexec=local\ntask=2\nhostname=h\ncommand=echo\narguments=again @G@\nexec=local\n")
+        var environment = ProcessInfo.processInfo.environment
+        environment["TASKER_GONE_TEST"] = "saved-value"
+        let logs = ["-l", directory.path + "/logs-gone"]
+        XCTAssertEqual(try ProcessRunner.run(TestFleet.taskerExecutable, ["-r", flow, "--auto-recovery"] + logs, environment: environment).status, 1)
+        environment["TASKER_GONE_TEST"] = nil
+        XCTAssertTrue(FileManager.default.createFile(atPath: gate, contents: nil))
+        let resumed = try ProcessRunner.run(TestFleet.taskerExecutable, ["-r", flow, "--auto-recovery", "-y"] + logs, environment: environment)
+        XCTAssertEqual(resumed.status, 0, resumed.stdout)
+        XCTAssertTrue(resumed.stdout.contains("Task 2: STDOUT: again saved-value"), resumed.stdout)
+        XCTAssertEqual(resumed.stdout.components(separatedBy: "environment for global G is gone").count - 1, 1, "one warning")
+        // Without a saved state the same missing variable fails validation.
+        let fresh = try ProcessRunner.run(TestFleet.taskerExecutable, ["-r", flow, "--auto-recovery", "-y", "-l", directory.path + "/logs-none"],
+                                          environment: environment)
+        XCTAssertEqual(fresh.status, 20, fresh.stdout)
+    }
+
     func testTheShippedExampleWorkflowRuns() throws {
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("examples/local-workflow.txt").path

@@ -134,6 +134,12 @@ public struct RecoveryState: Sendable {
         return resume
     }
 
+    /// The globals the saved state holds values for; empty when there is no readable state.
+    public func savedGlobalNames() -> Set<String> {
+        guard exists, let state = try? load(), let saved = state["global_vars"] as? [String: Any] else { return [] }
+        return Set(saved.keys)
+    }
+
     public func delete() {
         try? FileManager.default.removeItem(atPath: path)
     }

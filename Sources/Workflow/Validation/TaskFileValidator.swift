@@ -12,6 +12,9 @@ public struct TaskFileValidator {
     public struct Options: Sendable {
         public var skipSecurity = false
         public var skipSubtaskRange = false
+        /// Globals a saved auto-recovery state holds values for: a resume uses those,
+        /// so their environment variables may be missing now.
+        public var recoveredGlobals: Set<String> = []
         public init() {}
     }
 
@@ -527,7 +530,8 @@ public struct TaskFileValidator {
                 for groups in PlaceholderResolver.matches(PlaceholderResolver.globalPattern, in: field.value) { used.insert(groups[1]) }
             }
         }
-        for variable in file.globals where used.contains(variable.name) && !variable.unsetReferences.isEmpty {
+        for variable in file.globals where used.contains(variable.name) && !variable.unsetReferences.isEmpty
+            && !options.recoveredGlobals.contains(variable.name) {
             error("environment variable expansion failed for used global \(variable.name): $\(variable.unsetReferences[0]) is not set")
         }
         for variable in file.globals where !used.contains(variable.name) {
