@@ -16,7 +16,8 @@ final class AnsibleComparisonTests: XCTestCase {
         let examples = repository.appendingPathComponent("inventories").path
         let fixtureFiles = ((try? FileManager.default.contentsOfDirectory(atPath: fixtures)) ?? []).sorted().map { "\(fixtures)/\($0)" }
         let exampleFiles = ((try? FileManager.default.contentsOfDirectory(atPath: examples)) ?? []).sorted().map { "\(examples)/\($0)" }
-        return exampleFiles + fixtureFiles
+        // A directory source and a file inside it both read its group_vars/ and host_vars/.
+        return exampleFiles + fixtureFiles + ["\(fixtures)/with-vars/hosts.ini"]
     }
 
     private func which(_ program: String) -> String? {

@@ -184,6 +184,20 @@ final class InventoryCommandTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("\(TestFleet.address(3)) \(TestFleet.port)"), "ansible_host and ansible_port are used: \(result.stdout)")
     }
 
+    func testUserPortAndKeyMayComeOnlyFromGroupVars() throws {
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory.path + "/group_vars", withIntermediateDirectories: true)
+        try "[app]\nnode061 ansible_host=\(TestFleet.address(61))\nnode062 ansible_host=\(TestFleet.address(62))\n"
+            .write(toFile: directory.path + "/hosts.ini", atomically: true, encoding: .utf8)
+        try "ansible_port: \(TestFleet.port)\nansible_user: \(NSUserName())\nansible_ssh_private_key_file: \(fleet.clientKey)\n"
+            .write(toFile: directory.path + "/group_vars/all.yml", atomically: true, encoding: .utf8)
+        // No ssh_config: without the group_vars, port 22 and no key would be used.
+        let result = try ProcessRunner.run(tasker, ["exec", "-F", "/dev/null", "--known-hosts", fleet.knownHosts,
+                                                    "-i", directory.path + "/hosts.ini", "app", "--", "echo $SSH_CONNECTION"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("\(TestFleet.address(62)) \(TestFleet.port)"), result.stdout)
+    }
+
     func testPatternMatchingNothingIsAnErrorUnlessAllowed() throws {
         let empty = try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig, "-i", fleet.inventory, "nothing", "--", "true"])
         XCTAssertEqual(empty.status, 2)

@@ -30,6 +30,9 @@ public struct Inventory: Sendable {
     public private(set) var groupOrder: [String] = []
     public private(set) var hosts: [String: Host] = [:]
     public private(set) var hostOrder: [String] = []
+    /// Variables from `group_vars/` and `host_vars/` beside the sources, by group or host name.
+    public private(set) var groupFileVariables: [String: InventoryVariables] = [:]
+    public private(set) var hostFileVariables: [String: InventoryVariables] = [:]
 
     public init() {
         addGroup("all")
@@ -75,6 +78,15 @@ public struct Inventory: Sendable {
 
     mutating func setHostVariable(_ host: String, _ key: String, _ value: InventoryValue) {
         hosts[host]?.variables.set(key, value)
+    }
+
+    /// Adds what a `group_vars/` file holds for `group` on top of what earlier files gave it.
+    mutating func addGroupFileVariables(_ group: String, _ variables: InventoryVariables) {
+        groupFileVariables[group, default: InventoryVariables()].merge(variables)
+    }
+
+    mutating func addHostFileVariables(_ host: String, _ variables: InventoryVariables) {
+        hostFileVariables[host, default: InventoryVariables()].merge(variables)
     }
 
     /// Ansible's `reconcile_inventory`: parentless groups join `all`; a host in
@@ -164,19 +176,27 @@ public struct Inventory: Sendable {
         return value
     }
 
-    /// A host's effective variables: its groups (with ancestors and `all`) merged by
-    /// (depth, priority, name), then the host's own variables on top.
+    /// A host's effective variables, in Ansible's precedence (VariableManager with
+    /// the default VARIABLE_PRECEDENCE): the inventory's `all` and group variables
+    /// by (depth, priority, name); `group_vars/all`; the other `group_vars` in the
+    /// same group order; the inventory's host variables; `host_vars`.
     public func variables(forHost host: String) -> InventoryVariables {
         var memo: [String: Int] = [:]
         var names = groupsIncludingAncestors(ofHost: host)
         if !names.contains("all") { names.append("all") }
         let ordered = names.map { name in (name, depth(of: name, memo: &memo), groups[name]?.priority ?? 1) }
             .sorted { ($0.1, $0.2, $0.0) < ($1.1, $1.2, $1.0) }
+            .map(\.0)
         var merged = InventoryVariables()
-        for (name, _, _) in ordered {
+        for name in ordered {
             if let variables = groups[name]?.variables { merged.merge(variables) }
         }
+        if let all = groupFileVariables["all"] { merged.merge(all) }
+        for name in ordered where name != "all" {
+            if let variables = groupFileVariables[name] { merged.merge(variables) }
+        }
         if let own = hosts[host]?.variables { merged.merge(own) }
+        if let own = hostFileVariables[host] { merged.merge(own) }
         return merged
     }
 }

@@ -25,7 +25,23 @@ public enum InventoryLoader {
         for name in inventory.hostOrder where inventory.groups[name] != nil {
             warnings.append("found both group and host with same name: \(name)")
         }
+        // group_vars/ and host_vars/ beside each source, after every source is read
+        // (a source's variable files apply to groups and hosts of any source).
+        var seen: Set<String> = []
+        for source in sources {
+            guard let directory = variablesDirectory(of: source), seen.insert(directory).inserted else { continue }
+            try InventoryVariableFiles.load(beside: directory, into: &inventory)
+        }
         return Result(inventory: inventory, warnings: warnings)
+    }
+
+    /// Where a source's `group_vars`/`host_vars` are: the directory itself, or the
+    /// directory holding the file (real paths, as Ansible resolves them); none for a host list.
+    private static func variablesDirectory(of source: String) -> String? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else { return nil }
+        let directory = isDirectory.boolValue ? source : (source as NSString).deletingLastPathComponent
+        return URL(fileURLWithPath: directory.isEmpty ? "." : directory).resolvingSymlinksInPath().path
     }
 
     private static func load(_ source: String, into inventory: inout Inventory, warnings: inout [String]) throws {
