@@ -55,7 +55,7 @@ struct ExecCommand: AsyncParsableCommand {
         guard let specs = try targets.resolve(pattern: pattern, resolver: try connection.makeResolver()) else { return }
         let commandList = commands.isEmpty ? [words.joined(separator: " ")] : commands
         let capture = output.capture
-        try await FleetCommandRun(connection: connection, forks: forks, hosts: specs.count, json: output.json, fold: output.fold)
+        try await FleetCommandRun(connection: connection, targets: targets, forks: forks, hosts: specs.count, json: output.json, fold: output.fold)
             .perform(options: { FleetRunOptions(forks: $0, commandTimeout: timeout, runTimeout: runTimeout, keepGoing: keepGoing, capture: capture) },
                      filesPerHost: output.filesPerHost) { pool, options, record in
                 await FleetRunner(pool: pool).run(specs, commands: commandList, options: options, onResult: record)

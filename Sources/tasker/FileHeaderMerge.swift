@@ -57,6 +57,7 @@ extension RunCommand {
         .valued("remote.forks", \.remote.forks),
         .valued("remote.outputDir", \.remote.outputDir),
         .valued("remote.keepBytes", \.remote.keepBytes),
+        .valued("remote.retryFile", \.remote.retryFile),
         .flag("fireAndForget", \.fireAndForget),
         .flag("strictEnvValidation", \.strictEnvValidation),
         .flag("validateOnly", \.validateOnly),

@@ -55,7 +55,7 @@ struct PullCommand: AsyncParsableCommand {
         request.preserveTimes = preserve
         request.timeout = timeout
         let pull = FilePull(request)
-        try await FleetCommandRun(connection: connection, forks: forks, hosts: specs.count, json: json)
+        try await FleetCommandRun(connection: connection, targets: targets, forks: forks, hosts: specs.count, json: json)
             .perform(options: { FleetRunOptions(forks: $0, runTimeout: runTimeout) }, filesPerHost: 1) { pool, options, record in
                 await pull.run(specs, pool: pool, options: options, onResult: record)
             }

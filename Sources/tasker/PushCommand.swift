@@ -81,7 +81,7 @@ struct PushCommand: AsyncParsableCommand {
 
         let push: FilePush
         do { push = try FilePush(request) } catch let error as FleetError { throw UsageError(error.description) }
-        try await FleetCommandRun(connection: connection, forks: forks, hosts: specs.count, json: json)
+        try await FleetCommandRun(connection: connection, targets: targets, forks: forks, hosts: specs.count, json: json)
             .perform(options: { FleetRunOptions(forks: $0, runTimeout: runTimeout) }, filesPerHost: 1) { pool, options, record in
                 await push.run(specs, pool: pool, options: options, onResult: record)
             }

@@ -317,6 +317,7 @@ struct RunCommand: AsyncParsableCommand {
         let started = Date()
         var outcome = await engine.run()
         await ssh.pool.closeAll()
+        remote.writeRetryFile(from: outcome.results)
         let connections = ssh.pool.statistics
         if connections.connectionsOpened > 0 {
             var line = "SSH: \(connections.connectionsOpened) connection(s) opened, \(connections.reconnects) reconnect(s)"

@@ -59,7 +59,7 @@ struct ScriptCommand: AsyncParsableCommand {
             throw UsageError(error.description)
         }
         let capture = output.capture
-        try await FleetCommandRun(connection: connection, forks: forks, hosts: specs.count, json: output.json, fold: output.fold)
+        try await FleetCommandRun(connection: connection, targets: targets, forks: forks, hosts: specs.count, json: output.json, fold: output.fold)
             .perform(options: { FleetRunOptions(forks: $0, commandTimeout: timeout, runTimeout: runTimeout, capture: capture) },
                      filesPerHost: output.filesPerHost) { pool, options, record in
                 await scriptRun.run(specs, pool: pool, options: options, onResult: record)

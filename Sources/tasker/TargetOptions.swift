@@ -14,6 +14,9 @@ struct TargetOptions: ParsableArguments {
     @Flag(name: .long, help: "With -i, an inventory pattern that matches no hosts is not an error.")
     var allowEmpty = false
 
+    @Option(name: .long, help: ArgumentHelp("After the run, write the hosts that did not succeed to FILE, one per line (rerun them with --limit @FILE).", valueName: "file"))
+    var retryFile: String?
+
     /// Checks that targets were given, and a pattern exactly when an inventory was.
     func validate(pattern: String?) throws {
         if hosts.isEmpty, hostsFile.isEmpty, inventory.inventories.isEmpty {

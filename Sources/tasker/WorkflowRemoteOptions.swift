@@ -24,6 +24,9 @@ struct WorkflowRemoteOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Bytes a hosts= task keeps per host from the start and from the end of each stream (default 32768).", valueName: "bytes"))
     var keepBytes: Int?
 
+    @Option(name: .long, help: ArgumentHelp("After the run, write the hosts that failed in any hosts= task to FILE, one per line (rerun them with --limit @FILE).", valueName: "file"))
+    var retryFile: String?
+
     func validate() throws {
         if let sshUser, sshUser.isEmpty { throw ValidationError("--ssh-user needs a user name") }
         if let forks, forks < 1 { throw ValidationError("--forks must be at least 1") }
@@ -45,5 +48,20 @@ struct WorkflowRemoteOptions: ParsableArguments {
             resolver: try ssh.makeResolver(user: sshUser), inventory: inventory.inventories.isEmpty ? nil : try inventory.load(),
             limit: inventory.limit, forks: budget.forks, outputDirectory: outputDir, fanOutKeepBytes: keepBytes ?? 32 << 10)
         return SSHTaskRunner(settings: settings, pool: ssh.makePool(oneShot: false, budget: budget))
+    }
+
+    /// Writes `--retry-file`: each host that failed in some fan-out task, once, in
+    /// the order of the tasks' IDs; empty when none failed.
+    func writeRetryFile(from results: [Int: TaskResult]) {
+        guard let retryFile else { return }
+        var hosts: [String] = []
+        for id in results.keys.sorted() {
+            for host in results[id]?.hosts ?? [] where !host.success && !hosts.contains(host.host) { hosts.append(host.host) }
+        }
+        do {
+            try hosts.map { $0 + "\n" }.joined().write(toFile: retryFile, atomically: true, encoding: .utf8)
+        } catch {
+            ConsoleWriter.shared.write("tasker: cannot write retry file \(retryFile): \(error.localizedDescription)\n", to: .stderr)
+        }
     }
 }

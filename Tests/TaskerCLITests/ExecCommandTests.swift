@@ -198,6 +198,20 @@ final class InventoryCommandTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("\(TestFleet.address(62)) \(TestFleet.port)"), result.stdout)
     }
 
+    func testRetryFileListsTheHostsThatDidNotSucceedForLimitAt() throws {
+        let directory = try TemporaryDirectory()
+        let retry = directory.path + "/failed.retry"
+        let first = try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig, "-i", fleet.inventory, "fleet[0:3]", "--retry-file", retry,
+                                                   "--", "case \"$SSH_CONNECTION\" in *' \(TestFleet.address(2)) \(TestFleet.port)'|*' \(TestFleet.address(4)) \(TestFleet.port)') exit 1;; esac"])
+        XCTAssertEqual(first.status, 1, first.stderr)
+        XCTAssertEqual(Set(try String(contentsOfFile: retry, encoding: .utf8).split(separator: "\n")), ["node002", "node004"])
+        let rerun = try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig, "-i", fleet.inventory, "all", "--limit", "@" + retry,
+                                                   "--retry-file", retry, "--json", "--", "true"])
+        XCTAssertEqual(rerun.status, 0, rerun.stderr)
+        XCTAssertEqual(rerun.stdout.split(separator: "\n").count, 3, "two hosts and the summary")
+        XCTAssertEqual(try String(contentsOfFile: retry, encoding: .utf8), "", "everything succeeded")
+    }
+
     func testPatternMatchingNothingIsAnErrorUnlessAllowed() throws {
         let empty = try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig, "-i", fleet.inventory, "nothing", "--", "true"])
         XCTAssertEqual(empty.status, 2)

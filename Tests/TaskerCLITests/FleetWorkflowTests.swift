@@ -154,8 +154,11 @@ final class FleetWorkflowTests: XCTestCase {
         return=1
         """)
         let json = directory.path + "/report.json"
-        let result = try tasker(["-r", flow, "--output-json=\(json)", "--connect-timeout", "5"], inventory: inventory)
+        let retry = directory.path + "/failed.retry"
+        let result = try tasker(["-r", flow, "--output-json=\(json)", "--connect-timeout", "5", "--retry-file", retry], inventory: inventory)
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let retryLines = try String(contentsOfFile: retry, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(retryLines.sorted(), ["ghost", "node003"], "each host that failed in some hosts= task, once")
         let results = try report(json)
         XCTAssertEqual(results["0"]?["success"] as? Bool, true, "3 of 5 hosts is enough for min_success=3")
         XCTAssertEqual(results["0"]?["stdout"] as? String, "hosts=mixed: 3/5 successful, 1 not reached, 1 failed")
