@@ -25,7 +25,7 @@ final class ConnectionResolverTests: XCTestCase {
         XCTAssertEqual(plain.settings.connectTimeout, 3)
         XCTAssertEqual(plain.name, "web1")
 
-        let inventory = InventoryConnectionVariables(address: "192.0.2.7", port: 2002, user: "invuser", identityFile: "/keys/inv")
+        let inventory = InventoryConnectionVariables(address: "192.0.2.7", port: 2002, user: "invuser", identityFiles: ["/keys/inv"])
         let fromInventory = try ConnectionResolver(sshConfig: sshConfig, overrides: .init()).resolve(HostTarget(host: "web1"), inventory: inventory)
         XCTAssertEqual(fromInventory.settings.address, "192.0.2.7")
         XCTAssertEqual(fromInventory.settings.user, "invuser")

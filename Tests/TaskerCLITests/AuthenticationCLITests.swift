@@ -84,6 +84,18 @@ final class AuthenticationCLITests: XCTestCase {
         XCTAssertFalse(result.stdout.contains("asked-once") || result.stderr.contains("asked-once"), "the password is never shown")
     }
 
+    func testAnInventoryPasswordLogsThatHostIn() throws {
+        try PasswordUser.ensure(password: "from-inventory-1")
+        try startServer(["PasswordAuthentication yes", "KbdInteractiveAuthentication no"])
+        try writeConfig(user: PasswordUser.name, ["IdentitiesOnly yes"])
+        let inventory = directory.path + "/hosts.ini"
+        try "[db]\ntarget ansible_password=from-inventory-1\n".write(toFile: inventory, atomically: true, encoding: .utf8)
+        let result = try tasker(["-i", inventory, "db", "--json", "--", "id", "-un"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("\"stdout\":\"\(PasswordUser.name)\\n\""), result.stdout)
+        XCTAssertFalse(result.stdout.contains("from-inventory-1") || result.stderr.contains("from-inventory-1"))
+    }
+
     func testPasswordFileOthersCanReadIsRefusedBeforeAnythingRuns() throws {
         try startServer([])
         try writeConfig(user: NSUserName())

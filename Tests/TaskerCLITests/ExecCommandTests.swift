@@ -212,6 +212,28 @@ final class InventoryCommandTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: retry, encoding: .utf8), "", "everything succeeded")
     }
 
+    func testLocalHostsRunOnTheControllerAndOtherConnectionsFailThatHost() throws {
+        let directory = try TemporaryDirectory()
+        let marker = directory.path + "/ran-locally"
+        try "[mixed]\ncontroller ansible_connection=local\ncontainer ansible_connection=docker\nnode063 ansible_host=\(TestFleet.address(63)) ansible_port=\(TestFleet.port)\n"
+            .write(toFile: directory.path + "/hosts.ini", atomically: true, encoding: .utf8)
+        let result = try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig, "-i", directory.path + "/hosts.ini", "mixed", "--json",
+                                                    "--", "touch \(marker)-$(hostname) && echo done"])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        var byHost: [String: [String: Any]] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let host = object["host"] as? String {
+                byHost[host] = object
+            }
+        }
+        XCTAssertEqual(byHost["controller"]?["status"] as? String, "ok")
+        XCTAssertEqual(byHost["controller"]?["stdout"] as? String, "done\n")
+        XCTAssertEqual(byHost["node063"]?["status"] as? String, "ok")
+        XCTAssertEqual(byHost["container"]?["status"] as? String, "error")
+        XCTAssertEqual(byHost["container"]?["error"] as? String,
+                       "connect: ansible_connection=docker is not supported; Tasker connects over SSH or runs locally")
+    }
+
     func testPatternMatchingNothingIsAnErrorUnlessAllowed() throws {
         let empty = try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig, "-i", fleet.inventory, "nothing", "--", "true"])
         XCTAssertEqual(empty.status, 2)

@@ -7,31 +7,44 @@ public struct InventoryTargets: Sendable {
         self.inventory = inventory
     }
 
-    /// Variables that only matter to Ansible's other connection plugins or that
-    /// Tasker cannot honour; using them gets a warning, not silence.
-    static let ignoredVariables = ["ansible_password", "ansible_ssh_pass", "ansible_become"]
+    /// Variables of capabilities Tasker does not have yet; using them gets one warning per run.
+    static let unsupportedVariables = ["ansible_become", "ansible_become_user", "ansible_become_method",
+                                       "ansible_become_password", "ansible_become_pass", "ansible_become_exe",
+                                       "ansible_become_flags"]
 
-    /// Variables holding extra `ssh` arguments, of which Tasker honours the jump hosts.
+    /// Variables holding extra `ssh` arguments.
     static let sshArgumentVariables = ["ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_args"]
 
-    /// The connection variables of `host`, with Ansible's legacy `ansible_ssh_*` spellings.
-    public func connectionVariables(for host: String) throws -> (InventoryConnectionVariables, [String]) {
+    /// The connection variables of `host`, with Ansible's legacy `ansible_ssh_*` spellings,
+    /// and what about them is ignored (said without the host, so one line can cover many).
+    public func connectionVariables(for host: String) throws -> (InventoryConnectionVariables, ConnectionTransport, [String]) {
         let variables = inventory.variables(forHost: host)
         func text(_ keys: String...) -> String? {
             for key in keys { if let value = variables[key]?.scalarText { return value } }
             return nil
         }
         var result = InventoryConnectionVariables()
+        var problems: [String] = []
         result.address = text("ansible_host", "ansible_ssh_host")
         result.user = text("ansible_user", "ansible_ssh_user")
-        result.identityFile = text("ansible_ssh_private_key_file", "ansible_private_key_file")
+        result.password = text("ansible_password", "ansible_ssh_pass", "ansible_ssh_password")
+        if let key = text("ansible_ssh_private_key_file", "ansible_private_key_file") { result.identityFiles.append(key) }
         if let port = text("ansible_port", "ansible_ssh_port") {
             guard let number = Int(port), (1...65535).contains(number) else {
                 throw InventoryError.message("host \(host): ansible_port '\(port)' is not a port number")
             }
             result.port = number
         }
-        var warnings: [String] = []
+        if let checking = variables["ansible_ssh_host_key_checking"] ?? variables["ansible_host_key_checking"] {
+            switch checking {
+            case .bool(let on): result.hostKeyPolicy = on ? .strict : .off
+            case .string(let text) where ["false", "no", "0", "off"].contains(text.lowercased()): result.hostKeyPolicy = .off
+            case .string(let text) where ["true", "yes", "1", "on"].contains(text.lowercased()): result.hostKeyPolicy = .strict
+            default: problems.append("ansible_host_key_checking is not a boolean and is ignored")
+            }
+        }
+        // Ansible's ssh plugin puts ansible_port, ansible_user and the key before these
+        // arguments, and ssh keeps the first value: the variables win.
         for key in Self.sshArgumentVariables {
             guard let text = variables[key]?.scalarText else { continue }
             let arguments: InventorySSHArguments
@@ -42,30 +55,51 @@ public struct InventoryTargets: Sendable {
                 result.jump = arguments.jump
                 result.proxyCommand = arguments.proxyCommand
             }
+            result.port = result.port ?? arguments.port
+            result.user = result.user ?? arguments.user
+            result.identityFiles += arguments.identityFiles
             if !arguments.ignored.isEmpty {
-                warnings.append("host \(host): \(key): \(arguments.ignored.joined(separator: " ")) ignored by Tasker's built-in SSH")
+                problems.append("\(key): \(arguments.ignored.joined(separator: " ")) ignored by Tasker's built-in SSH")
             }
         }
-        for key in Self.ignoredVariables where variables[key] != nil {
-            warnings.append("host \(host): \(key) is ignored by Tasker's built-in SSH")
+        for key in Self.unsupportedVariables where variables[key] != nil {
+            problems.append("\(key) is ignored: become (sudo/su/doas) is not built yet")
         }
-        if let connection = text("ansible_connection"), !["ssh", "smart", "paramiko"].contains(connection) {
-            warnings.append("host \(host): ansible_connection=\(connection) is ignored; Tasker connects over SSH")
+        var transport = ConnectionTransport.ssh
+        if let connection = text("ansible_connection")?.lowercased() {
+            switch connection {
+            case "ssh", "smart", "paramiko", "paramiko_ssh", "ansible.builtin.ssh": break
+            case "local", "ansible.builtin.local": transport = .local
+            default: transport = .unsupported(connection)
+            }
         }
-        return (result, warnings)
+        return (result, transport, problems)
     }
 
     /// Connection specs for `hosts`: ssh_config is matched against `ansible_host`
-    /// when set (as `ssh` would be called with it), results are reported under the inventory name.
+    /// when set (as `ssh` would be called with it), results are reported under the
+    /// inventory name. Each distinct problem is reported once, with the hosts it concerns.
     public func specs(for hosts: [String], resolver: ConnectionResolver) throws -> (specs: [ConnectionSpec], warnings: [String]) {
         var specs: [ConnectionSpec] = []
-        var warnings: [String] = []
+        var problems: [(problem: String, hosts: [String])] = []
         for host in hosts {
-            var (variables, hostWarnings) = try connectionVariables(for: host)
-            warnings += hostWarnings
+            var (variables, transport, hostProblems) = try connectionVariables(for: host)
+            for problem in hostProblems {
+                if let index = problems.firstIndex(where: { $0.problem == problem }) {
+                    problems[index].hosts.append(host)
+                } else {
+                    problems.append((problem, [host]))
+                }
+            }
             let target = HostTarget(host: variables.address ?? host)
             variables.address = nil
-            specs.append(try resolver.resolve(target, inventory: variables, name: host))
+            var spec = try resolver.resolve(target, inventory: variables, name: host)
+            spec.transport = transport
+            specs.append(spec)
+        }
+        let warnings = problems.map { problem, hosts in
+            let shown = hosts.prefix(3).joined(separator: ", ") + (hosts.count > 3 ? ", …" : "")
+            return "\(hosts.count == 1 ? "host" : "\(hosts.count) hosts") \(shown): \(problem)"
         }
         return (specs, warnings)
     }

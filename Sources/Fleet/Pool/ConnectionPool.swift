@@ -102,6 +102,13 @@ public final class ConnectionPool: Sendable {
     /// `body` returns.
     public func withConnection<T: Sendable>(for spec: ConnectionSpec,
                                             _ body: (SSHConnection) async throws -> T) async throws -> T {
+        switch spec.transport {
+        case .ssh: break
+        case .local:
+            throw SSHError(.other, phase: .connect, "ansible_connection=local: only tasker exec runs commands for local hosts")
+        case .unsupported(let plugin):
+            throw SSHError(.other, phase: .connect, "ansible_connection=\(plugin) is not supported; Tasker connects over SSH or runs locally")
+        }
         let attempt = try await checkOut(spec)
         do {
             var connection = try await connection(from: attempt, spec: spec)

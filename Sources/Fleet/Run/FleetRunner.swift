@@ -106,6 +106,14 @@ public final class FleetRunner: Sendable {
             result.error = "\(error)"
             return result
         }
+        if spec.transport == .local {
+            await runLocally(commands, capture: capture, options: options, runDeadline: runDeadline, expired: expired, result: &result)
+            let (stdout, stderr) = capture.finish()
+            result.stdout = stdout
+            result.stderr = stderr
+            result.runMilliseconds = Deadline.milliseconds(since: started)
+            return result
+        }
         do {
             try await pool.withConnection(for: spec) { pooled in
                 var connection = pooled
@@ -138,6 +146,27 @@ public final class FleetRunner: Sendable {
         result.stderr = stderr
         result.runMilliseconds = Deadline.milliseconds(since: started)
         return result
+    }
+
+    /// A host with `ansible_connection=local`: its commands run on the controller.
+    private func runLocally(_ commands: [String], capture: OutputCapture, options: FleetRunOptions, runDeadline: Deadline,
+                            expired: RunDeadlineFlag, result: inout HostResult) async {
+        result.connectMilliseconds = 0
+        do {
+            for command in commands {
+                let exit = try await LocalCommand.run(command, output: capture, deadline: min(Deadline.after(seconds: options.commandTimeout), runDeadline))
+                result.commandsRun += 1
+                result.exitCode = exit.exitCode
+                result.signal = exit.signal
+                if exit.signal != nil || exit.exitCode != 0 {
+                    result.status = .failed
+                    if !options.keepGoing { break }
+                }
+            }
+        } catch {
+            result.fail(error, expired: expired,
+                        timedOut: options.commandTimeout.map { "command timed out after \($0)s; local process group killed" })
+        }
     }
 }
 

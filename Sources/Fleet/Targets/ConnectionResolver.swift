@@ -28,20 +28,27 @@ public struct InventoryConnectionVariables: Sendable, Equatable {
     public var address: String?
     public var port: Int?
     public var user: String?
-    public var identityFile: String?
+    /// `ansible_ssh_private_key_file`, then `-i` keys of the inventory's ssh arguments.
+    public var identityFiles: [String]
     /// A ProxyJump list from `ansible_ssh_common_args`/`ansible_ssh_extra_args` (`-J`, `-o ProxyJump=`).
     public var jump: String?
     /// A ProxyCommand from the same arguments (`-o ProxyCommand=`).
     public var proxyCommand: String?
+    /// `ansible_password` / `ansible_ssh_pass`: the login password for this host.
+    public var password: String?
+    /// `ansible_ssh_host_key_checking` / `ansible_host_key_checking`: false turns checking off.
+    public var hostKeyPolicy: HostKeyPolicy?
 
-    public init(address: String? = nil, port: Int? = nil, user: String? = nil, identityFile: String? = nil,
-                jump: String? = nil, proxyCommand: String? = nil) {
+    public init(address: String? = nil, port: Int? = nil, user: String? = nil, identityFiles: [String] = [],
+                jump: String? = nil, proxyCommand: String? = nil, password: String? = nil, hostKeyPolicy: HostKeyPolicy? = nil) {
         self.address = address
         self.port = port
         self.user = user
-        self.identityFile = identityFile
+        self.identityFiles = identityFiles
         self.jump = jump
         self.proxyCommand = proxyCommand
+        self.password = password
+        self.hostKeyPolicy = hostKeyPolicy
     }
 }
 
@@ -192,7 +199,7 @@ public struct ConnectionResolver: Sendable {
         let address = inventory.address ?? config.hostName.map { expand($0, host: target.host, user: user, port: port) } ?? target.host
 
         var identities = commandLine.identityFiles.map { expand($0, host: target.host, user: user, port: port) }
-        if let file = inventory.identityFile { identities.append(expand(file, host: target.host, user: user, port: port)) }
+        identities += inventory.identityFiles.map { expand($0, host: target.host, user: user, port: port) }
         identities += config.identityFiles.map { expand($0, host: target.host, user: user, port: port) }
         if identities.isEmpty {
             identities = ["id_ed25519", "id_ecdsa", "id_rsa"].map { "\(home)/.ssh/\($0)" }
@@ -219,12 +226,13 @@ public struct ConnectionResolver: Sendable {
             identityFiles: identities,
             agentSocket: agentSocket(config, host: target.host, user: user, port: port),
             knownHosts: knownHostsCache.load(knownHostsFiles),
-            hostKeyPolicy: commandLine.hostKeyPolicy ?? config.hostKeyPolicy ?? .strict,
+            hostKeyPolicy: commandLine.hostKeyPolicy ?? inventory.hostKeyPolicy ?? config.hostKeyPolicy ?? .strict,
             connectTimeout: overrides.connectTimeout ?? config.connectTimeout ?? 10,
             keepaliveInterval: overrides.serverAliveInterval ?? config.serverAliveInterval.map(Double.init) ?? 10,
             keepaliveCountMax: overrides.serverAliveCountMax ?? config.serverAliveCountMax ?? 3,
             maxChannels: overrides.maxChannelsPerHost ?? 8)
         settings.hostKeyAlias = config.hostKeyAlias
+        settings.loginPassword = inventory.password
         applyAuthentication(config, commandLine: commandLine, to: &settings, host: target.host)
         return ConnectionSpec(name: name, settings: settings)
     }

@@ -9,6 +9,8 @@ public struct ConnectionSpec: Sendable {
     /// The jump hosts the host is reached through, the first one connected to
     /// directly and each later one through the one before; empty for a direct connection.
     public var jumps: [ConnectionSpec]
+    /// How the host is reached: an inventory's `ansible_connection` may say otherwise.
+    public var transport: ConnectionTransport = .ssh
 
     public init(name: String, settings: SSHConnectionSettings, jumps: [ConnectionSpec] = []) {
         self.name = name
@@ -31,4 +33,13 @@ public struct ConnectionSpec: Sendable {
 
     /// The jump hosts' names, for reports (`via`).
     public var via: [String] { jumps.map(\.name) }
+}
+
+/// How a host is reached.
+public enum ConnectionTransport: Sendable, Equatable {
+    case ssh
+    /// `ansible_connection=local`: commands run on the controller (`tasker exec`).
+    case local
+    /// Another Ansible connection plugin (`docker`, `winrm`, …), which Tasker does not speak.
+    case unsupported(String)
 }

@@ -232,7 +232,9 @@ extension SSHConnection {
                                           deadline: inout Deadline) async throws -> Bool {
         guard settings.passwordAuthentication || settings.keyboardInteractiveAuthentication else { return false }
         let started = Deadline.now()
-        guard let source = await settings.credentials.loginPassword() else { return false }
+        var source = settings.loginPassword.map { Result<Secret, Credentials.KeyUnavailable>.success(Secret(Array($0.utf8))) }
+        if source == nil { source = await settings.credentials.loginPassword() }
+        guard let source else { return false }
         deadline = deadline.extended(bySecondsSince: started)
         let password: Secret
         switch source {

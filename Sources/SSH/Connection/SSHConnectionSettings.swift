@@ -26,6 +26,9 @@ public struct SSHConnectionSettings: Sendable {
     public var keyboardInteractiveAuthentication = true
     /// Key files, passphrases and the password, shared by every connection of a run.
     public var credentials = Credentials.processDefault
+    /// This host's own login password (an inventory's `ansible_password`); when set
+    /// it is used for password and keyboard-interactive logins instead of the run's.
+    public var loginPassword: String?
     /// `KexAlgorithms`, `HostKeyAlgorithms`, `Ciphers`, `MACs`, resolved; nil keeps libssh2's default.
     public var algorithms = AlgorithmPreferences()
     public var knownHosts: KnownHosts

@@ -1,0 +1,57 @@
+import XCTest
+@testable import Fleet
+
+/// The Ansible connection variables Tasker takes from an inventory, per host.
+final class InventoryConnectionVariablesTests: XCTestCase {
+    private func targets(_ text: String) throws -> InventoryTargets {
+        InventoryTargets(inventory: try loadInventory(text).inventory)
+    }
+
+    func testSSHArgumentsGivePortUserAndKeysWhenTheVariablesDoNot() throws {
+        let inventory = try targets("""
+            [app]
+            a ansible_ssh_common_args='-o Port=2201 -o User=ops -i /keys/a -o ServerAliveInterval=5'
+            b ansible_port=2202 ansible_user=deploy ansible_ssh_private_key_file=/keys/b ansible_ssh_extra_args='-p 2999 -l other -i /keys/extra'
+            """)
+        let (a, _, aProblems) = try inventory.connectionVariables(for: "a")
+        XCTAssertEqual(a.port, 2201)
+        XCTAssertEqual(a.user, "ops")
+        XCTAssertEqual(a.identityFiles, ["/keys/a"])
+        XCTAssertEqual(aProblems, ["ansible_ssh_common_args: -o ServerAliveInterval=5 ignored by Tasker's built-in SSH"])
+        let (b, _, _) = try inventory.connectionVariables(for: "b")
+        XCTAssertEqual(b.port, 2202, "ansible_port comes first on ssh's command line, and ssh keeps the first")
+        XCTAssertEqual(b.user, "deploy")
+        XCTAssertEqual(b.identityFiles, ["/keys/b", "/keys/extra"])
+    }
+
+    func testPasswordHostKeyCheckingAndConnection() throws {
+        let inventory = try targets("""
+            [app]
+            a ansible_password=s3cret ansible_ssh_host_key_checking=False
+            b ansible_ssh_pass=other ansible_host_key_checking=true ansible_connection=local
+            c ansible_connection=docker
+            d
+            """)
+        let (a, aTransport, _) = try inventory.connectionVariables(for: "a")
+        XCTAssertEqual(a.password, "s3cret")
+        XCTAssertEqual(a.hostKeyPolicy, .off)
+        XCTAssertEqual(aTransport, .ssh)
+        let (b, bTransport, _) = try inventory.connectionVariables(for: "b")
+        XCTAssertEqual(b.password, "other")
+        XCTAssertEqual(b.hostKeyPolicy, .strict)
+        XCTAssertEqual(bTransport, .local)
+        XCTAssertEqual(try inventory.connectionVariables(for: "c").1, .unsupported("docker"))
+        XCTAssertNil(try inventory.connectionVariables(for: "d").0.hostKeyPolicy)
+    }
+
+    func testEachProblemIsReportedOnceWithItsHosts() throws {
+        let inventory = try targets("[app]\nweb[1:5] ansible_become=true\nsolo ansible_become_user=postgres\n")
+        let resolver = ConnectionResolver(sshConfig: .empty, overrides: ConnectionOverrides())
+        let (specs, warnings) = try inventory.specs(for: ["web1", "web2", "web3", "web4", "web5", "solo"], resolver: resolver)
+        XCTAssertEqual(specs.count, 6)
+        XCTAssertEqual(warnings, [
+            "5 hosts web1, web2, web3, …: ansible_become is ignored: become (sudo/su/doas) is not built yet",
+            "host solo: ansible_become_user is ignored: become (sudo/su/doas) is not built yet",
+        ])
+    }
+}
