@@ -40,6 +40,7 @@ extension RunCommand {
         .valued("alertOnFailure", \.alertOnFailure),
         .list("remote.inventory.inventories", \.remote.inventory.inventories),
         .valued("remote.inventory.limit", \.remote.inventory.limit),
+        .valued("remote.inventory.inventoryTimeout", \.remote.inventory.inventoryTimeout),
         .valued("remote.ssh.sshConfig", \.remote.ssh.sshConfig),
         .list("remote.ssh.keyFiles", \.remote.ssh.keyFiles),
         .flag("remote.ssh.askPass", \.remote.ssh.askPass),

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import TestFleet
 import XCTest
 
@@ -64,5 +65,59 @@ final class AnsibleComparisonTests: XCTestCase {
                 XCTAssertEqual(actual.count, expected.count, "\(inventory) \(pattern)")
             }
         }
+    }
+
+    private func script(_ name: String, _ body: String, in directory: TemporaryDirectory) throws -> String {
+        let path = directory.path + "/" + name
+        try ("#!/bin/sh\n" + body).write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+        return path
+    }
+
+    func testInventoryScriptsAreReadAsAnsibleReadsThem() throws {
+        guard let ansibleInventory = which("ansible-inventory") else { throw XCTSkip("ansible-inventory is not installed") }
+        let directory = try TemporaryDirectory()
+        let withMeta = try script("with-meta.sh", """
+            case "$1" in --list) cat <<'JSON'
+            {"web": {"hosts": ["web1", "web2"], "vars": {"http_port": 8080, "tls": true}},
+             "db": ["db1"], "prod": {"children": ["web", "db"], "vars": {"ratio": 1.5}},
+             "_meta": {"hostvars": {"web1": {"ansible_host": "10.0.0.1", "tags": ["a", "b"]}, "db1": {"ansible_port": 5433}}}}
+            JSON
+            ;; *) echo '{}' ;; esac
+            """, in: directory)
+        let withoutMeta = try script("without-meta.sh", """
+            case "$1" in
+              --list) echo '{"app": {"hosts": ["app1", "app2"]}, "all": {"vars": {"env": "prod"}}}' ;;
+              --host) echo "{\\"who\\": \\"$2\\", \\"n\\": null}" ;;
+            esac
+            """, in: directory)
+        for inventory in [withMeta, withoutMeta] {
+            let ansible = try ProcessRunner.run(ansibleInventory, ["-i", inventory, "--list"])
+            let ours = try ProcessRunner.run(tasker, ["inventory", "-i", inventory, "--list"])
+            XCTAssertEqual(ours.status, 0, "\(inventory): \(ours.stderr)")
+            XCTAssertEqual(try json(ours.stdout), try json(ansible.stdout), inventory)
+        }
+        // The same JSON kept in a plain file reads the same.
+        let saved = directory.path + "/saved.json"
+        try ProcessRunner.run(ansibleInventory, ["-i", withMeta, "--list"]).stdout.write(toFile: saved, atomically: true, encoding: .utf8)
+        let fromFile = try ProcessRunner.run(tasker, ["inventory", "-i", saved, "--list"])
+        let fromScript = try ProcessRunner.run(tasker, ["inventory", "-i", withMeta, "--list"])
+        XCTAssertEqual(try json(fromFile.stdout), try json(fromScript.stdout))
+    }
+
+    func testABrokenOrHangingInventoryScriptIsAnErrorNamingIt() throws {
+        let directory = try TemporaryDirectory()
+        let failing = try script("failing.sh", "echo 'cannot reach the cloud API' >&2\nexit 3\n", in: directory)
+        let failed = try ProcessRunner.run(tasker, ["inventory", "-i", failing, "--list"])
+        XCTAssertEqual(failed.status, 2)
+        XCTAssertTrue(failed.stderr.contains("\(failing) --list: inventory script exited 3: cannot reach the cloud API"), failed.stderr)
+        let hanging = try script("hanging.sh", "sleep 30\n", in: directory)
+        let started = Date()
+        let hung = try ProcessRunner.run(tasker, ["inventory", "-i", hanging, "--inventory-timeout", "1", "--list"])
+        XCTAssertEqual(hung.status, 2)
+        XCTAssertTrue(hung.stderr.contains("did not finish within 1s (killed)"), hung.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+        let garbage = try script("garbage.sh", "echo not json\n", in: directory)
+        XCTAssertTrue(try ProcessRunner.run(tasker, ["inventory", "-i", garbage, "--list"]).stderr.contains("did not print a JSON object"))
     }
 }

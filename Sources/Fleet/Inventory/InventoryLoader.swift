@@ -15,11 +15,15 @@ public enum InventoryLoader {
     static let ignoredExtensions = [".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".cfg", ".retry"]
     static let yamlExtensions = [".yml", ".yaml", ".json"]
 
-    public static func load(_ sources: [String]) throws -> Result {
+    /// Seconds each run of an executable inventory source may take, unless told otherwise.
+    public static let defaultScriptTimeout: Double = 60
+
+    /// `scriptTimeout` bounds each run of an executable inventory source.
+    public static func load(_ sources: [String], scriptTimeout: Double = defaultScriptTimeout) throws -> Result {
         var inventory = Inventory()
         var warnings: [String] = []
         for source in sources {
-            try load(source, into: &inventory, warnings: &warnings)
+            try load(source, scriptTimeout: scriptTimeout, into: &inventory, warnings: &warnings)
         }
         inventory.reconcile()
         for name in inventory.hostOrder where inventory.groups[name] != nil {
@@ -44,13 +48,13 @@ public enum InventoryLoader {
         return URL(fileURLWithPath: directory.isEmpty ? "." : directory).resolvingSymlinksInPath().path
     }
 
-    private static func load(_ source: String, into inventory: inout Inventory, warnings: inout [String]) throws {
+    private static func load(_ source: String, scriptTimeout: Double, into inventory: inout Inventory, warnings: inout [String]) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) {
             if isDirectory.boolValue {
-                try loadDirectory(source, into: &inventory, warnings: &warnings)
+                try loadDirectory(source, scriptTimeout: scriptTimeout, into: &inventory, warnings: &warnings)
             } else {
-                try loadFile(source, into: &inventory, warnings: &warnings)
+                try loadFile(source, scriptTimeout: scriptTimeout, into: &inventory, warnings: &warnings)
             }
         } else if source.contains(",") {
             try loadInlineList(source, into: &inventory)
@@ -59,7 +63,7 @@ public enum InventoryLoader {
         }
     }
 
-    private static func loadDirectory(_ path: String, into inventory: inout Inventory, warnings: inout [String]) throws {
+    private static func loadDirectory(_ path: String, scriptTimeout: Double, into inventory: inout Inventory, warnings: inout [String]) throws {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: path).sorted() } catch {
             throw InventoryError.located(file: path, line: nil, message: "cannot read directory")
@@ -70,9 +74,9 @@ public enum InventoryLoader {
             if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), isDirectory.boolValue {
                 // Variable directories are not inventories.
                 if name == "group_vars" || name == "host_vars" { continue }
-                try loadDirectory(full, into: &inventory, warnings: &warnings)
+                try loadDirectory(full, scriptTimeout: scriptTimeout, into: &inventory, warnings: &warnings)
             } else {
-                try loadFile(full, into: &inventory, warnings: &warnings)
+                try loadFile(full, scriptTimeout: scriptTimeout, into: &inventory, warnings: &warnings)
             }
         }
     }
@@ -88,7 +92,11 @@ public enum InventoryLoader {
         return Result(inventory: inventory, warnings: warnings)
     }
 
-    private static func loadFile(_ path: String, into inventory: inout Inventory, warnings: inout [String]) throws {
+    private static func loadFile(_ path: String, scriptTimeout: Double, into inventory: inout Inventory, warnings: inout [String]) throws {
+        if InventoryScript.isScript(path) {
+            try InventoryScript.load(path, timeout: scriptTimeout, into: &inventory)
+            return
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InventoryError.located(file: path, line: nil, message: "cannot read file")
         }
@@ -105,6 +113,13 @@ public enum InventoryLoader {
         let name = (path as NSString).lastPathComponent
         if name.hasSuffix(".toml") {
             throw InventoryError.located(file: path, line: nil, message: "TOML inventories are not supported; use INI or YAML")
+        }
+        // The JSON an inventory script prints (or `ansible-inventory --list`), kept in a file.
+        if text.first(where: { !$0.isWhitespace }) == "{",
+           let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+           JSONInventoryReader.looksLikeScriptOutput(object) {
+            _ = try JSONInventoryReader(path: path).read(object, into: &inventory)
+            return
         }
         let hasExtension = name.dropFirst().contains(".")
         let yamlCandidate = !hasExtension || yamlExtensions.contains(where: name.hasSuffix)
