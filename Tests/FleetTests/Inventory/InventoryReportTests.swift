@@ -53,9 +53,11 @@ final class InventoryReportTests: XCTestCase {
         try "[web]\nweb1\n".write(toFile: directory + "/01-web.ini", atomically: true, encoding: .utf8)
         try "all:\n  children:\n    db:\n      hosts:\n        db1:\n".write(toFile: directory + "/02-db.yml", atomically: true, encoding: .utf8)
         try "ignored".write(toFile: directory + "/README.md", atomically: true, encoding: .utf8)
-        try "x: [".write(toFile: directory + "/group_vars/all.yml", atomically: true, encoding: .utf8)
+        // group_vars/ is not an inventory source but the source directory's variables.
+        try "x: 1\n".write(toFile: directory + "/group_vars/all.yml", atomically: true, encoding: .utf8)
         let loaded = try InventoryLoader.load([directory, "extra1,extra2:2222,"])
         XCTAssertEqual(loaded.inventory.hostOrder, ["web1", "db1", "extra1", "extra2"])
+        XCTAssertEqual(loaded.inventory.variables(forHost: "db1")["x"], .int(1))
         XCTAssertEqual(loaded.inventory.variables(forHost: "extra2")["ansible_port"], .int(2222))
         XCTAssertThrowsError(try InventoryLoader.load(["/nonexistent/inventory"])) { error in
             XCTAssertEqual("\(error)", "/nonexistent/inventory: inventory source not found")
