@@ -11,6 +11,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
@@ -247,6 +248,21 @@ static inline int tasker_poly1305(const unsigned char *key, const unsigned char 
 static inline int tasker_sha512(const void *data, size_t length, unsigned char *out) {
     unsigned int written = 0;
     return EVP_Digest(data, length, out, &written, EVP_sha512(), NULL) == 1 && written == 64 ? 0 : -1;
+}
+
+/// PBKDF2 with HMAC-SHA256 (Ansible Vault's key derivation).
+static inline int tasker_pbkdf2_sha256(const unsigned char *password, size_t password_length,
+                                       const unsigned char *salt, size_t salt_length, int iterations,
+                                       unsigned char *out, size_t out_length) {
+    return PKCS5_PBKDF2_HMAC((const char *)password, (int)password_length, salt, (int)salt_length, iterations,
+                             EVP_sha256(), (int)out_length, out) == 1 ? 0 : -1;
+}
+
+/// HMAC-SHA256 of `data` into `out` (32 bytes).
+static inline int tasker_hmac_sha256(const unsigned char *key, size_t key_length, const unsigned char *data, size_t length,
+                                     unsigned char *out) {
+    unsigned int written = 0;
+    return HMAC(EVP_sha256(), key, (int)key_length, data, length, out, &written) != NULL && written == 32 ? 0 : -1;
 }
 
 /// Overwrites secret bytes in a way the compiler keeps.

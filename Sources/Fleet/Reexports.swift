@@ -21,3 +21,6 @@ public typealias ProcessSpawn = SSH.ProcessSpawn
 
 /// The run's key files, passphrases and password, made by the command line.
 public typealias Credentials = SSH.Credentials
+
+/// Asking the user for a secret (the vault password), for the command line.
+public typealias SecretPrompt = SSH.SecretPrompt

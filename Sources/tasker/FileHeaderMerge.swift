@@ -41,6 +41,8 @@ extension RunCommand {
         .list("remote.inventory.inventories", \.remote.inventory.inventories),
         .valued("remote.inventory.limit", \.remote.inventory.limit),
         .valued("remote.inventory.inventoryTimeout", \.remote.inventory.inventoryTimeout),
+        .valued("remote.inventory.vaultPasswordFile", \.remote.inventory.vaultPasswordFile),
+        .flag("remote.inventory.askVaultPass", \.remote.inventory.askVaultPass),
         .valued("remote.ssh.sshConfig", \.remote.ssh.sshConfig),
         .list("remote.ssh.keyFiles", \.remote.ssh.keyFiles),
         .flag("remote.ssh.askPass", \.remote.ssh.askPass),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Fleet
 
 /// `-i` and `--limit`, shared by the commands that read inventories.
@@ -12,14 +13,22 @@ struct InventoryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Seconds an executable inventory (a script) may take per run (default 60).", valueName: "seconds"))
     var inventoryTimeout: Double?
 
+    @Option(name: .long, help: ArgumentHelp("Ansible Vault password: a file holding it, or a program printing it.", valueName: "file"))
+    var vaultPasswordFile: String?
+
+    @Flag(name: .long, help: "Ask for the Ansible Vault password (terminal or SSH_ASKPASS).")
+    var askVaultPass = false
+
     func validate() throws {
         if let inventoryTimeout, !(inventoryTimeout > 0) { throw ValidationError("--inventory-timeout must be positive") }
+        if askVaultPass, vaultPasswordFile != nil { throw ValidationError("--ask-vault-pass and --vault-password-file cannot be used together") }
     }
 
     /// Loads every inventory; prints Ansible-style warnings to stderr.
     func load() throws -> Inventory {
         do {
-            let loaded = try InventoryLoader.load(inventories, scriptTimeout: inventoryTimeout ?? InventoryLoader.defaultScriptTimeout)
+            let loaded = try InventoryLoader.load(inventories, scriptTimeout: inventoryTimeout ?? InventoryLoader.defaultScriptTimeout,
+                                                  vaultPassword: try vaultPassword())
             for warning in loaded.warnings { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
             return loaded.inventory
         } catch let error as InventoryError {
@@ -35,5 +44,27 @@ struct InventoryOptions: ParsableArguments {
         } catch let error as InventoryError {
             throw UsageError("\(error)")
         }
+    }
+
+    /// The vault password, as Ansible reads it: a file's contents or a program's
+    /// output, surrounding whitespace removed; or asked once.
+    private func vaultPassword() throws -> [UInt8]? {
+        if askVaultPass {
+            guard let answer = SecretPrompt().askNow("Vault password: ") else { throw UsageError("no vault password was given") }
+            return answer
+        }
+        guard let path = vaultPasswordFile else { return nil }
+        let raw: Data
+        if FileManager.default.isExecutableFile(atPath: path) {
+            do { raw = try InventoryScript.run(path, [], timeout: inventoryTimeout ?? InventoryLoader.defaultScriptTimeout) } catch {
+                throw UsageError("vault password program \(error)")
+            }
+        } else {
+            guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("cannot read vault password file \(path)") }
+            raw = data
+        }
+        let password = Array(String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+        guard !password.isEmpty else { throw UsageError("vault password file \(path) is empty") }
+        return password
     }
 }

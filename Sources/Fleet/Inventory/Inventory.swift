@@ -33,6 +33,8 @@ public struct Inventory: Sendable {
     /// Variables from `group_vars/` and `host_vars/` beside the sources, by group or host name.
     public private(set) var groupFileVariables: [String: InventoryVariables] = [:]
     public private(set) var hostFileVariables: [String: InventoryVariables] = [:]
+    /// The vault password the inventory was loaded with, for `!vault` values read later.
+    public internal(set) var vaultPassword: [UInt8]?
 
     public init() {
         addGroup("all")
@@ -198,5 +200,21 @@ public struct Inventory: Sendable {
         if let own = hosts[host]?.variables { merged.merge(own) }
         if let own = hostFileVariables[host] { merged.merge(own) }
         return merged
+    }
+}
+
+extension Inventory {
+    /// `value` as text, decrypting a `!vault` value with the inventory's vault password.
+    func text(of value: InventoryValue, variable: String, host: String) throws -> String? {
+        guard case .dict(let pairs) = value, pairs.count == 1, pairs[0].0 == InventoryValue.vaultKey,
+              case .string(let envelope) = pairs[0].1 else { return value.scalarText }
+        guard let vaultPassword else {
+            throw InventoryError.message("host \(host): \(variable) is vault-encrypted: give --vault-password-file or --ask-vault-pass")
+        }
+        do {
+            return String(decoding: try AnsibleVault.decrypt(envelope, password: vaultPassword), as: UTF8.self)
+        } catch {
+            throw InventoryError.message("host \(host): \(variable): \(error)")
+        }
     }
 }

@@ -19,8 +19,11 @@ public enum InventoryLoader {
     public static let defaultScriptTimeout: Double = 60
 
     /// `scriptTimeout` bounds each run of an executable inventory source.
-    public static func load(_ sources: [String], scriptTimeout: Double = defaultScriptTimeout) throws -> Result {
+    /// `vaultPassword` decrypts vault-encrypted files and `!vault` values.
+    public static func load(_ sources: [String], scriptTimeout: Double = defaultScriptTimeout,
+                            vaultPassword: [UInt8]? = nil) throws -> Result {
         var inventory = Inventory()
+        inventory.vaultPassword = vaultPassword
         var warnings: [String] = []
         for source in sources {
             try load(source, scriptTimeout: scriptTimeout, into: &inventory, warnings: &warnings)
@@ -100,9 +103,10 @@ public enum InventoryLoader {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InventoryError.located(file: path, line: nil, message: "cannot read file")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard var text = String(data: data, encoding: .utf8) else {
             throw InventoryError.located(file: path, line: nil, message: "file is not UTF-8 text")
         }
+        if AnsibleVault.isEncrypted(text) { text = try decryptFile(text, path: path, password: inventory.vaultPassword) }
         try parse(text, path: path, into: &inventory, warnings: &warnings)
     }
 
@@ -142,6 +146,18 @@ public enum InventoryLoader {
         } catch let iniError as InventoryError {
             if let yamlError, yamlExtensions.contains(where: name.hasSuffix) || looksLikeYAML(text) { throw yamlError }
             throw iniError
+        }
+    }
+
+    /// A whole vault-encrypted file (an inventory or a variables file), decrypted.
+    static func decryptFile(_ text: String, path: String, password: [UInt8]?) throws -> String {
+        guard let password else {
+            throw InventoryError.located(file: path, line: 1, message: "vault-encrypted: give --vault-password-file or --ask-vault-pass")
+        }
+        do {
+            return String(decoding: try AnsibleVault.decrypt(text, password: password), as: UTF8.self)
+        } catch {
+            throw InventoryError.located(file: path, line: 1, message: "\(error)")
         }
     }
 

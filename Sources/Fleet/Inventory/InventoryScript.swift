@@ -5,7 +5,7 @@ import Glibc
 /// `SCRIPT --list` prints the inventory as JSON; without `_meta.hostvars`,
 /// `SCRIPT --host HOST` prints each host's variables. Each run has a deadline;
 /// a failure, a hang or bad JSON is an error naming the script, with its stderr.
-enum InventoryScript {
+public enum InventoryScript {
     /// An executable file that starts like a program (`#!` or an ELF header): an INI
     /// file that merely has its execute bit set is read as text.
     static func isScript(_ path: String) -> Bool {
@@ -34,7 +34,7 @@ enum InventoryScript {
     }
 
     /// Runs the script with `arguments`; returns its stdout when it exits 0 within `timeout`.
-    static func run(_ path: String, _ arguments: [String], timeout: Double) throws -> Data {
+    public static func run(_ path: String, _ arguments: [String], timeout: Double) throws -> Data {
         let command = ([path] + arguments).joined(separator: " ")
         var out: [Int32] = [-1, -1]
         var err: [Int32] = [-1, -1]

@@ -19,17 +19,19 @@ public struct InventoryTargets: Sendable {
     /// and what about them is ignored (said without the host, so one line can cover many).
     public func connectionVariables(for host: String) throws -> (InventoryConnectionVariables, ConnectionTransport, [String]) {
         let variables = inventory.variables(forHost: host)
-        func text(_ keys: String...) -> String? {
-            for key in keys { if let value = variables[key]?.scalarText { return value } }
+        func text(_ keys: String...) throws -> String? {
+            for key in keys {
+                if let value = variables[key], let text = try inventory.text(of: value, variable: key, host: host) { return text }
+            }
             return nil
         }
         var result = InventoryConnectionVariables()
         var problems: [String] = []
-        result.address = text("ansible_host", "ansible_ssh_host")
-        result.user = text("ansible_user", "ansible_ssh_user")
-        result.password = text("ansible_password", "ansible_ssh_pass", "ansible_ssh_password")
-        if let key = text("ansible_ssh_private_key_file", "ansible_private_key_file") { result.identityFiles.append(key) }
-        if let port = text("ansible_port", "ansible_ssh_port") {
+        result.address = try text("ansible_host", "ansible_ssh_host")
+        result.user = try text("ansible_user", "ansible_ssh_user")
+        result.password = try text("ansible_password", "ansible_ssh_pass", "ansible_ssh_password")
+        if let key = try text("ansible_ssh_private_key_file", "ansible_private_key_file") { result.identityFiles.append(key) }
+        if let port = try text("ansible_port", "ansible_ssh_port") {
             guard let number = Int(port), (1...65535).contains(number) else {
                 throw InventoryError.message("host \(host): ansible_port '\(port)' is not a port number")
             }
@@ -66,7 +68,7 @@ public struct InventoryTargets: Sendable {
             problems.append("\(key) is ignored: become (sudo/su/doas) is not built yet")
         }
         var transport = ConnectionTransport.ssh
-        if let connection = text("ansible_connection")?.lowercased() {
+        if let connection = try text("ansible_connection")?.lowercased() {
             switch connection {
             case "ssh", "smart", "paramiko", "paramiko_ssh", "ansible.builtin.ssh": break
             case "local", "ansible.builtin.local": transport = .local

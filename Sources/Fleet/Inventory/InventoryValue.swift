@@ -25,6 +25,10 @@ public indirect enum InventoryValue: Sendable, Equatable {
         }
     }
 
+    /// A `!vault` value is kept encrypted as `{"__ansible_vault": ENVELOPE}`, as
+    /// `ansible-inventory` prints it, and decrypted only where Tasker needs it.
+    static let vaultKey = "__ansible_vault"
+
     /// The value as a string when it is a scalar (used for connection variables).
     public var scalarText: String? {
         switch self {

@@ -13,11 +13,11 @@ enum InventoryVariableFiles {
     static func load(beside directory: String, into inventory: inout Inventory) throws {
         let groupDirectory = directory + "/group_vars"
         for (name, files) in try find(inventory.groupOrder, in: groupDirectory) {
-            for file in files { inventory.addGroupFileVariables(name, try variables(in: file)) }
+            for file in files { inventory.addGroupFileVariables(name, try variables(in: file, vaultPassword: inventory.vaultPassword)) }
         }
         let hostDirectory = directory + "/host_vars"
         for (name, files) in try find(inventory.hostOrder, in: hostDirectory) {
-            for file in files { inventory.addHostFileVariables(name, try variables(in: file)) }
+            for file in files { inventory.addHostFileVariables(name, try variables(in: file, vaultPassword: inventory.vaultPassword)) }
         }
     }
 
@@ -61,13 +61,11 @@ enum InventoryVariableFiles {
     }
 
     /// A variables file: a YAML (or JSON) mapping; an empty file holds nothing.
-    static func variables(in path: String) throws -> InventoryVariables {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+    static func variables(in path: String, vaultPassword: [UInt8]? = nil) throws -> InventoryVariables {
+        guard let data = FileManager.default.contents(atPath: path), var text = String(data: data, encoding: .utf8) else {
             throw InventoryError.located(file: path, line: nil, message: "cannot read variables file")
         }
-        if text.hasPrefix("$ANSIBLE_VAULT;") {
-            throw InventoryError.located(file: path, line: 1, message: "vault-encrypted variables files are not supported yet")
-        }
+        if AnsibleVault.isEncrypted(text) { text = try InventoryLoader.decryptFile(text, path: path, password: vaultPassword) }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)

@@ -115,6 +115,7 @@ struct YAMLInventoryParser {
         switch node {
         case .scalar(let scalar):
             let text = scalar.string
+            if node.tag.rawValue == "!vault" { return .dict([(InventoryValue.vaultKey, .string(text))]) }
             switch tagName(node) {
             case .null: return .null
             case .bool: return .bool(["yes", "true", "on"].contains(text.lowercased()))

@@ -61,6 +61,18 @@ public actor SecretPrompt {
         return answer.flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// Asks at once on the calling thread, blocking it: for a command line that needs
+    /// an answer before anything else runs (a vault password).
+    public nonisolated func askNow(_ question: String) -> [UInt8]? {
+        let answer: [UInt8]?
+        switch channel() {
+        case .terminal: answer = Self.readFromTerminal(question)
+        case .askpass(let program): answer = Self.runAskpass(program, question)
+        case .none: answer = nil
+        }
+        return answer.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     private static func readAnswer(_ question: String, from channel: Channel) async -> [UInt8]? {
         guard channel != .none else { return nil }
         return await withCheckedContinuation { continuation in
