@@ -106,40 +106,33 @@ public final class FleetRunner: Sendable {
             result.error = "\(error)"
             return result
         }
-        if spec.transport == .local {
-            await runLocally(commands, capture: capture, options: options, runDeadline: runDeadline, expired: expired, result: &result)
-            let (stdout, stderr) = capture.finish()
-            result.stdout = stdout
-            result.stderr = stderr
-            result.runMilliseconds = Deadline.milliseconds(since: started)
-            return result
-        }
+        let local = spec.transport == .local
         do {
-            try await pool.withConnection(for: spec) { pooled in
-                var connection = pooled
-                result.connectMilliseconds = Deadline.milliseconds(since: started)
-                for command in commands {
-                    let deadline = min(Deadline.after(seconds: options.commandTimeout), runDeadline)
-                    let exit: RemoteExit
-                    do {
-                        exit = try await connection.execute(command, output: capture, deadline: deadline)
-                    } catch let error as SSHError where error.kind == .connectionLost && error.phase == .channel {
-                        // The pooled connection died before the command started.
-                        connection = try await pool.reconnect(spec, replacing: connection)
-                        exit = try await connection.execute(command, output: capture, deadline: deadline)
-                    }
-                    result.commandsRun += 1
-                    result.exitCode = exit.exitCode
-                    result.signal = exit.signal
-                    if exit.signal != nil || exit.exitCode != 0 {
-                        result.status = .failed
-                        if !options.keepGoing { break }
+            if local {
+                // `ansible_connection=local`: the commands run on the controller.
+                result.connectMilliseconds = 0
+                try await Self.run(commands, options: options, runDeadline: runDeadline, into: &result) { command, deadline in
+                    try await LocalCommand.run(command, output: capture, deadline: deadline)
+                }
+            } else {
+                try await pool.withConnection(for: spec) { pooled in
+                    var connection = pooled
+                    result.connectMilliseconds = Deadline.milliseconds(since: started)
+                    try await Self.run(commands, options: options, runDeadline: runDeadline, into: &result) { command, deadline in
+                        do {
+                            return try await connection.execute(command, output: capture, deadline: deadline)
+                        } catch let error as SSHError where error.kind == .connectionLost && error.phase == .channel {
+                            // The pooled connection died before the command started.
+                            connection = try await pool.reconnect(spec, replacing: connection)
+                            return try await connection.execute(command, output: capture, deadline: deadline)
+                        }
                     }
                 }
             }
         } catch {
-            result.fail(error, expired: expired,
-                        timedOut: options.commandTimeout.map { "command timed out after \($0)s; remote process group killed" })
+            result.fail(error, expired: expired, timedOut: options.commandTimeout.map {
+                "command timed out after \($0)s; \(local ? "local" : "remote") process group killed"
+            })
         }
         let (stdout, stderr) = capture.finish()
         result.stdout = stdout
@@ -148,24 +141,19 @@ public final class FleetRunner: Sendable {
         return result
     }
 
-    /// A host with `ansible_connection=local`: its commands run on the controller.
-    private func runLocally(_ commands: [String], capture: OutputCapture, options: FleetRunOptions, runDeadline: Deadline,
-                            expired: RunDeadlineFlag, result: inout HostResult) async {
-        result.connectMilliseconds = 0
-        do {
-            for command in commands {
-                let exit = try await LocalCommand.run(command, output: capture, deadline: min(Deadline.after(seconds: options.commandTimeout), runDeadline))
-                result.commandsRun += 1
-                result.exitCode = exit.exitCode
-                result.signal = exit.signal
-                if exit.signal != nil || exit.exitCode != 0 {
-                    result.status = .failed
-                    if !options.keepGoing { break }
-                }
+    /// Runs `commands` in order through `execute`, recording each exit; stops at
+    /// the first failure unless `keepGoing`.
+    private static func run(_ commands: [String], options: FleetRunOptions, runDeadline: Deadline, into result: inout HostResult,
+                            _ execute: (String, Deadline) async throws -> RemoteExit) async throws {
+        for command in commands {
+            let exit = try await execute(command, min(Deadline.after(seconds: options.commandTimeout), runDeadline))
+            result.commandsRun += 1
+            result.exitCode = exit.exitCode
+            result.signal = exit.signal
+            if exit.signal != nil || exit.exitCode != 0 {
+                result.status = .failed
+                if !options.keepGoing { break }
             }
-        } catch {
-            result.fail(error, expired: expired,
-                        timedOut: options.commandTimeout.map { "command timed out after \($0)s; local process group killed" })
         }
     }
 }
