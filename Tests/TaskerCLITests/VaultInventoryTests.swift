@@ -45,6 +45,22 @@ final class VaultInventoryTests: XCTestCase {
         XCTAssertTrue(wrong.stderr.contains("the vault password does not decrypt it"), wrong.stderr)
     }
 
+    func testAskVaultPassAsksOnceThroughSSHAskpass() throws {
+        let directory = try TemporaryDirectory()
+        let askpass = directory.path + "/askpass"
+        let counter = directory.path + "/asked"
+        try "#!/bin/sh\necho \"$1\" >> '\(counter)'\necho fixture-vault-pass\n".write(toFile: askpass, atomically: true, encoding: .utf8)
+        chmod(askpass, 0o755)
+        var environment = ProcessInfo.processInfo.environment
+        environment["SSH_ASKPASS"] = askpass
+        environment["SSH_ASKPASS_REQUIRE"] = "force"
+        let result = try ProcessRunner.run(TestFleet.taskerExecutable, ["inventory", "-i", fixture + "/hosts.ini", "--list", "--ask-vault-pass"],
+                                           environment: environment)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("\"api_key\": \"abc123\""))
+        XCTAssertEqual(try String(contentsOfFile: counter, encoding: .utf8), "Vault password: \n")
+    }
+
     func testAVaultedConnectionVariableIsDecryptedWhereItIsUsed() throws {
         let fleet = try TestFleet.shared()
         let directory = try TemporaryDirectory()
