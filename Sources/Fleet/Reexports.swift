@@ -24,3 +24,6 @@ public typealias Credentials = SSH.Credentials
 
 /// Asking the user for a secret (the vault password), for the command line.
 public typealias SecretPrompt = SSH.SecretPrompt
+
+/// Environment variables for remote commands (`--env`).
+public typealias RemoteEnvironment = SSH.RemoteEnvironment

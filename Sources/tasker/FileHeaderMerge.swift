@@ -45,6 +45,7 @@ extension RunCommand {
         .flag("remote.inventory.askVaultPass", \.remote.inventory.askVaultPass),
         .valued("remote.ssh.sshConfig", \.remote.ssh.sshConfig),
         .list("remote.ssh.keyFiles", \.remote.ssh.keyFiles),
+        .list("remote.ssh.env", \.remote.ssh.env),
         .flag("remote.ssh.askPass", \.remote.ssh.askPass),
         .valued("remote.ssh.passwordFile", \.remote.ssh.passwordFile),
         .valued("remote.ssh.connectTimeout", \.remote.ssh.connectTimeout),

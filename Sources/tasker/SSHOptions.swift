@@ -11,6 +11,9 @@ struct SSHOptions: ParsableArguments {
     @Option(name: .customShort("k"), help: ArgumentHelp("Private key file (repeatable); only these keys are offered (the agent still signs for those it holds).", valueName: "keyfile"))
     var keyFiles: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("Set NAME to VALUE for remote commands (repeatable; exported by the command line, safely quoted).", valueName: "NAME=VALUE"))
+    var env: [String] = []
+
     @Flag(name: .long, help: "Ask once for a password for hosts that take password or keyboard-interactive logins (on the terminal, or through SSH_ASKPASS).")
     var askPass = false
 
@@ -52,6 +55,11 @@ struct SSHOptions: ParsableArguments {
         if let tunnelsPerJumpConnection, tunnelsPerJumpConnection < 1 { throw ValidationError("--tunnels-per-jump-connection must be at least 1") }
         if let maxJumpConnections, maxJumpConnections < 1 { throw ValidationError("--max-jump-connections must be at least 1") }
         if askPass, passwordFile != nil { throw ValidationError("--ask-pass and --password-file cannot be used together") }
+        for assignment in env {
+            guard let equals = assignment.firstIndex(of: "="), RemoteEnvironment.isValidName(String(assignment[..<equals])) else {
+                throw ValidationError("--env needs NAME=VALUE with a shell variable name, not '\(assignment)'")
+            }
+        }
         if let jump, jump.lowercased() != "none" {
             do { _ = try JumpHostList(parsing: jump) } catch let error as JumpHostList.ParseError {
                 throw ValidationError("-J: \(error.message)")
@@ -72,6 +80,10 @@ struct SSHOptions: ParsableArguments {
         overrides.serverAliveInterval = serverAliveInterval
         overrides.serverAliveCountMax = serverAliveCountMax
         overrides.jump = jump
+        for assignment in env {
+            let equals = assignment.firstIndex(of: "=")!
+            overrides.environment.set(String(assignment[..<equals]), String(assignment[assignment.index(after: equals)...]))
+        }
         // Checked here rather than in validate(): a task file's header may name the file.
         if let passwordFile, let problem = Credentials.problemWithPasswordFile(passwordFile) { throw UsageError(problem) }
         overrides.credentials = Credentials(passwordSource: passwordFile.map { .file($0) } ?? (askPass ? .prompt : nil))

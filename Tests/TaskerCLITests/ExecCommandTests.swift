@@ -37,6 +37,20 @@ final class ExecCommandTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 10, "no wait for input that never comes")
     }
 
+    func testEnvironmentValuesReachTheCommandExactlyAsGiven() throws {
+        let directory = try TemporaryDirectory()
+        let config = directory.path + "/ssh_config"
+        try (try String(contentsOfFile: fleet.sshConfig, encoding: .utf8)).replacingOccurrences(of: "Host *\n", with: "Host *\n    SetEnv FROM_CONFIG=config-value GREETING=overridden\n")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let tricky = "it's \"quoted\" $HOME `id` ; x"
+        let result = try ProcessRunner.run(tasker, ["exec", "-F", config, "-H", "node006", "--env", "GREETING=hello world", "--env", "TRICKY=\(tricky)",
+                                                    "--", "printf '%s|%s|%s' \"$GREETING\" \"$TRICKY\" \"$FROM_CONFIG\""])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "node006: hello world|\(tricky)|config-value\n")
+        let bad = try ProcessRunner.run(tasker, ["exec", "-F", config, "-H", "node006", "--env", "1BAD=x", "--", "true"])
+        XCTAssertEqual(bad.status, 2)
+    }
+
     func testNonZeroExitAndSeparateStderr() throws {
         let result = try exec(["-H", "node003", "--json", "--", "echo out; echo err >&2; exit 3"])
         XCTAssertEqual(result.status, 1)

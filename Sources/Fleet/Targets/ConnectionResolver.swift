@@ -19,6 +19,8 @@ public struct ConnectionOverrides: Sendable {
     public var jump: String?
     /// The run's key files, passphrases and password (`--ask-pass`, `--password-file`), shared by every hop.
     public var credentials: Credentials?
+    /// `--env NAME=VALUE`: on top of ssh_config's `SetEnv`.
+    public var environment = RemoteEnvironment()
 
     public init() {}
 }
@@ -233,6 +235,8 @@ public struct ConnectionResolver: Sendable {
             maxChannels: overrides.maxChannelsPerHost ?? 8)
         settings.hostKeyAlias = config.hostKeyAlias
         settings.loginPassword = inventory.password
+        settings.environment = config.environment
+        for (name, value) in overrides.environment.variables { settings.environment.set(name, value) }
         applyAuthentication(config, commandLine: commandLine, to: &settings, host: target.host)
         return ConnectionSpec(name: name, settings: settings)
     }

@@ -281,6 +281,16 @@ public struct SSHConfig: Sendable {
             values.ciphers = value
         case "macs":
             values.macs = value
+        case "setenv":
+            // ssh keeps the first SetEnv line that applies, with all its NAME=VALUE words.
+            var environment = RemoteEnvironment()
+            for word in option.arguments {
+                guard let equals = word.firstIndex(of: "="), RemoteEnvironment.isValidName(String(word[..<equals])) else {
+                    throw invalid("bad SetEnv")
+                }
+                environment.set(String(word[..<equals]), String(word[word.index(after: equals)...]))
+            }
+            values.environment = environment
         case "passwordauthentication":
             guard let flag = Self.yesNo(value) else { throw invalid("bad PasswordAuthentication") }
             values.passwordAuthentication = flag
@@ -384,6 +394,8 @@ public struct SSHConfigValues: Sendable, Equatable {
     public var passwordAuthentication: Bool?
     /// `KbdInteractiveAuthentication` (or its old name `ChallengeResponseAuthentication`).
     public var kbdInteractiveAuthentication: Bool?
+    /// `SetEnv NAME=VALUE …`: variables for the remote commands.
+    public var environment = RemoteEnvironment()
 
     public init() {}
 }

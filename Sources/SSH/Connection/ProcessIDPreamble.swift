@@ -3,8 +3,9 @@
 /// session and process-group leader — and can kill the whole group on a
 /// timeout. This strips that first line from stdout before any sink sees it.
 struct ProcessIDPreamble {
-    static func wrap(_ command: String) -> String {
-        "echo $$\n" + command
+    /// The command line sent: the PID line, the environment's export, the command.
+    static func wrap(_ command: String, environment: RemoteEnvironment = RemoteEnvironment()) -> String {
+        "echo $$\n" + (environment.exportCommand.map { $0 + "\n" } ?? "") + command
     }
 
     private static let maximumLength = 24

@@ -19,7 +19,7 @@ extension SSHConnection {
         var preamble = ProcessIDPreamble()
         var execSent = false
         do {
-            let wrapped = ProcessIDPreamble.wrap(command)
+            let wrapped = ProcessIDPreamble.wrap(command, environment: settings.environment)
             let rc = try await retry(.exec, until: deadline, onTimeout: .timeout) {
                 execSent = true
                 return tasker_channel_exec(channel, wrapped, UInt32(wrapped.utf8.count))

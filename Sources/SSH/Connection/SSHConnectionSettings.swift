@@ -26,6 +26,8 @@ public struct SSHConnectionSettings: Sendable {
     public var keyboardInteractiveAuthentication = true
     /// Key files, passphrases and the password, shared by every connection of a run.
     public var credentials = Credentials.processDefault
+    /// Variables every command on this connection starts with (`--env`, ssh_config `SetEnv`).
+    public var environment = RemoteEnvironment()
     /// This host's own login password (an inventory's `ansible_password`); when set
     /// it is used for password and keyboard-interactive logins instead of the run's.
     public var loginPassword: String?
