@@ -27,3 +27,6 @@ public typealias SecretPrompt = SSH.SecretPrompt
 
 /// Environment variables for remote commands (`--env`).
 public typealias RemoteEnvironment = SSH.RemoteEnvironment
+
+/// Standard input for remote commands.
+public typealias CommandInput = SSH.CommandInput

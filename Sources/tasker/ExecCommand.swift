@@ -23,6 +23,9 @@ struct ExecCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "With several -c, run every command even after one fails.")
     var keepGoing = false
 
+    @Option(name: .long, help: ArgumentHelp("Send FILE to every command's standard input (read once, shared); '-' for Tasker's own stdin. A file redirected to Tasker's stdin is sent without it.", valueName: "file"))
+    var stdin: String?
+
     @OptionGroup var connection: ConnectionOptions
 
     @Option(name: [.customShort("f"), .long], help: ArgumentHelp("Hosts running at once.", valueName: "n"))
@@ -55,8 +58,13 @@ struct ExecCommand: AsyncParsableCommand {
         guard let specs = try targets.resolve(pattern: pattern, resolver: try connection.makeResolver()) else { return }
         let commandList = commands.isEmpty ? [words.joined(separator: " ")] : commands
         let capture = output.capture
+        let input = try CommandStandardInput.open(stdin)
         try await FleetCommandRun(connection: connection, targets: targets, forks: forks, hosts: specs.count, json: output.json, fold: output.fold)
-            .perform(options: { FleetRunOptions(forks: $0, commandTimeout: timeout, runTimeout: runTimeout, keepGoing: keepGoing, capture: capture) },
+            .perform(options: {
+                var options = FleetRunOptions(forks: $0, commandTimeout: timeout, runTimeout: runTimeout, keepGoing: keepGoing, capture: capture)
+                options.input = input
+                return options
+            },
                      filesPerHost: output.filesPerHost) { pool, options, record in
                 await FleetRunner(pool: pool).run(specs, commands: commandList, options: options, onResult: record)
             }

@@ -51,6 +51,26 @@ final class ExecCommandTests: XCTestCase {
         XCTAssertEqual(bad.status, 2)
     }
 
+    func testStandardInputIsSentToEveryHost() throws {
+        let directory = try TemporaryDirectory()
+        let payload = directory.path + "/payload.bin"
+        XCTAssertEqual(try ProcessRunner.shell("head -c 10485760 /dev/urandom > '\(payload)'").status, 0)
+        let expected = String(try ProcessRunner.run("/usr/bin/sha256sum", [payload]).stdout.prefix(64))
+        let hosts = (21...40).map(TestFleet.name).joined(separator: ",")
+        let result = try exec(["-H", hosts, "--stdin", payload, "--", "sha256sum"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 20)
+        for line in lines { XCTAssertTrue(line.hasSuffix(": \(expected)  -"), String(line)) }
+        // A file redirected to Tasker's own standard input is sent the same way; a command
+        // that stops reading early (`head -c 4`) is not an error.
+        let text = directory.path + "/text.txt"
+        try String(repeating: "abcdefgh", count: 100_000).write(toFile: text, atomically: true, encoding: .utf8)
+        let redirected = try ProcessRunner.shell("'\(tasker)' exec -F '\(fleet.sshConfig)' -H node021 -- head -c 4 < '\(text)'")
+        XCTAssertEqual(redirected.status, 0, redirected.stderr)
+        XCTAssertEqual(redirected.stdout, "node021: abcd\n")
+    }
+
     func testNonZeroExitAndSeparateStderr() throws {
         let result = try exec(["-H", "node003", "--json", "--", "echo out; echo err >&2; exit 3"])
         XCTAssertEqual(result.status, 1)

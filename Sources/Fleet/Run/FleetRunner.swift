@@ -12,6 +12,8 @@ public struct FleetRunOptions: Sendable {
     /// Run a host's later commands even after one fails.
     public var keepGoing: Bool
     public var capture: CaptureOptions
+    /// Standard input for every command, shared by all hosts (`--stdin`); nil: EOF at once.
+    public var input: (any CommandInput)?
 
     public init(forks: Int = 64, commandTimeout: Double? = nil, runTimeout: Double? = nil,
                 keepGoing: Bool = false, capture: CaptureOptions = .init()) {
@@ -120,11 +122,11 @@ public final class FleetRunner: Sendable {
                     result.connectMilliseconds = Deadline.milliseconds(since: started)
                     try await Self.run(commands, options: options, runDeadline: runDeadline, into: &result) { command, deadline in
                         do {
-                            return try await connection.execute(command, output: capture, deadline: deadline)
+                            return try await connection.execute(command, input: options.input, output: capture, deadline: deadline)
                         } catch let error as SSHError where error.kind == .connectionLost && error.phase == .channel {
                             // The pooled connection died before the command started.
                             connection = try await pool.reconnect(spec, replacing: connection)
-                            return try await connection.execute(command, output: capture, deadline: deadline)
+                            return try await connection.execute(command, input: options.input, output: capture, deadline: deadline)
                         }
                     }
                 }

@@ -93,3 +93,16 @@ final class SharedFileReaders: Sendable {
         }
     }
 }
+
+/// A local file as every command's standard input: one read shared by all hosts.
+public struct SharedFileInput: CommandInput {
+    private let reader: SharedFileReader
+
+    public init(path: String) throws {
+        reader = try SharedFileReader(path: path)
+    }
+
+    public func chunk(_ index: Int) async throws -> [UInt8]? {
+        index < (await reader.chunkCount) ? try await reader.chunk(index) : nil
+    }
+}

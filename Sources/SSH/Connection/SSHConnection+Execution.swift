@@ -7,7 +7,11 @@ extension SSHConnection {
     /// On timeout or cancellation the remote process group is killed over a
     /// second channel before the error is thrown, so no remote work outlives it.
     /// Errors with phase `channel` mean the command never started.
-    public func execute(_ command: String, output: any OutputSink, deadline: Deadline) async throws -> RemoteExit {
+    /// `input` is written to the command's standard input while its output is
+    /// read (so neither side can stall the other), then EOF; without it the
+    /// command sees EOF at once.
+    public func execute(_ command: String, input: (any CommandInput)? = nil, output: any OutputSink,
+                        deadline: Deadline) async throws -> RemoteExit {
         try beginUse()
         defer { endUse() }
         try await acquire(.channel, phase: .channel, deadline: deadline, cancellable: true)
@@ -25,11 +29,13 @@ extension SSHConnection {
                 return tasker_channel_exec(channel, wrapped, UInt32(wrapped.utf8.count))
             }
             if rc != 0 { throw channelError(.exec, rc, "exec request refused") }
-            // Nothing will be written to the command's standard input: say so at
-            // once, or a command that reads it (`cat`, `sha256sum`) waits forever.
-            let eof = try await retry(.exec, until: deadline, onTimeout: .timeout) { libssh2_channel_send_eof(channel) }
-            if eof != 0 { throw channelError(.exec, eof, "cannot close the command's standard input") }
-            try await pump(channel, preamble: &preamble, output: output, deadline: deadline)
+            var pending = input.map(PendingInput.init)
+            if pending == nil {
+                // Nothing will be written to the command's standard input: say so at
+                // once, or a command that reads it (`cat`, `sha256sum`) waits forever.
+                try await sendEOF(channel, deadline: deadline)
+            }
+            try await pump(channel, input: &pending, preamble: &preamble, output: output, deadline: deadline)
         } catch {
             // Kill before closing: libssh2 closes a channel only once the server
             // closes its side, which sshd does when the command has exited.
@@ -71,15 +77,58 @@ extension SSHConnection {
         }
     }
 
-    /// Drains stdout and stderr until the remote side sends EOF on both.
-    private func pump(_ channel: OpaquePointer, preamble: inout ProcessIDPreamble,
+    private func sendEOF(_ channel: OpaquePointer, deadline: Deadline) async throws {
+        let eof = try await retry(.exec, until: deadline, onTimeout: .timeout) { libssh2_channel_send_eof(channel) }
+        if eof != 0 { throw channelError(.exec, eof, "cannot close the command's standard input") }
+    }
+
+    /// Writes what the channel's window takes of the pending input, fetching the
+    /// next chunk when one is used up and sending EOF after the last. Returns
+    /// the bytes written.
+    private func feed(_ channel: OpaquePointer, _ input: inout PendingInput?, deadline: Deadline) async throws -> Int {
+        guard var pending = input, !pending.finished else { return 0 }
+        defer { input = pending }
+        var written = 0
+        while true {
+            if !pending.hasBytes {
+                guard let chunk = try await pending.source.chunk(pending.next) else {
+                    try await sendEOF(channel, deadline: deadline)
+                    pending.finished = true
+                    return written
+                }
+                pending.next += 1
+                pending.bytes = chunk
+                pending.offset = 0
+                continue
+            }
+            let start = pending.offset
+            let n = pending.bytes.withUnsafeBytes { raw in
+                libssh2_channel_write_ex(channel, 0, raw.baseAddress!.advanced(by: start).assumingMemoryBound(to: CChar.self), raw.count - start)
+            }
+            if n == Int(LIBSSH2_ERROR_EAGAIN) { return written }
+            if n < 0 {
+                if Self.isSocketError(Int32(n)) { throw channelError(.exec, Int32(n), "cannot write the command's standard input") }
+                // The command closed its input or ended (`head -c 10`): the rest is not wanted.
+                pending.finished = true
+                return written
+            }
+            pending.offset += n
+            written += n
+            // Let the output be read between windows' worth of input.
+            if written >= 1 << 20 { return written }
+        }
+    }
+
+    /// Drains stdout and stderr until the remote side sends EOF on both, writing
+    /// the command's input as the channel takes it.
+    private func pump(_ channel: OpaquePointer, input: inout PendingInput?, preamble: inout ProcessIDPreamble,
                       output: any OutputSink, deadline: Deadline) async throws {
         let buffer = readBuffer
         // Yield after this much per stream so one fast host cannot starve the loop.
         let slice = 1 << 20
         while true {
             let before = ioGeneration
-            var delivered = 0
+            var delivered = try await feed(channel, &input, deadline: deadline)
             for stream in OutputStreamKind.allCases {
                 var fromStream = 0
                 while fromStream < slice {
