@@ -98,8 +98,7 @@ public final class FleetRunner: Sendable {
     public func runHost(_ spec: ConnectionSpec, commands: [String], options: FleetRunOptions,
                         runDeadline: Deadline = .distantFuture, expired: RunDeadlineFlag = RunDeadlineFlag()) async -> HostResult {
         let started = Deadline.now()
-        var result = HostResult(host: spec.name, status: .ok)
-        result.via = spec.via
+        var result = HostResult(starting: spec)
         let capture: OutputCapture
         do {
             capture = try OutputCapture(label: spec.name, options: options.capture)
@@ -136,9 +135,7 @@ public final class FleetRunner: Sendable {
                 "command timed out after \($0)s; \(local ? "local" : "remote") process group killed"
             })
         }
-        let (stdout, stderr) = capture.finish()
-        result.stdout = stdout
-        result.stderr = stderr
+        result.take(capture)
         result.runMilliseconds = Deadline.milliseconds(since: started)
         return result
     }

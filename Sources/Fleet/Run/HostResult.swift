@@ -60,6 +60,17 @@ public struct HostResult: Sendable {
 }
 
 extension HostResult {
+    /// A host's result before its work starts: `ok`, reported under its name, with its jump hosts.
+    init(starting spec: ConnectionSpec) {
+        self.init(host: spec.name, status: .ok)
+        via = spec.via
+    }
+
+    /// Takes the host's captured streams once its work is done.
+    mutating func take(_ capture: OutputCapture) {
+        (stdout, stderr) = capture.finish()
+    }
+
     /// Records why a host's work stopped: a refusal of its file system (SFTP,
     /// a failed rename) or a bad local input fails the host; SSH errors map to
     /// their status; cancellation after the run deadline is a `timeout`.

@@ -46,8 +46,7 @@ public final class ScriptRun: Sendable {
     func runScript(on spec: ConnectionSpec, pool: ConnectionPool, options: FleetRunOptions, runDeadline: Deadline,
                    expired: RunDeadlineFlag) async -> HostResult {
         let started = Deadline.now()
-        var result = HostResult(host: spec.name, status: .ok)
-        result.via = spec.via
+        var result = HostResult(starting: spec)
         let capture: OutputCapture
         do {
             capture = try OutputCapture(label: spec.name, options: options.capture)
@@ -91,9 +90,7 @@ public final class ScriptRun: Sendable {
             result.fail(error, expired: expired,
                         timedOut: options.commandTimeout.map { "script timed out after \($0)s; remote process group killed, script removed" })
         }
-        let (stdout, stderr) = capture.finish()
-        result.stdout = stdout
-        result.stderr = stderr
+        result.take(capture)
         result.runMilliseconds = Deadline.milliseconds(since: started)
         return result
     }

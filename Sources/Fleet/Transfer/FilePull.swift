@@ -47,8 +47,7 @@ public final class FilePull: Sendable {
 
     func pull(from spec: ConnectionSpec, pool: ConnectionPool, runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
         let started = Deadline.now()
-        var result = HostResult(host: spec.name, status: .ok)
-        result.via = spec.via
+        var result = HostResult(starting: spec)
         let deadline = min(Deadline.after(seconds: request.timeout), runDeadline)
         do {
             try await pool.withConnection(for: spec) { connection in

@@ -34,8 +34,7 @@ public final class FilePush: Sendable {
     /// One host's push.
     func push(to spec: ConnectionSpec, pool: ConnectionPool, runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
         let started = Deadline.now()
-        var result = HostResult(host: spec.name, status: .ok)
-        result.via = spec.via
+        var result = HostResult(starting: spec)
         let deadline = min(Deadline.after(seconds: request.timeout), runDeadline)
         do {
             let sources = try request.sources.map { source -> [LocalEntry] in
