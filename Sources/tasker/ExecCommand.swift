@@ -23,6 +23,9 @@ struct ExecCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "With several -c, run every command even after one fails.")
     var keepGoing = false
 
+    @Flag(name: .long, help: "Run commands on a pseudo-terminal (as ssh -t); stderr then arrives merged into stdout.")
+    var pty = false
+
     @Option(name: .long, help: ArgumentHelp("Send FILE to every command's standard input (read once, shared); '-' for Tasker's own stdin. A file redirected to Tasker's stdin is sent without it.", valueName: "file"))
     var stdin: String?
 
@@ -63,6 +66,7 @@ struct ExecCommand: AsyncParsableCommand {
             .perform(options: {
                 var options = FleetRunOptions(forks: $0, commandTimeout: timeout, runTimeout: runTimeout, keepGoing: keepGoing, capture: capture)
                 options.input = input
+                options.pty = pty
                 return options
             },
                      filesPerHost: output.filesPerHost) { pool, options, record in

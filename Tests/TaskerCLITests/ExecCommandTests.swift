@@ -71,6 +71,26 @@ final class ExecCommandTests: XCTestCase {
         XCTAssertEqual(redirected.stdout, "node021: abcd\n")
     }
 
+    func testPtyGivesTheCommandATerminalAndMergesItsStreams() throws {
+        let check = "if [ -t 0 ]; then echo terminal; else echo none; fi; echo to-stderr >&2"
+        let plain = try exec(["-H", "node007", "--json", "--", check])
+        let plainLine = try XCTUnwrap(try jsonLines(plain.stdout).first)
+        XCTAssertEqual(plainLine["stdout"] as? String, "none\n")
+        XCTAssertEqual(plainLine["stderr"] as? String, "to-stderr\n")
+        XCTAssertEqual(plainLine["pty"] as? Bool, false)
+        let pty = try exec(["-H", "node007", "--pty", "--json", "--", check])
+        XCTAssertEqual(pty.status, 0, pty.stderr)
+        let ptyLine = try XCTUnwrap(try jsonLines(pty.stdout).first)
+        XCTAssertEqual(ptyLine["stdout"] as? String, "terminal\nto-stderr\n", "merged, with \\r\\n made \\n")
+        XCTAssertEqual(ptyLine["stderr"] as? String, "")
+        XCTAssertEqual(ptyLine["pty"] as? Bool, true)
+        // A timeout still kills the command's process group through the terminal.
+        let marker = "23.\(Int.random(in: 100...999))"
+        let timedOut = try exec(["-H", "node007", "--pty", "--timeout", "1", "--", "sleep \(marker)"])
+        XCTAssertEqual(timedOut.status, 4)
+        XCTAssertEqual(try ProcessTable.count("sleep \(marker)"), 0)
+    }
+
     func testNonZeroExitAndSeparateStderr() throws {
         let result = try exec(["-H", "node003", "--json", "--", "echo out; echo err >&2; exit 3"])
         XCTAssertEqual(result.status, 1)

@@ -28,6 +28,7 @@ public enum JSONLines {
             ("error", .string(result.error)),
             ("via", .strings(result.via)),
             ("bytes_transferred", .int(result.bytesTransferred)),
+            ("pty", .bool(result.streamsMerged)),
         ])
     }
 

@@ -14,6 +14,8 @@ public struct FleetRunOptions: Sendable {
     public var capture: CaptureOptions
     /// Standard input for every command, shared by all hosts (`--stdin`); nil: EOF at once.
     public var input: (any CommandInput)?
+    /// Run each command on a pseudo-terminal (`--pty`): stdout and stderr arrive merged.
+    public var pty = false
 
     public init(forks: Int = 64, commandTimeout: Double? = nil, runTimeout: Double? = nil,
                 keepGoing: Bool = false, capture: CaptureOptions = .init()) {
@@ -108,6 +110,9 @@ public final class FleetRunner: Sendable {
             return result
         }
         let local = spec.transport == .local
+        let terminal = options.pty && !local ? TerminalLineEndings(capture) : nil
+        let sink: any OutputSink = terminal ?? capture
+        result.streamsMerged = terminal != nil
         do {
             if local {
                 // `ansible_connection=local`: the commands run on the controller.
@@ -121,11 +126,11 @@ public final class FleetRunner: Sendable {
                     result.connectMilliseconds = Deadline.milliseconds(since: started)
                     try await Self.run(commands, options: options, runDeadline: runDeadline, into: &result) { command, deadline in
                         do {
-                            return try await connection.execute(command, input: options.input, output: capture, deadline: deadline)
+                            return try await connection.execute(command, input: options.input, pty: options.pty, output: sink, deadline: deadline)
                         } catch let error as SSHError where error.kind == .connectionLost && error.phase == .channel {
                             // The pooled connection died before the command started.
                             connection = try await pool.reconnect(spec, replacing: connection)
-                            return try await connection.execute(command, input: options.input, output: capture, deadline: deadline)
+                            return try await connection.execute(command, input: options.input, pty: options.pty, output: sink, deadline: deadline)
                         }
                     }
                 }
@@ -135,6 +140,7 @@ public final class FleetRunner: Sendable {
                 "command timed out after \($0)s; \(local ? "local" : "remote") process group killed"
             })
         }
+        terminal?.flush()
         result.take(capture)
         result.runMilliseconds = Deadline.milliseconds(since: started)
         return result

@@ -42,6 +42,8 @@ public struct HostResult: Sendable {
     public var via: [String] = []
     /// File bytes sent to or received from the host (`push`, `pull`); nil for commands.
     public var bytesTransferred: UInt64?
+    /// The commands ran on a pseudo-terminal (`--pty`): stderr arrived merged into stdout.
+    public var streamsMerged = false
 
     public init(host: String, status: HostStatus, exitCode: Int32? = nil, signal: String? = nil,
                 stdout: CapturedStream = .init(), stderr: CapturedStream = .init(),

@@ -23,7 +23,9 @@ struct ProcessIDPreamble {
         if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
             pending.append(contentsOf: bytes[..<newline])
             done = true
-            if let value = Int32(String(decoding: pending, as: UTF8.self)), value > 1 {
+            // A pseudo-terminal ends the line with \r\n.
+            let line = pending.last == UInt8(ascii: "\r") ? pending.dropLast() : pending[...]
+            if let value = Int32(String(decoding: line, as: UTF8.self)), value > 1 {
                 pid = value
             } else {
                 // Not our preamble after all: hand everything over unchanged.

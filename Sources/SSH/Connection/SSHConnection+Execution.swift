@@ -10,7 +10,9 @@ extension SSHConnection {
     /// `input` is written to the command's standard input while its output is
     /// read (so neither side can stall the other), then EOF; without it the
     /// command sees EOF at once.
-    public func execute(_ command: String, input: (any CommandInput)? = nil, output: any OutputSink,
+    /// With `pty`, the command gets a pseudo-terminal (as `ssh -t`): its stdout and
+    /// stderr then arrive merged on stdout, with terminal line endings (`\r\n`).
+    public func execute(_ command: String, input: (any CommandInput)? = nil, pty: Bool = false, output: any OutputSink,
                         deadline: Deadline) async throws -> RemoteExit {
         try beginUse()
         defer { endUse() }
@@ -23,6 +25,12 @@ extension SSHConnection {
         var preamble = ProcessIDPreamble()
         var execSent = false
         do {
+            if pty {
+                let rc = try await retry(.exec, until: deadline, onTimeout: .timeout) {
+                    libssh2_channel_request_pty_ex(channel, "xterm", 5, nil, 0, 80, 24, 0, 0)
+                }
+                if rc != 0 { throw channelError(.exec, rc, "the server refused a pseudo-terminal") }
+            }
             let wrapped = ProcessIDPreamble.wrap(command, environment: settings.environment)
             let rc = try await retry(.exec, until: deadline, onTimeout: .timeout) {
                 execSent = true
