@@ -176,6 +176,21 @@ final class FleetWorkflowTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("Task 0@ghost: FAILED (unreachable"), result.stdout)
     }
 
+    func testALocalInventoryHostRunsItsTasksOnTheController() throws {
+        let inventory = directory.path + "/local.ini"
+        try "[mixed]\ncontroller ansible_connection=local\nnode010 ansible_host=127.0.\(TestFleet.baseOctet).10 ansible_port=\(TestFleet.port)\n"
+            .write(toFile: inventory, atomically: true, encoding: .utf8)
+        // The fleet's sshd sets TASKER_FLEET for its sessions; the controller's shell does not have it.
+        let flow = try taskFile("task=0\nhosts=mixed\ncommand=sh\narguments=-c \"echo ${TASKER_FLEET:-controller} $SSH_CONNECTION\"\n")
+        let json = directory.path + "/local-report.json"
+        let result = try tasker(["-r", flow, "--output-json=\(json)"], inventory: inventory)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let perHost = try hosts(try report(json)["0"])
+        XCTAssertTrue((perHost["controller"]?["stdout"] as? String ?? "").hasPrefix("controller"), "run on the controller, not over SSH")
+        XCTAssertTrue((perHost["node010"]?["stdout"] as? String ?? "").hasPrefix("1 "), "\(perHost["node010"] ?? [:])")
+        XCTAssertTrue((perHost["node010"]?["stdout"] as? String ?? "").contains("127.0.\(TestFleet.baseOctet).10 \(TestFleet.port)"))
+    }
+
     func testAnEmptyHostListSkipsTheTaskInsteadOfSelectingEveryHost() throws {
         let flow = try taskFile("""
         task=0

@@ -105,7 +105,7 @@ public final class ConnectionPool: Sendable {
         switch spec.transport {
         case .ssh: break
         case .local:
-            throw SSHError(.other, phase: .connect, "ansible_connection=local: only tasker exec runs commands for local hosts")
+            throw SSHError(.other, phase: .connect, "ansible_connection=local: a local host runs commands (exec, workflow tasks), not file transfers")
         case .unsupported(let plugin):
             throw SSHError(.other, phase: .connect, "ansible_connection=\(plugin) is not supported; Tasker connects over SSH or runs locally")
         }

@@ -38,7 +38,7 @@ public struct ConnectionSpec: Sendable {
 /// How a host is reached.
 public enum ConnectionTransport: Sendable, Equatable {
     case ssh
-    /// `ansible_connection=local`: commands run on the controller (`tasker exec`).
+    /// `ansible_connection=local`: commands run on the controller (`tasker exec`, workflow tasks).
     case local
     /// Another Ansible connection plugin (`docker`, `winrm`, …), which Tasker does not speak.
     case unsupported(String)
