@@ -101,14 +101,7 @@ public final class FleetRunner: Sendable {
                         runDeadline: Deadline = .distantFuture, expired: RunDeadlineFlag = RunDeadlineFlag()) async -> HostResult {
         let started = Deadline.now()
         var result = HostResult(starting: spec)
-        let capture: OutputCapture
-        do {
-            capture = try OutputCapture(label: spec.name, options: options.capture)
-        } catch {
-            result.status = .error
-            result.error = "\(error)"
-            return result
-        }
+        guard let capture = FleetRunner.makeCapture(for: spec, options: options, result: &result) else { return result }
         let local = spec.transport == .local
         let terminal = options.pty && !local ? TerminalLineEndings(capture) : nil
         let sink: any OutputSink = terminal ?? capture
@@ -144,6 +137,17 @@ public final class FleetRunner: Sendable {
         result.take(capture)
         result.runMilliseconds = Deadline.milliseconds(since: started)
         return result
+    }
+
+    /// The host's output capture; nil, with the result an error, when it cannot be set up (an `--output-dir` file).
+    static func makeCapture(for spec: ConnectionSpec, options: FleetRunOptions, result: inout HostResult) -> OutputCapture? {
+        do {
+            return try OutputCapture(label: spec.name, options: options.capture)
+        } catch {
+            result.status = .error
+            result.error = "\(error)"
+            return nil
+        }
     }
 
     /// Runs `commands` in order through `execute`, recording each exit; stops at

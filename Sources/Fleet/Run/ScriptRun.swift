@@ -47,14 +47,7 @@ public final class ScriptRun: Sendable {
                    expired: RunDeadlineFlag) async -> HostResult {
         let started = Deadline.now()
         var result = HostResult(starting: spec)
-        let capture: OutputCapture
-        do {
-            capture = try OutputCapture(label: spec.name, options: options.capture)
-        } catch {
-            result.status = .error
-            result.error = "\(error)"
-            return result
-        }
+        guard let capture = FleetRunner.makeCapture(for: spec, options: options, result: &result) else { return result }
         let name = (request.localPath as NSString).lastPathComponent
         do {
             try await pool.withConnection(for: spec) { connection in
