@@ -13,6 +13,8 @@ command -v ping >/dev/null || need+=(iputils-ping)
 command -v ip >/dev/null || need+=(iproute2)
 command -v socat >/dev/null || need+=(socat)
 [[ -x /usr/sbin/iptables ]] || need+=(iptables)
+# Become tests: sudo and su as operators have them.
+command -v sudo >/dev/null || need+=(sudo)
 # ProxyCommand tests: `nc %h %p` as operators write it.
 command -v nc >/dev/null || need+=(netcat-openbsd)
 if ((${#need[@]})); then

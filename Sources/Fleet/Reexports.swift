@@ -30,3 +30,9 @@ public typealias RemoteEnvironment = SSH.RemoteEnvironment
 
 /// Standard input for remote commands.
 public typealias CommandInput = SSH.CommandInput
+
+/// Running commands as another user (`--become`).
+public typealias Become = SSH.Become
+
+/// A password held in wiped memory (`--become-password-file`, `-K`).
+public typealias Secret = SSH.Secret

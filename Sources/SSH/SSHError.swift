@@ -1,6 +1,6 @@
 /// Where in the life of a connection or command an error happened.
 public enum SSHPhase: String, Sendable {
-    case resolve, connect, handshake, hostKey = "host key", auth, channel, exec, read, keepalive, close, sftp
+    case resolve, connect, handshake, hostKey = "host key", auth, channel, exec, become, read, keepalive, close, sftp
 }
 
 /// A failure of the SSH layer, with enough context to tell the user what went
@@ -13,6 +13,9 @@ public struct SSHError: Error, Sendable, CustomStringConvertible {
         case authFailed
         /// The host key is unknown, changed or revoked under the active policy.
         case hostKeyRejected
+        /// sudo, su or doas refused to run the command as the become user (wrong
+        /// or missing password, not allowed, needs a terminal).
+        case becomeFailed
         /// A command ran past its deadline.
         case timeout
         /// The connection broke after it was established.
@@ -38,7 +41,7 @@ public struct SSHError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         // A refused login can only happen while authenticating; its report says the rest.
-        var text = kind == .authFailed ? message : "\(phase.rawValue): \(message)"
+        var text = kind == .authFailed || kind == .becomeFailed ? message : "\(phase.rawValue): \(message)"
         if let code { text += " (libssh2 error \(code))" }
         return text
     }

@@ -20,6 +20,9 @@ struct SSHOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Read the login password from this file (first line; it must be readable by its owner only).", valueName: "file"))
     var passwordFile: String?
 
+    @OptionGroup(title: "Become")
+    var become: BecomeOptions
+
     @Option(name: .long, help: ArgumentHelp("Seconds for TCP connect, key exchange and authentication.", valueName: "seconds"))
     var connectTimeout: Double?
 
@@ -86,6 +89,7 @@ struct SSHOptions: ParsableArguments {
         }
         // Checked here rather than in validate(): a task file's header may name the file.
         if let passwordFile, let problem = Credentials.problemWithPasswordFile(passwordFile) { throw UsageError(problem) }
+        overrides.become = try become.settings()
         overrides.credentials = Credentials(passwordSource: passwordFile.map { .file($0) } ?? (askPass ? .prompt : nil))
         do {
             let config = try ConnectionResolver.loadSSHConfig(path: sshConfig)

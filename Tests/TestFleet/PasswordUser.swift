@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// A local account with a password, for password and keyboard-interactive
@@ -11,7 +12,8 @@ public enum PasswordUser {
             let add = try ProcessRunner.run("/usr/sbin/useradd", ["-M", "-d", "/tmp", "-s", "/bin/sh", name])
             guard add.status == 0 else { throw TestFleetError(message: "useradd \(name): \(add.stderr)") }
         }
-        let set = try ProcessRunner.shell("echo '\(name):\(password)' | /usr/sbin/chpasswd")
+        let quoted = "'" + "\(name):\(password)".replacingOccurrences(of: "'", with: "'\\''") + "'"
+        let set = try ProcessRunner.shell("printf '%s\\n' \(quoted) | /usr/sbin/chpasswd")
         guard set.status == 0 else { throw TestFleetError(message: "chpasswd \(name): \(set.stderr)") }
     }
 }

@@ -88,6 +88,11 @@ public enum ProcessTable {
         try ProcessRunner.run("/usr/bin/pgrep", ["-f", pattern]).stdout.split(separator: "\n").count
     }
 
+    /// How many processes of `user` have exactly `commandLine` as their command line.
+    public static func count(exactly commandLine: String, user: String) throws -> Int {
+        try ProcessRunner.run("/usr/bin/pgrep", ["-x", "-f", "-u", user, commandLine]).stdout.split(separator: "\n").count
+    }
+
     /// Waits up to `seconds` until at least `minimum` processes match; returns the last count.
     public static func waitFor(_ pattern: String, atLeast minimum: Int, seconds: Double = 5) throws -> Int {
         let deadline = Date().addingTimeInterval(seconds)

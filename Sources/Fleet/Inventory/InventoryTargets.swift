@@ -1,3 +1,5 @@
+import SSH
+
 /// Turns the hosts an inventory pattern selects into connection specs, with
 /// the Ansible connection variables Tasker honours.
 public struct InventoryTargets: Sendable {
@@ -8,9 +10,7 @@ public struct InventoryTargets: Sendable {
     }
 
     /// Variables of capabilities Tasker does not have yet; using them gets one warning per run.
-    static let unsupportedVariables = ["ansible_become", "ansible_become_user", "ansible_become_method",
-                                       "ansible_become_password", "ansible_become_pass", "ansible_become_exe",
-                                       "ansible_become_flags"]
+    static let unsupportedVariables = ["ansible_become_exe", "ansible_become_flags"]
 
     /// Variables holding extra `ssh` arguments.
     static let sshArgumentVariables = ["ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_args"]
@@ -19,8 +19,9 @@ public struct InventoryTargets: Sendable {
     /// and what about them is ignored (said without the host, so one line can cover many).
     public func connectionVariables(for host: String) throws -> (InventoryConnectionVariables, ConnectionTransport, [String]) {
         let variables = inventory.variables(forHost: host)
+        // Ansible reads a setting's aliases in order and keeps the last one set.
         func text(_ keys: String...) throws -> String? {
-            for key in keys {
+            for key in keys.reversed() {
                 if let value = variables[key], let text = try inventory.text(of: value, variable: key, host: host) { return text }
             }
             return nil
@@ -30,21 +31,36 @@ public struct InventoryTargets: Sendable {
         result.address = try text("ansible_host", "ansible_ssh_host")
         result.user = try text("ansible_user", "ansible_ssh_user")
         result.password = try text("ansible_password", "ansible_ssh_pass", "ansible_ssh_password")
-        if let key = try text("ansible_ssh_private_key_file", "ansible_private_key_file") { result.identityFiles.append(key) }
+        if let key = try text("ansible_private_key_file", "ansible_ssh_private_key_file") { result.identityFiles.append(key) }
         if let port = try text("ansible_port", "ansible_ssh_port") {
             guard let number = Int(port), (1...65535).contains(number) else {
                 throw InventoryError.message("host \(host): ansible_port '\(port)' is not a port number")
             }
             result.port = number
         }
-        if let checking = variables["ansible_ssh_host_key_checking"] ?? variables["ansible_host_key_checking"] {
-            switch checking {
-            case .bool(let on): result.hostKeyPolicy = on ? .strict : .off
-            case .string(let text) where ["false", "no", "0", "off"].contains(text.lowercased()): result.hostKeyPolicy = .off
-            case .string(let text) where ["true", "yes", "1", "on"].contains(text.lowercased()): result.hostKeyPolicy = .strict
-            default: problems.append("ansible_host_key_checking is not a boolean and is ignored")
+        func boolean(_ key: String) -> Bool? {
+            switch variables[key] {
+            case nil: return nil
+            case .bool(let on)?: return on
+            case .string(let text)? where ["true", "yes", "1", "on"].contains(text.lowercased()): return true
+            case .string(let text)? where ["false", "no", "0", "off"].contains(text.lowercased()): return false
+            default:
+                problems.append("\(key) is not a boolean and is ignored")
+                return nil
             }
         }
+        if let checking = boolean("ansible_ssh_host_key_checking") ?? boolean("ansible_host_key_checking") {
+            result.hostKeyPolicy = checking ? .strict : .off
+        }
+        result.become.enabled = boolean("ansible_become")
+        result.become.user = try text("ansible_become_user")
+        if let method = try text("ansible_become_method") {
+            guard let known = Become.Method(rawValue: method.lowercased().replacingOccurrences(of: "ansible.builtin.", with: "")) else {
+                throw InventoryError.message("host \(host): ansible_become_method '\(method)' is not supported (sudo, su or doas)")
+            }
+            result.become.method = known
+        }
+        result.become.password = try text("ansible_become_password", "ansible_become_pass").map(Secret.init)
         // Ansible's ssh plugin puts ansible_port, ansible_user and the key before these
         // arguments, and ssh keeps the first value: the variables win.
         for key in Self.sshArgumentVariables {
@@ -65,7 +81,7 @@ public struct InventoryTargets: Sendable {
             }
         }
         for key in Self.unsupportedVariables where variables[key] != nil {
-            problems.append("\(key) is ignored: become (sudo/su/doas) is not built yet")
+            problems.append("\(key) is ignored: Tasker runs sudo, su or doas by name with its own flags")
         }
         var transport = ConnectionTransport.ssh
         if let connection = try text("ansible_connection")?.lowercased() {

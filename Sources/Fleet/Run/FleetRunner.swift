@@ -109,6 +109,9 @@ public final class FleetRunner: Sendable {
         do {
             if local {
                 // `ansible_connection=local`: the commands run on the controller.
+                if let become = spec.become {
+                    throw FleetError.badInput("become (\(become)) is not supported for a local host (ansible_connection=local)")
+                }
                 result.connectMilliseconds = 0
                 try await Self.run(commands, options: options, runDeadline: runDeadline, into: &result) { command, deadline in
                     try await LocalCommand.run(command, output: capture, deadline: deadline)
@@ -119,11 +122,13 @@ public final class FleetRunner: Sendable {
                     result.connectMilliseconds = Deadline.milliseconds(since: started)
                     try await Self.run(commands, options: options, runDeadline: runDeadline, into: &result) { command, deadline in
                         do {
-                            return try await connection.execute(command, input: options.input, pty: options.pty, output: sink, deadline: deadline)
+                            return try await connection.execute(command, input: options.input, pty: options.pty, become: spec.become,
+                                                                output: sink, deadline: deadline)
                         } catch let error as SSHError where error.kind == .connectionLost && error.phase == .channel {
                             // The pooled connection died before the command started.
                             connection = try await pool.reconnect(spec, replacing: connection)
-                            return try await connection.execute(command, input: options.input, pty: options.pty, output: sink, deadline: deadline)
+                            return try await connection.execute(command, input: options.input, pty: options.pty, become: spec.become,
+                                                                output: sink, deadline: deadline)
                         }
                     }
                 }

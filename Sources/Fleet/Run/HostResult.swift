@@ -10,6 +10,8 @@ public enum HostStatus: String, Sendable, Codable, CaseIterable {
     case unreachable
     case authFailed = "auth_failed"
     case hostkeyRejected = "hostkey_rejected"
+    /// sudo, su or doas refused to run the command as the become user.
+    case becomeFailed = "become_failed"
     case timeout
     case error
 
@@ -18,6 +20,7 @@ public enum HostStatus: String, Sendable, Codable, CaseIterable {
         case .unreachable: self = .unreachable
         case .authFailed: self = .authFailed
         case .hostKeyRejected: self = .hostkeyRejected
+        case .becomeFailed: self = .becomeFailed
         case .timeout: self = .timeout
         case .connectionLost, .cancelled, .other: self = .error
         }

@@ -55,10 +55,15 @@ public final class ScriptRun: Sendable {
                 let setUpDeadline = min(.after(seconds: spec.settings.connectTimeout + 10), runDeadline)
                 let sftp = try await connection.openSFTP(deadline: setUpDeadline)
                 var directory: String?
+                // Another become user than root must be able to read the script: the directory
+                // is then traversable (not listable) and the script readable while it runs.
+                let sharedWithBecomeUser = spec.become.map { $0.user != "root" && $0.user != spec.settings.user } ?? false
                 do {
-                    directory = try await Self.makeTemporaryDirectory(on: connection, deadline: setUpDeadline)
+                    directory = try await Self.makeTemporaryDirectory(on: connection, traversable: sharedWithBecomeUser,
+                                                                      deadline: setUpDeadline)
                     let path = directory! + "/" + name
-                    let file = try await connection.sftpOpen(sftp, path, .createExclusive, permissions: 0o700, deadline: setUpDeadline)
+                    let file = try await connection.sftpOpen(sftp, path, .createExclusive, permissions: sharedWithBecomeUser ? 0o755 : 0o700,
+                                                             deadline: setUpDeadline)
                     do {
                         try await connection.sftpWrite(file, script, deadline: setUpDeadline)
                         try await connection.sftpClose(file, deadline: setUpDeadline)
@@ -68,7 +73,7 @@ public final class ScriptRun: Sendable {
                     }
                     let command = (request.interpreter.map { $0 + " " } ?? "") + ShellWords.join([path] + request.arguments)
                     let deadline = min(Deadline.after(seconds: options.commandTimeout), runDeadline)
-                    let exit = try await connection.execute(command, output: capture, deadline: deadline)
+                    let exit = try await connection.execute(command, become: spec.become, output: capture, deadline: deadline)
                     result.commandsRun = 1
                     result.exitCode = exit.exitCode
                     result.signal = exit.signal
@@ -88,10 +93,12 @@ public final class ScriptRun: Sendable {
         return result
     }
 
-    /// A new private directory on the host (`mktemp -d` makes it mode 0700).
-    private static func makeTemporaryDirectory(on connection: SSHConnection, deadline: Deadline) async throws -> String {
+    /// A new private directory on the host (`mktemp -d` makes it mode 0700; 0711 when `traversable`).
+    private static func makeTemporaryDirectory(on connection: SSHConnection, traversable: Bool, deadline: Deadline) async throws -> String {
         let output = try OutputCapture(label: "", options: CaptureOptions(headBytes: 4096, tailBytes: 0))
-        let exit = try await connection.execute("mktemp -d \"${TMPDIR:-/tmp}/tasker-script.XXXXXXXX\"", output: output, deadline: deadline)
+        let make = "mktemp -d \"${TMPDIR:-/tmp}/tasker-script.XXXXXXXX\""
+        let command = traversable ? "d=$(\(make)) && chmod 711 \"$d\" && echo \"$d\"" : make
+        let exit = try await connection.execute(command, output: output, deadline: deadline)
         let (stdout, stderr) = output.finish()
         let path = stdout.text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard exit.exitCode == 0, exit.signal == nil, path.hasPrefix("/") else {

@@ -21,12 +21,37 @@ public struct ConnectionOverrides: Sendable {
     public var credentials: Credentials?
     /// `--env NAME=VALUE`: on top of ssh_config's `SetEnv`.
     public var environment = RemoteEnvironment()
+    /// `--become` and its companions; each value given wins over the inventory's.
+    public var become = BecomeSettings()
 
     public init() {}
 }
 
+/// How commands run as another user, as far as one source (the command line
+/// or an inventory host's `ansible_become*` variables) says; nil: not said.
+public struct BecomeSettings: Sendable {
+    public var enabled: Bool?
+    public var method: Become.Method?
+    public var user: String?
+    public var password: Secret?
+
+    public init(enabled: Bool? = nil, method: Become.Method? = nil, user: String? = nil, password: Secret? = nil) {
+        self.enabled = enabled
+        self.method = method
+        self.user = user
+        self.password = password
+    }
+
+    /// The command line over the inventory: become, or nil when neither turns it on.
+    func merged(over inventory: BecomeSettings) -> Become? {
+        guard enabled ?? inventory.enabled ?? false else { return nil }
+        return Become(method: method ?? inventory.method ?? .sudo, user: user ?? inventory.user ?? "root",
+                      password: password ?? inventory.password)
+    }
+}
+
 /// Settings for one host that come from an inventory (`ansible_host`, …).
-public struct InventoryConnectionVariables: Sendable, Equatable {
+public struct InventoryConnectionVariables: Sendable {
     public var address: String?
     public var port: Int?
     public var user: String?
@@ -40,6 +65,8 @@ public struct InventoryConnectionVariables: Sendable, Equatable {
     public var password: String?
     /// `ansible_ssh_host_key_checking` / `ansible_host_key_checking`: false turns checking off.
     public var hostKeyPolicy: HostKeyPolicy?
+    /// `ansible_become`, `ansible_become_method`, `ansible_become_user`, `ansible_become_password`.
+    public var become = BecomeSettings()
 
     public init(address: String? = nil, port: Int? = nil, user: String? = nil, identityFiles: [String] = [],
                 jump: String? = nil, proxyCommand: String? = nil, password: String? = nil, hostKeyPolicy: HostKeyPolicy? = nil) {
@@ -238,7 +265,9 @@ public struct ConnectionResolver: Sendable {
         settings.environment = config.environment
         for (name, value) in overrides.environment.variables { settings.environment.set(name, value) }
         applyAuthentication(config, commandLine: commandLine, to: &settings, host: target.host)
-        return ConnectionSpec(name: name, settings: settings)
+        var spec = ConnectionSpec(name: name, settings: settings)
+        if !isJumpHost { spec.become = overrides.become.merged(over: inventory.become) }
+        return spec
     }
 
     /// How the host is logged into and which algorithms it may use, from ssh_config

@@ -11,6 +11,8 @@ public struct ConnectionSpec: Sendable {
     public var jumps: [ConnectionSpec]
     /// How the host is reached: an inventory's `ansible_connection` may say otherwise.
     public var transport: ConnectionTransport = .ssh
+    /// Commands run as another user through sudo, su or doas; nil: as the login user.
+    public var become: Become?
 
     public init(name: String, settings: SSHConnectionSettings, jumps: [ConnectionSpec] = []) {
         self.name = name

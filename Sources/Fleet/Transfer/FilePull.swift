@@ -50,6 +50,7 @@ public final class FilePull: Sendable {
         var result = HostResult(starting: spec)
         let deadline = min(Deadline.after(seconds: request.timeout), runDeadline)
         do {
+            if let become = spec.become { throw FleetError.badInput("pull through become (\(become)) is not built yet") }
             try await pool.withConnection(for: spec) { connection in
                 result.connectMilliseconds = Deadline.milliseconds(since: started)
                 let sftp = try await connection.openSFTP(deadline: deadline)

@@ -37,6 +37,7 @@ public final class FilePush: Sendable {
         var result = HostResult(starting: spec)
         let deadline = min(Deadline.after(seconds: request.timeout), runDeadline)
         do {
+            if let become = spec.become { throw FleetError.badInput("push through become (\(become)) is not built yet") }
             let sources = try request.sources.map { source -> [LocalEntry] in
                 if let entries = sharedEntries[source] { return entries }
                 return try LocalSource.entries(of: PushRequest.expand(source, for: spec), recursive: request.recursive)

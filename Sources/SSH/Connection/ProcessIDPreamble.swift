@@ -3,9 +3,13 @@
 /// session and process-group leader — and can kill the whole group on a
 /// timeout. This strips that first line from stdout before any sink sees it.
 struct ProcessIDPreamble {
-    /// The command line sent: the PID line, the environment's export, the command.
-    static func wrap(_ command: String, environment: RemoteEnvironment = RemoteEnvironment()) -> String {
-        "echo $$\n" + (environment.exportCommand.map { $0 + "\n" } ?? "") + command
+    /// The command line sent: the PID line, the environment's export, the
+    /// command — or, through become, the become program's line, which exports
+    /// the environment once it runs as the target user.
+    static func wrap(_ command: String, environment: RemoteEnvironment = RemoteEnvironment(),
+                     become: BecomeInvocation? = nil) -> String {
+        if let become { return "echo $$\n" + become.commandLine(command, environment: environment) }
+        return "echo $$\n" + (environment.exportCommand.map { $0 + "\n" } ?? "") + command
     }
 
     private static let maximumLength = 24

@@ -27,7 +27,7 @@ public struct RemoteEnvironment: Sendable, Equatable {
     /// `export A='x' B='it'\''s'`, or nothing.
     var exportCommand: String? {
         guard !isEmpty else { return nil }
-        let assignments = variables.map { "\($0.name)='" + $0.value.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
+        let assignments = variables.map { $0.name + "=" + ShellQuoting.singleQuoted($0.value) }
         return "export " + assignments.joined(separator: " ")
     }
 

@@ -12,8 +12,10 @@ extension SSHConnection {
     /// command sees EOF at once.
     /// With `pty`, the command gets a pseudo-terminal (as `ssh -t`): its stdout and
     /// stderr then arrive merged on stdout, with terminal line endings (`\r\n`).
-    public func execute(_ command: String, input: (any CommandInput)? = nil, pty: Bool = false, output: any OutputSink,
-                        deadline: Deadline) async throws -> RemoteExit {
+    /// With `become`, the command runs as another user (see `BecomeInvocation`);
+    /// if the become program refuses, the error's kind is `becomeFailed`.
+    public func execute(_ command: String, input: (any CommandInput)? = nil, pty: Bool = false, become: Become? = nil,
+                        output: any OutputSink, deadline: Deadline) async throws -> RemoteExit {
         try beginUse()
         defer { endUse() }
         try await acquire(.channel, phase: .channel, deadline: deadline, cancellable: true)
@@ -23,6 +25,8 @@ extension SSHConnection {
         let channel = try await openChannel(session, deadline: deadline, cancellable: true)
         let tracksExitStatus = tasker_channel_track_exit_status(channel) == 1
         var preamble = ProcessIDPreamble()
+        let invocation = become.map(BecomeInvocation.init)
+        var handshake = invocation.map { BecomeHandshake($0, terminal: pty) }
         var execSent = false
         do {
             if pty {
@@ -31,19 +35,18 @@ extension SSHConnection {
                 }
                 if rc != 0 { throw channelError(.exec, rc, "the server refused a pseudo-terminal") }
             }
-            let wrapped = ProcessIDPreamble.wrap(command, environment: settings.environment)
+            let wrapped = ProcessIDPreamble.wrap(command, environment: settings.environment, become: invocation)
             let rc = try await retry(.exec, until: deadline, onTimeout: .timeout) {
                 execSent = true
                 return tasker_channel_exec(channel, wrapped, UInt32(wrapped.utf8.count))
             }
             if rc != 0 { throw channelError(.exec, rc, "exec request refused") }
-            var pending = input.map(PendingInput.init)
-            if pending == nil {
-                // Nothing will be written to the command's standard input: say so at
-                // once, or a command that reads it (`cat`, `sha256sum`) waits forever.
-                try await sendEOF(channel, deadline: deadline)
+            var pending = PendingInput(input)
+            if handshake == nil {
+                // Through become, input waits until the become program has had its password.
+                try await startInput(&pending, channel, deadline: deadline)
             }
-            try await pump(channel, input: &pending, preamble: &preamble, output: output, deadline: deadline)
+            try await pump(channel, input: &pending, become: &handshake, preamble: &preamble, output: output, deadline: deadline)
         } catch {
             // Kill before closing: libssh2 closes a channel only once the server
             // closes its side, which sshd does when the command has exited.
@@ -54,7 +57,11 @@ extension SSHConnection {
             await abandon(channel)
             throw error
         }
-        return try await finish(channel, session: session, tracksExitStatus: tracksExitStatus)
+        let exit = try await finish(channel, session: session, tracksExitStatus: tracksExitStatus)
+        if let handshake, !handshake.isReady {
+            throw SSHError(.becomeFailed, phase: .become, handshake.failureReason(exit))
+        }
+        return exit
     }
 
     func openChannel(_ session: OpaquePointer, deadline: Deadline, cancellable: Bool) async throws -> OpaquePointer {
@@ -90,16 +97,25 @@ extension SSHConnection {
         if eof != 0 { throw channelError(.exec, eof, "cannot close the command's standard input") }
     }
 
-    /// Writes what the channel's window takes of the pending input, fetching the
+    /// Starts the command's input: without any, EOF at once, or a command that
+    /// reads it (`cat`, `sha256sum`) waits forever.
+    private func startInput(_ input: inout PendingInput, _ channel: OpaquePointer, deadline: Deadline) async throws {
+        input.started = true
+        if input.source == nil {
+            try await sendEOF(channel, deadline: deadline)
+            input.finished = true
+        }
+    }
+
+    /// Writes what the channel's window takes of the started input, fetching the
     /// next chunk when one is used up and sending EOF after the last. Returns
     /// the bytes written.
-    private func feed(_ channel: OpaquePointer, _ input: inout PendingInput?, deadline: Deadline) async throws -> Int {
-        guard var pending = input, !pending.finished else { return 0 }
-        defer { input = pending }
+    private func feed(_ channel: OpaquePointer, _ pending: inout PendingInput, deadline: Deadline) async throws -> Int {
+        guard pending.started, !pending.finished, let source = pending.source else { return 0 }
         var written = 0
         while true {
             if !pending.hasBytes {
-                guard let chunk = try await pending.source.chunk(pending.next) else {
+                guard let chunk = try await source.chunk(pending.next) else {
                     try await sendEOF(channel, deadline: deadline)
                     pending.finished = true
                     return written
@@ -127,10 +143,64 @@ extension SSHConnection {
         }
     }
 
+    /// Answers the become program: the password (and a newline) for its first
+    /// prompt, EOF for any other, which makes it give up at once. Once it has
+    /// run the wrapper, the command's own input starts. Returns whether anything changed.
+    private func advance(_ handshake: inout BecomeHandshake?, input: inout PendingInput, _ channel: OpaquePointer,
+                         deadline: Deadline) async throws -> Bool {
+        guard var current = handshake else { return false }
+        defer { handshake = current }
+        if current.isReady {
+            guard !input.started else { return false }
+            try await startInput(&input, channel, deadline: deadline)
+            return true
+        }
+        switch current.nextAnswer() {
+        case .password?:
+            guard let password = current.invocation.become.password else { return false }
+            if current.terminal, current.invocation.become.method != .sudo {
+                // PAM's terminal conversation (su) prints its prompt before it turns echo
+                // off and flushes pending input: a password sent at once could be echoed or lost.
+                await loop.sleep(until: .after(seconds: 0.1))
+            }
+            var line = Array(password.unsafeBytes) + [UInt8(ascii: "\n")]
+            defer { tasker_wipe(&line, line.count) }
+            try await writeAll(line, channel, deadline: deadline)
+            return true
+        case .endOfInput?:
+            input.started = true
+            input.finished = true
+            // On a terminal, channel EOF reaches no reader; ^D at a line's start does.
+            if current.terminal { try await writeAll([0x04], channel, deadline: deadline) }
+            try await sendEOF(channel, deadline: deadline)
+            return true
+        case nil:
+            return false
+        }
+    }
+
+    /// Writes all of `bytes` to the command's standard input (a password: a few bytes, one window).
+    private func writeAll(_ bytes: [UInt8], _ channel: OpaquePointer, deadline: Deadline) async throws {
+        var offset = 0
+        while offset < bytes.count {
+            let before = ioGeneration
+            let n = bytes.withUnsafeBytes { raw in
+                libssh2_channel_write_ex(channel, 0, raw.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self), raw.count - offset)
+            }
+            noteProgress(since: before)
+            if n == Int(LIBSSH2_ERROR_EAGAIN) {
+                try await awaitSocket(since: before, phase: .become, deadline: deadline, onTimeout: .timeout, cancellable: true)
+                continue
+            }
+            if n < 0 { throw channelError(.become, Int32(n), "cannot write the become password") }
+            offset += n
+        }
+    }
+
     /// Drains stdout and stderr until the remote side sends EOF on both, writing
     /// the command's input as the channel takes it.
-    private func pump(_ channel: OpaquePointer, input: inout PendingInput?, preamble: inout ProcessIDPreamble,
-                      output: any OutputSink, deadline: Deadline) async throws {
+    private func pump(_ channel: OpaquePointer, input: inout PendingInput, become handshake: inout BecomeHandshake?,
+                      preamble: inout ProcessIDPreamble, output: any OutputSink, deadline: Deadline) async throws {
         let buffer = readBuffer
         // Yield after this much per stream so one fast host cannot starve the loop.
         let slice = 1 << 20
@@ -144,9 +214,9 @@ extension SSHConnection {
                     if n > 0 {
                         let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
                         if stream == .stdout {
-                            preamble.consume(chunk) { output.write($0, to: .stdout) }
+                            preamble.consume(chunk) { Self.route($0, from: .stdout, through: &handshake, to: output) }
                         } else {
-                            output.write(chunk, to: .stderr)
+                            Self.route(chunk, from: .stderr, through: &handshake, to: output)
                         }
                         fromStream += n
                         continue
@@ -157,6 +227,7 @@ extension SSHConnection {
                 delivered += fromStream
             }
             noteProgress(since: before)
+            if try await advance(&handshake, input: &input, channel, deadline: deadline) { delivered += 1 }
             if libssh2_channel_eof(channel) == 1 {
                 preamble.flush { output.write($0, to: .stdout) }
                 return
@@ -168,6 +239,16 @@ extension SSHConnection {
                 continue
             }
             try await awaitSocket(since: before, phase: .read, deadline: deadline, onTimeout: .timeout, cancellable: true)
+        }
+    }
+
+    /// Output goes to the sink, or first through the become handshake until it is done.
+    private static func route(_ bytes: UnsafeRawBufferPointer, from stream: OutputStreamKind,
+                              through handshake: inout BecomeHandshake?, to output: any OutputSink) {
+        if handshake == nil || handshake!.isReady {
+            output.write(bytes, to: stream)
+        } else {
+            handshake!.consume(bytes, from: stream) { output.write($0, to: $1) }
         }
     }
 
@@ -270,7 +351,8 @@ extension SSHConnection {
         guard (try? await acquire(.kill, phase: .exec, deadline: deadline, cancellable: false)) != nil else { return }
         defer { release(.kill) }
         guard let channel = try? await openChannel(session, deadline: deadline, cancellable: false) else { return }
-        let command = "kill -KILL -- -\(pid) 2>/dev/null || kill -KILL \(pid) 2>/dev/null; true"
+        // `-s KILL --` is the form every POSIX shell's kill takes (dash refuses `-KILL --`).
+        let command = "kill -s KILL -- -\(pid) 2>/dev/null || kill -s KILL \(pid) 2>/dev/null; true"
         _ = try? await retry(.exec, until: deadline, onTimeout: .other, cancellable: false) {
             tasker_channel_exec(channel, command, UInt32(command.utf8.count))
         }

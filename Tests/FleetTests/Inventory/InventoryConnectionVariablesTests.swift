@@ -1,5 +1,6 @@
 import XCTest
 @testable import Fleet
+@testable import SSH
 
 /// The Ansible connection variables Tasker takes from an inventory, per host.
 final class InventoryConnectionVariablesTests: XCTestCase {
@@ -45,13 +46,48 @@ final class InventoryConnectionVariablesTests: XCTestCase {
     }
 
     func testEachProblemIsReportedOnceWithItsHosts() throws {
-        let inventory = try targets("[app]\nweb[1:5] ansible_become=true\nsolo ansible_become_user=postgres\n")
+        let inventory = try targets("[app]\nweb[1:5] ansible_become_flags=-E\nsolo ansible_become_exe=/opt/sudo ansible_become=maybe\n")
         let resolver = ConnectionResolver(sshConfig: .empty, overrides: ConnectionOverrides())
         let (specs, warnings) = try inventory.specs(for: ["web1", "web2", "web3", "web4", "web5", "solo"], resolver: resolver)
         XCTAssertEqual(specs.count, 6)
         XCTAssertEqual(warnings, [
-            "5 hosts web1, web2, web3, …: ansible_become is ignored: become (sudo/su/doas) is not built yet",
-            "host solo: ansible_become_user is ignored: become (sudo/su/doas) is not built yet",
+            "5 hosts web1, web2, web3, …: ansible_become_flags is ignored: Tasker runs sudo, su or doas by name with its own flags",
+            "host solo: ansible_become is not a boolean and is ignored",
+            "host solo: ansible_become_exe is ignored: Tasker runs sudo, su or doas by name with its own flags",
         ])
+    }
+
+    func testBecomeVariablesGiveEachHostItsBecomeAndTheCommandLineWins() throws {
+        let inventory = try targets("""
+            [db]
+            pg ansible_become=yes ansible_become_user=postgres ansible_become_method=su ansible_become_pass=pg-secret
+            plain
+            off ansible_become=false
+
+            [db:vars]
+            ansible_become_password=group-secret
+            """)
+        let resolver = ConnectionResolver(sshConfig: .empty, overrides: ConnectionOverrides())
+        let specs = Dictionary(uniqueKeysWithValues: try inventory.specs(for: ["pg", "plain", "off"], resolver: resolver).specs.map { ($0.name, $0) })
+        let pg = try XCTUnwrap(specs["pg"]?.become)
+        XCTAssertEqual(pg.method, .su)
+        XCTAssertEqual(pg.user, "postgres")
+        XCTAssertEqual(pg.password.map { String(decoding: $0.unsafeBytes, as: UTF8.self) }, "pg-secret", "as in Ansible, the later alias (ansible_become_pass) wins")
+        XCTAssertNil(specs["plain"]?.become, "a password alone does not turn become on")
+        XCTAssertNil(specs["off"]?.become)
+
+        var overrides = ConnectionOverrides()
+        overrides.become = BecomeSettings(enabled: true, user: "root")
+        let forced = Dictionary(uniqueKeysWithValues: try inventory.specs(for: ["pg", "off"], resolver: ConnectionResolver(sshConfig: .empty, overrides: overrides))
+            .specs.map { ($0.name, $0) })
+        XCTAssertEqual(forced["pg"]?.become?.user, "root")
+        XCTAssertEqual(forced["pg"]?.become?.method, .su, "what the command line leaves unsaid comes from the inventory")
+        XCTAssertEqual(forced["off"]?.become?.method, .sudo)
+        XCTAssertEqual(forced["off"]?.become?.password.map { String(decoding: $0.unsafeBytes, as: UTF8.self) }, "group-secret")
+
+        let bad = try targets("[x]\nh ansible_become_method=pbrun\n")
+        XCTAssertThrowsError(try bad.connectionVariables(for: "h")) { error in
+            XCTAssertEqual("\(error)", "host h: ansible_become_method 'pbrun' is not supported (sudo, su or doas)")
+        }
     }
 }

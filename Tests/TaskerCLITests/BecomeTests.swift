@@ -1,0 +1,193 @@
+import Foundation
+import TestFleet
+import XCTest
+
+/// `--become` against the real fleet: sudo and su as the hosts have them, with
+/// and without passwords, and the guarantee that a timeout or Ctrl-C ends
+/// what was started through become.
+final class BecomeTests: XCTestCase {
+    private var fleet: TestFleet!
+    private var directory: TemporaryDirectory!
+    private let password = "sudo-Pa55 'w0rd' $x"
+
+    override func setUpWithError() throws {
+        fleet = try TestFleet.shared()
+        directory = try TemporaryDirectory()
+        try BecomeUsers.ensure(password: password)
+    }
+
+    private var tasker: String { TestFleet.taskerExecutable }
+
+    private func exec(_ arguments: [String], timeout: Double = 120) throws -> ProcessRunner.Result {
+        try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig] + arguments, timeout: timeout)
+    }
+
+    private func passwordFile(_ text: String) throws -> String {
+        let path = directory.path + "/become-password-\(UUID().uuidString.prefix(8))"
+        try (text + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+        return path
+    }
+
+    private func jsonLines(_ text: String) throws -> [[String: Any]] {
+        try text.split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], String($0))
+        }
+    }
+
+    private func hosts(_ range: ClosedRange<Int>) -> String { range.map(TestFleet.name).joined(separator: ",") }
+
+    func testSudoWithoutPasswordRunsAsRootAndKeepsTheCommandsOwnOutput() throws {
+        let result = try exec(["-H", hosts(1...5), "-l", BecomeUsers.withoutPassword, "--become", "--env", "GREETING=hello there",
+                               "--", "id -un; echo \"$GREETING\"; echo to-stderr >&2; exit 3"])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        for index in 1...5 {
+            let host = TestFleet.name(index)
+            XCTAssertEqual(lines.filter { $0.hasPrefix(host + ": ") }, ["\(host): root", "\(host): hello there"], "the marker line never shows")
+            XCTAssertTrue(result.stderr.contains("\(host): to-stderr"), result.stderr)
+            XCTAssertTrue(result.stderr.contains("\(host): exit code 3"), result.stderr)
+        }
+    }
+
+    func testSudoPasswordFromAFileIsNeverSeenAndInputFollowsIt() throws {
+        let input = directory.path + "/input"
+        try "first line\nsecond line\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let outputDirectory = directory.path + "/out"
+        // `ps` on the host while the command runs shows every process's arguments, sudo's included.
+        let result = try exec(["-H", hosts(6...9), "-l", BecomeUsers.withPassword, "--become", "--become-password-file", try passwordFile(password),
+                               "--stdin", input, "--json", "--output-dir", outputDirectory,
+                               "--", "id -un; cat; ps -eo args | grep -c '[s]udo -H -S'"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let objects = try jsonLines(result.stdout).filter { $0["host"] != nil }
+        XCTAssertEqual(objects.count, 4, result.stdout)
+        for object in objects {
+            XCTAssertEqual(object["status"] as? String, "ok")
+            let stdout = try XCTUnwrap(object["stdout"] as? String)
+            XCTAssertTrue(stdout.hasPrefix("root\nfirst line\nsecond line\n"), stdout)
+            XCTAssertGreaterThan(Int(stdout.split(separator: "\n").last ?? "") ?? 0, 0, "ps saw sudo running: \(stdout)")
+            XCTAssertEqual(object["stderr"] as? String, "", "sudo's prompt is not output")
+        }
+        var everything = result.stdout + result.stderr
+        for file in try FileManager.default.subpathsOfDirectory(atPath: outputDirectory) {
+            everything += (try? String(contentsOfFile: outputDirectory + "/" + file, encoding: .utf8)) ?? ""
+        }
+        XCTAssertFalse(everything.contains(password), "the password appears nowhere")
+        XCTAssertFalse(everything.contains("tasker-become"), "nor the prompt Tasker gave sudo")
+    }
+
+    func testAWrongPasswordFailsEveryHostPromptlyAsBecomeFailed() throws {
+        let result = try exec(["-H", hosts(10...19), "-l", BecomeUsers.withPassword, "--become",
+                               "--become-password-file", try passwordFile("not-the-password"), "--timeout", "60", "--json", "--", "id"])
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertLessThan(result.seconds, 30, "sudo's answer is read at once; nothing waits for the timeout")
+        let objects = try jsonLines(result.stdout).filter { $0["host"] != nil }
+        XCTAssertEqual(objects.count, 10)
+        for object in objects {
+            XCTAssertEqual(object["status"] as? String, "become_failed", "\(object)")
+            XCTAssertTrue((object["error"] as? String)?.contains("incorrect password") ?? false, "\(object)")
+        }
+        XCTAssertFalse(result.stdout.contains("not-the-password"))
+    }
+
+    func testSudoThatWantsAPasswordWhenNoneWasGivenFailsAtOnce() throws {
+        let result = try exec(["-H", hosts(20...21), "-l", BecomeUsers.withPassword, "--become", "--timeout", "60", "--", "id"])
+        XCTAssertEqual(result.status, 3)
+        XCTAssertLessThan(result.seconds, 30)
+        XCTAssertTrue(result.stderr.contains("become_failed: sudo to root: a password is required"), result.stderr)
+    }
+
+    func testATimeoutKillsWhatRunsThroughBecome() throws {
+        let command = "sleep 43\(Int.random(in: 100...999))"
+        let result = try exec(["-H", hosts(22...23), "-l", BecomeUsers.withPassword, "--become", "--become-password-file", try passwordFile(password),
+                               "--timeout", "2", "--", command])
+        XCTAssertEqual(result.status, 4, result.stderr)
+        XCTAssertTrue(try waitUntil(seconds: 5) { try ProcessTable.count(exactly: command, user: "root") == 0 },
+                      "no root \(command) left on the hosts")
+    }
+
+    func testInterruptKillsWhatRunsThroughBecome() throws {
+        let command = "sleep 44\(Int.random(in: 100...999))"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tasker)
+        process.arguments = ["exec", "-F", fleet.sshConfig, "-H", hosts(24...25), "-l", BecomeUsers.withoutPassword, "--become", "--", command]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        XCTAssertTrue(try waitUntil(seconds: 10) { try ProcessTable.count(exactly: command, user: "root") == 2 })
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertTrue(try waitUntil(seconds: 5) { try ProcessTable.count(exactly: command, user: "root") == 0 },
+                      "no root \(command) left on the hosts")
+    }
+
+    func testBecomeAnotherUserWithSudoAndWithSu() throws {
+        let sudo = try exec(["-H", hosts(26...26), "-l", BecomeUsers.withoutPassword, "--become", "--become-user", BecomeUsers.withPassword,
+                             "--", "id -un"])
+        XCTAssertEqual(sudo.status, 0, sudo.stderr)
+        XCTAssertEqual(sudo.stdout, "\(TestFleet.name(26)): \(BecomeUsers.withPassword)\n")
+
+        let su = try exec(["-H", hosts(27...28), "-l", BecomeUsers.withoutPassword, "--become", "--become-method", "su",
+                           "--become-user", BecomeUsers.withPassword, "--become-password-file", try passwordFile(password), "--", "id -un"])
+        XCTAssertEqual(su.status, 0, su.stderr)
+        XCTAssertEqual(Set(su.stdout.split(separator: "\n")), ["\(TestFleet.name(27)): \(BecomeUsers.withPassword)",
+                                                              "\(TestFleet.name(28)): \(BecomeUsers.withPassword)"])
+
+        let wrong = try exec(["-H", hosts(27...27), "-l", BecomeUsers.withoutPassword, "--become", "--become-method", "su",
+                              "--become-user", BecomeUsers.withPassword, "--become-password-file", try passwordFile("wrong"), "--", "id -un"])
+        XCTAssertEqual(wrong.status, 3)
+        XCTAssertTrue(wrong.stderr.contains("become_failed: su refused the become password"), wrong.stderr)
+    }
+
+    func testRequireTTYSaysToUsePtyAndPtyGivesATerminal() throws {
+        let arguments = ["-H", hosts(29...29), "-l", BecomeUsers.withoutPassword, "--become", "--become-user", BecomeUsers.terminalOnlyTarget]
+        let refused = try exec(arguments + ["--", "id -un"])
+        XCTAssertEqual(refused.status, 3)
+        XCTAssertTrue(refused.stderr.contains("run with --pty"), refused.stderr)
+
+        let terminal = try exec(arguments + ["--pty", "--", "id -un; [ -t 0 ] && echo has-a-terminal"])
+        XCTAssertEqual(terminal.status, 0, terminal.stderr)
+        XCTAssertEqual(terminal.stdout, "\(TestFleet.name(29)): \(BecomeUsers.terminalOnlyTarget)\n\(TestFleet.name(29)): has-a-terminal\n")
+
+        let password = try exec(["-H", hosts(30...30), "-l", BecomeUsers.withPassword, "--become", "--become-password-file",
+                                 try passwordFile(self.password), "--pty", "--", "id -un"])
+        XCTAssertEqual(password.status, 0, password.stderr)
+        XCTAssertEqual(password.stdout, "\(TestFleet.name(30)): root\n", "neither the prompt nor the password shows on the terminal")
+    }
+
+    func testInventoryBecomeVariablesApplyPerHostAndTheCommandLineWins() throws {
+        let inventory = directory.path + "/hosts.ini"
+        try """
+            [admins]
+            \(TestFleet.name(31)) ansible_become=true ansible_become_password="\(password)"
+            \(TestFleet.name(32)) ansible_become=yes ansible_become_user=\(BecomeUsers.withoutPassword) ansible_become_password="\(password)"
+            \(TestFleet.name(33))
+
+            [admins:vars]
+            ansible_user=\(BecomeUsers.withPassword)
+
+            """.write(toFile: inventory, atomically: true, encoding: .utf8)
+        let result = try exec(["-i", inventory, "admins", "--", "id -un"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(Set(result.stdout.split(separator: "\n").map(String.init)),
+                       ["\(TestFleet.name(31)): root", "\(TestFleet.name(32)): \(BecomeUsers.withoutPassword)",
+                        "\(TestFleet.name(33)): \(BecomeUsers.withPassword)"])
+
+        let overridden = try exec(["-i", inventory, "admins", "--become", "--become-user", "root", "--become-password-file",
+                                   try passwordFile(password), "--", "id -un"])
+        XCTAssertEqual(overridden.status, 0, overridden.stderr)
+        XCTAssertEqual(overridden.stdout.split(separator: "\n").filter { $0.hasSuffix(": root") }.count, 3, overridden.stdout)
+    }
+
+    func testScriptRunsThroughBecome() throws {
+        let script = directory.path + "/whoami.sh"
+        try "#!/bin/sh\nid -un\necho \"args: $*\"\n".write(toFile: script, atomically: true, encoding: .utf8)
+        let result = try ProcessRunner.run(tasker, ["script", "-F", fleet.sshConfig, "-H", hosts(34...35), "-l", BecomeUsers.withoutPassword,
+                                                    "--become", "--become-user", BecomeUsers.withPassword, script, "--", "a b"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(Set(result.stdout.split(separator: "\n").map(String.init)),
+                       ["\(TestFleet.name(34)): \(BecomeUsers.withPassword)", "\(TestFleet.name(34)): args: a b",
+                        "\(TestFleet.name(35)): \(BecomeUsers.withPassword)", "\(TestFleet.name(35)): args: a b"])
+    }
+}
