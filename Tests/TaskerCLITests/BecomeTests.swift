@@ -190,4 +190,62 @@ final class BecomeTests: XCTestCase {
                        ["\(TestFleet.name(34)): \(BecomeUsers.withPassword)", "\(TestFleet.name(34)): args: a b",
                         "\(TestFleet.name(35)): \(BecomeUsers.withPassword)", "\(TestFleet.name(35)): args: a b"])
     }
+
+    private func stagingDirectories() throws -> Set<String> {
+        Set(try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("tasker-stage.") })
+    }
+
+    func testPushAndPullThroughBecomeReachWhatOnlyRootMayTouch() throws {
+        let rootOnly = directory.path + "/root-only"
+        XCTAssertEqual(mkdir(rootOnly, 0o700), 0)
+        let source = directory.path + "/release"
+        try FileManager.default.createDirectory(atPath: source + "/conf", withIntermediateDirectories: true)
+        try "v2\n".write(toFile: source + "/VERSION", atomically: true, encoding: .utf8)
+        try "key=value\n".write(toFile: source + "/conf/app.conf", atomically: true, encoding: .utf8)
+        chmod(source + "/conf/app.conf", 0o640)
+        let before = try stagingDirectories()
+        let login = ["-F", fleet.sshConfig, "-H", hosts(36...37), "-l", BecomeUsers.withPassword]
+        let become = ["--become", "--become-password-file", try passwordFile(password)]
+
+        let refused = try ProcessRunner.run(tasker, ["push"] + login + ["-r", source, rootOnly + "/{host}/"])
+        XCTAssertEqual(refused.status, 1, "the login user alone may not write there: \(refused.stderr)")
+
+        let pushed = try ProcessRunner.run(tasker, ["push"] + login + become + ["-r", source, rootOnly + "/{host}/"])
+        XCTAssertEqual(pushed.status, 0, pushed.stderr)
+        for index in 36...37 {
+            let placed = rootOnly + "/\(TestFleet.name(index))/release"
+            XCTAssertEqual(try String(contentsOfFile: placed + "/conf/app.conf", encoding: .utf8), "key=value\n")
+            let attributes = try FileManager.default.attributesOfItem(atPath: placed + "/conf/app.conf")
+            XCTAssertEqual(attributes[.ownerAccountName] as? String, "root", "written by the become user")
+            XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o640, "with the source's mode")
+        }
+        let again = try ProcessRunner.run(tasker, ["push"] + login + become + ["-r", "--checksum", "--json", source, rootOnly + "/{host}/"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(try jsonLines(again.stdout).compactMap { $0["status"] as? String }.filter { $0 == "unchanged" }.count, 2,
+                       "sha256sum through become sees the files: \(again.stdout)")
+
+        let local = directory.path + "/pulled"
+        let pulled = try ProcessRunner.run(tasker, ["pull"] + login + become + ["-r", rootOnly + "/{host}/release", local])
+        XCTAssertEqual(pulled.status, 0, pulled.stderr)
+        XCTAssertEqual(try String(contentsOfFile: local + "/\(TestFleet.name(36))/release/conf/app.conf", encoding: .utf8), "key=value\n")
+        XCTAssertEqual(try String(contentsOfFile: local + "/\(TestFleet.name(37))/release/VERSION", encoding: .utf8), "v2\n")
+
+        let missing = try ProcessRunner.run(tasker, ["pull"] + login + become + [rootOnly + "/nothing-here", local])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("cannot read the files through become") && missing.stderr.contains("No such file"), missing.stderr)
+        XCTAssertEqual(try stagingDirectories(), before, "staging directories are removed")
+    }
+
+    func testPushThroughBecomeToAnotherUserLeavesTheFileTheirs() throws {
+        let source = directory.path + "/note.txt"
+        try "for the other user\n".write(toFile: source, atomically: true, encoding: .utf8)
+        let destination = directory.path + "/handed-over-{host}.txt"
+        chmod(directory.path, 0o777)
+        let result = try ProcessRunner.run(tasker, ["push", "-F", fleet.sshConfig, "-H", hosts(38...38), "-l", BecomeUsers.withoutPassword,
+                                                    "--become", "--become-user", BecomeUsers.withPassword, source, destination])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let placed = directory.path + "/handed-over-\(TestFleet.name(38)).txt"
+        XCTAssertEqual(try String(contentsOfFile: placed, encoding: .utf8), "for the other user\n")
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: placed)[.ownerAccountName] as? String, BecomeUsers.withPassword)
+    }
 }

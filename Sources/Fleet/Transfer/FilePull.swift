@@ -45,28 +45,42 @@ public final class FilePull: Sendable {
         }
     }
 
+    /// The name a pulled file or tree gets locally: the remote path's last component.
+    static func name(of remote: String) -> String {
+        ((remote.count > 1 && remote.hasSuffix("/") ? String(remote.dropLast()) : remote) as NSString).lastPathComponent
+    }
+
     func pull(from spec: ConnectionSpec, pool: ConnectionPool, runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
         let started = Deadline.now()
         var result = HostResult(starting: spec)
         let deadline = min(Deadline.after(seconds: request.timeout), runDeadline)
         do {
-            if let become = spec.become { throw FleetError.badInput("pull through become (\(become)) is not built yet") }
             try await pool.withConnection(for: spec) { connection in
                 result.connectMilliseconds = Deadline.milliseconds(since: started)
                 let sftp = try await connection.openSFTP(deadline: deadline)
                 var download = LocalDownload(connection: connection, sftp: sftp, deadline: deadline,
                                              preserveTimes: request.preserveTimes)
+                var staging: BecomeStaging?
                 do {
+                    var sources = request.sources.map { PushRequest.expand($0, for: spec) }
+                    if let become = spec.become {
+                        // What only the become user may read is copied where the login user can fetch it.
+                        staging = try await BecomeStaging.copies(of: sources, recursive: request.recursive, on: connection, for: become,
+                                                                 loginUser: spec.settings.user, deadline: deadline)
+                        sources = sources.map { staging!.path + "/" + Self.name(of: $0) }
+                    }
                     let base = request.localDirectory(for: spec)
-                    for source in request.sources {
-                        try await download.fetch(PushRequest.expand(source, for: spec), into: base, recursive: request.recursive)
+                    for source in sources {
+                        try await download.fetch(source, into: base, recursive: request.recursive)
                     }
                     result.bytesTransferred = download.bytes
                 } catch {
                     download.removeTemporaries()
+                    await staging?.remove(on: connection)
                     await connection.closeSFTP(sftp)
                     throw error
                 }
+                await staging?.remove(on: connection)
                 await connection.closeSFTP(sftp)
             }
         } catch {
@@ -101,7 +115,7 @@ private struct LocalDownload {
             throw SFTPError.noSuchFile(remote)
         }
         let trimmed = remote.count > 1 && remote.hasSuffix("/") ? String(remote.dropLast()) : remote
-        let name = (trimmed as NSString).lastPathComponent
+        let name = FilePull.name(of: remote)
         try Self.makeDirectory(directory)
         if attributes.isDirectory {
             guard recursive else { throw FileTransferFailure(description: "\(remote) is a directory (use -r to pull a tree)") }

@@ -37,14 +37,13 @@ public final class FilePush: Sendable {
         var result = HostResult(starting: spec)
         let deadline = min(Deadline.after(seconds: request.timeout), runDeadline)
         do {
-            if let become = spec.become { throw FleetError.badInput("push through become (\(become)) is not built yet") }
             let sources = try request.sources.map { source -> [LocalEntry] in
                 if let entries = sharedEntries[source] { return entries }
                 return try LocalSource.entries(of: PushRequest.expand(source, for: spec), recursive: request.recursive)
             }
             try await pool.withConnection(for: spec) { connection in
                 result.connectMilliseconds = Deadline.milliseconds(since: started)
-                let transfer = try await HostTransfer.start(on: connection, deadline: deadline)
+                let transfer = try await HostTransfer.start(on: connection, become: spec.become, deadline: deadline)
                 do {
                     let outcome = try await transfer.push(sources, request: request, spec: spec, readers: readers,
                                                           checksums: checksums)

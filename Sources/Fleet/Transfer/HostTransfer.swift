@@ -9,6 +9,11 @@ struct FileTransferFailure: Error, CustomStringConvertible {
 
 /// One host's side of a push: its SFTP session and the temporary files
 /// written so far, which `abandon` removes (also when the run is cancelled).
+///
+/// Through become, the login user's SFTP session may not reach the
+/// destination: files are written to a private staging directory instead,
+/// and one script run as the become user makes the directories, copies the
+/// files beside their destinations and renames them into place.
 final class HostTransfer {
 
     struct Outcome {
@@ -20,21 +25,29 @@ final class HostTransfer {
     let connection: SSHConnection
     let sftp: SFTPSession
     let deadline: Deadline
+    let become: Become?
     /// Written, not yet renamed into place.
     private var temporaries: [String] = []
     private var knownDirectories: Set<String> = []
+    /// Through become: the staging directory, and the directories to make, parents first.
+    private var staging: BecomeStaging?
+    private var directoriesToMake: [(path: String, mode: UInt32)] = []
+    /// Through become: each staged file's final permission bits.
+    private var finalModes: [String: UInt32] = [:]
 
-    private init(connection: SSHConnection, sftp: SFTPSession, deadline: Deadline) {
+    private init(connection: SSHConnection, sftp: SFTPSession, deadline: Deadline, become: Become?) {
         self.connection = connection
         self.sftp = sftp
         self.deadline = deadline
+        self.become = become
     }
 
-    static func start(on connection: SSHConnection, deadline: Deadline) async throws -> HostTransfer {
-        HostTransfer(connection: connection, sftp: try await connection.openSFTP(deadline: deadline), deadline: deadline)
+    static func start(on connection: SSHConnection, become: Become?, deadline: Deadline) async throws -> HostTransfer {
+        HostTransfer(connection: connection, sftp: try await connection.openSFTP(deadline: deadline), deadline: deadline, become: become)
     }
 
     func finish() async {
+        await staging?.remove(on: connection)
         await connection.closeSFTP(sftp)
     }
 
@@ -44,6 +57,7 @@ final class HostTransfer {
             try? await connection.sftpRemove(sftp, path, deadline: .after(seconds: 5), cancellable: false)
         }
         temporaries.removeAll()
+        await staging?.remove(on: connection)
         await connection.closeSFTP(sftp)
     }
 
@@ -54,7 +68,7 @@ final class HostTransfer {
               checksums: LocalChecksums) async throws -> Outcome {
         var destination = PushRequest.expand(request.destination, for: spec)
         var intoDirectory = destination.hasSuffix("/") || sources.count > 1
-        if !intoDirectory { intoDirectory = try await connection.sftpStat(sftp, destination, deadline: deadline)?.isDirectory == true }
+        if !intoDirectory { intoDirectory = try await isDirectory(destination) }
         if destination.count > 1, destination.hasSuffix("/") { destination.removeLast() }
         var planned: [(entry: LocalEntry, remote: String, perHostSource: Bool)] = []
         for (index, entries) in sources.enumerated() {
@@ -89,7 +103,7 @@ final class HostTransfer {
         }
         outcome.unchanged = !files.isEmpty && moves.isEmpty
         if !moves.isEmpty {
-            try await rename(moves, owner: request.owner, group: request.group)
+            try await rename(moves, request: request)
             outcome.commandsRun += 1
         }
         return outcome
@@ -101,6 +115,20 @@ final class HostTransfer {
         switch check {
         case .none:
             return []
+        case .sizeAndTime where become != nil:
+            guard !files.isEmpty else { return [] }
+            let command = "stat -L -c '%s %Y %n' -- " + ShellWords.join(files.map(\.remote)) + " 2>/dev/null; true"
+            let output = try await run(command)
+            outcome.commandsRun += 1
+            var remoteSizeAndTime: [String: String] = [:]
+            for line in output.split(separator: "\n") {
+                let fields = line.split(separator: " ", maxSplits: 2)
+                if fields.count == 3 { remoteSizeAndTime[String(fields[2])] = fields[0] + " " + fields[1] }
+            }
+            return Set(files.filter { entry, remote in
+                guard case .file(let size) = entry.kind else { return false }
+                return remoteSizeAndTime[remote] == "\(size) \(entry.modificationTime)"
+            }.map(\.remote))
         case .sizeAndTime:
             var same: Set<String> = []
             for (entry, remote) in files {
@@ -126,32 +154,40 @@ final class HostTransfer {
         }
     }
 
-    /// Writes one file to a temporary name beside `remote`; returns that name.
+    /// Writes one file to a temporary name beside `remote` (through become, in
+    /// the staging directory); returns that name.
     private func write(_ reader: SharedFileReader, to remote: String, entry: LocalEntry, request: PushRequest,
                        outcome: inout Outcome) async throws -> String {
-        let temporary = Self.parent(of: remote) + "/." + (remote as NSString).lastPathComponent
-            + ".tasker-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let temporary: String
+        if let become {
+            if staging == nil { staging = try await BecomeStaging.make(on: connection, for: become, deadline: deadline) }
+            temporary = staging!.nextPath()
+        } else {
+            temporary = Self.temporaryName(beside: remote)
+        }
         let file: SFTPFile
         do {
-            file = try await connection.sftpOpen(sftp, temporary, .createExclusive, permissions: 0o600, deadline: deadline)
+            file = try await connection.sftpOpen(sftp, temporary, .createExclusive, permissions: staging?.fileMode ?? 0o600,
+                                                 deadline: deadline)
         } catch let error as SFTPError {
             throw SFTPError(status: error.status, path: remote)
         }
-        temporaries.append(temporary)
+        if become == nil { temporaries.append(temporary) } else { finalModes[temporary] = request.mode ?? entry.mode }
         do {
             for index in 0..<(await reader.chunkCount) {
                 let chunk = try await reader.chunk(index)
                 try await connection.sftpWrite(file, chunk, deadline: deadline)
                 outcome.bytes += UInt64(chunk.count)
             }
-            try await connection.sftpSetAttributes(file, permissions: request.mode ?? entry.mode,
+            // A staged file keeps its staging mode: the final one is set on the copy.
+            try await connection.sftpSetAttributes(file, permissions: become == nil ? request.mode ?? entry.mode : nil,
                                                    modificationTime: request.preserveTimes ? entry.modificationTime : nil,
                                                    deadline: deadline)
             try await connection.sftpClose(file, deadline: deadline)
         } catch let error as SFTPError where error.isGenericFailure {
             try? await connection.sftpClose(file)
             // OpenSSH's server reports a full disk as a bare failure: ask the file system.
-            if let available = await connection.sftpAvailableBytes(sftp, Self.parent(of: remote), deadline: .after(seconds: 5)),
+            if let available = await connection.sftpAvailableBytes(sftp, Self.parent(of: temporary), deadline: .after(seconds: 5)),
                available < UInt64(SharedFileReader.chunkSize) {
                 throw FileTransferFailure(description: "no space left on device: \(remote)")
             }
@@ -166,12 +202,20 @@ final class HostTransfer {
         return temporary
     }
 
+    static func temporaryName(beside path: String) -> String {
+        parent(of: path) + "/." + (path as NSString).lastPathComponent + ".tasker-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    }
+
     /// Renames every temporary file over its destination in one command (after
     /// `chown` when asked), so the host's files change together at the end.
-    private func rename(_ moves: [(temporary: String, final: String)], owner: String?, group: String?) async throws {
+    private func rename(_ moves: [(temporary: String, final: String)], request: PushRequest) async throws {
+        if become != nil {
+            try await place(moves, request: request)
+            return
+        }
         var lines = ["set -e"]
-        if owner != nil || group != nil {
-            let who = (owner ?? "") + (group.map { ":" + $0 } ?? "")
+        if request.owner != nil || request.group != nil {
+            let who = (request.owner ?? "") + (request.group.map { ":" + $0 } ?? "")
             lines.append("chown -- " + ShellWords.join([who] + moves.map(\.temporary)))
         }
         for move in moves { lines.append("mv -f -- " + ShellWords.join([move.temporary, move.final])) }
@@ -179,11 +223,42 @@ final class HostTransfer {
         temporaries.removeAll { path in moves.contains { $0.temporary == path } }
     }
 
-    /// Runs a shell command on the host; returns its stdout. A non-zero exit
-    /// with `failure` set is an error carrying the command's stderr.
+    /// Through become: makes the directories, copies each staged file beside its
+    /// destination with its mode (times and owner when asked), then renames
+    /// them all into place. Copies, not moves: the become user may not be allowed
+    /// to unlink in the staging directory. Copies left by a failure are removed.
+    private func place(_ moves: [(temporary: String, final: String)], request: PushRequest) async throws {
+        let copies = moves.map { (staged: $0.temporary, copy: Self.temporaryName(beside: $0.final), final: $0.final) }
+        var lines = ["set -e", "tasker_cleanup() { rm -f -- \(ShellWords.join(copies.map(\.copy))); }", "trap tasker_cleanup EXIT"]
+        for (path, mode) in directoriesToMake {
+            let quoted = ShellWords.join([path])
+            lines.append("if [ ! -d \(quoted) ]; then if [ -e \(quoted) ]; then echo \(ShellWords.join(["not a directory: " + path])) >&2; exit 1; fi; "
+                         + "mkdir -m \(String(mode & 0o7777, radix: 8)) -- \(quoted); fi")
+        }
+        for item in copies {
+            let mode = String((finalModes[item.staged] ?? 0o644) & 0o7777, radix: 8)
+            lines.append("cp -- " + ShellWords.join([item.staged, item.copy]))
+            lines.append("chmod \(mode) -- " + ShellWords.join([item.copy]))
+            if request.preserveTimes { lines.append("touch -r " + ShellWords.join([item.staged, item.copy])) }
+        }
+        if request.owner != nil || request.group != nil {
+            let who = (request.owner ?? "") + (request.group.map { ":" + $0 } ?? "")
+            lines.append("chown -- " + ShellWords.join([who] + copies.map(\.copy)))
+        }
+        for item in copies { lines.append("mv -f -- " + ShellWords.join([item.copy, item.final])) }
+        _ = try await run(lines.joined(separator: "\n"), failure: "cannot put the files in place")
+    }
+
+    private func isDirectory(_ path: String) async throws -> Bool {
+        guard become != nil else { return try await connection.sftpStat(sftp, path, deadline: deadline)?.isDirectory == true }
+        return try await run("[ -d \(ShellWords.join([path])) ] && echo directory; true").hasPrefix("directory")
+    }
+
+    /// Runs a shell command on the host (through become when the push uses it); returns its stdout.
+    /// A non-zero exit with `failure` set is an error carrying the command's stderr.
     private func run(_ command: String, failure: String? = nil) async throws -> String {
         let capture = try OutputCapture(label: "", options: CaptureOptions(headBytes: 4 << 20, tailBytes: 0))
-        let exit = try await connection.execute(command, output: capture, deadline: deadline)
+        let exit = try await connection.execute(command, become: become, output: capture, deadline: deadline)
         let (stdout, stderr) = capture.finish()
         if let failure, exit.exitCode != 0 || exit.signal != nil {
             let reason = stderr.text.split(separator: "\n").last.map(String.init) ?? "exit status \(exit.exitCode ?? -1)"
@@ -195,6 +270,13 @@ final class HostTransfer {
     /// Creates `path` and its missing parents, as `mkdir -p`; an existing directory is left as it is.
     private func ensureDirectory(_ path: String, mode: UInt32) async throws {
         guard !path.isEmpty, path != "/", path != ".", !knownDirectories.contains(path) else { return }
+        if become != nil {
+            // Made by the become user when the files are placed.
+            try await ensureDirectory(Self.parent(of: path), mode: 0o755)
+            directoriesToMake.append((path, mode))
+            knownDirectories.insert(path)
+            return
+        }
         if let attributes = try await connection.sftpStat(sftp, path, deadline: deadline) {
             guard attributes.isDirectory else { throw FileTransferFailure(description: "not a directory: \(path)") }
             knownDirectories.insert(path)
