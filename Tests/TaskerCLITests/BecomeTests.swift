@@ -248,4 +248,36 @@ final class BecomeTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: placed, encoding: .utf8), "for the other user\n")
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: placed)[.ownerAccountName] as? String, BecomeUsers.withPassword)
     }
+
+    func testAWorkflowFileHeaderTurnsBecomeOnForItsRemoteTasks() throws {
+        try BecomeUsers.ensure(password: password)
+        let inventory = directory.path + "/admins.ini"
+        try """
+            [admins]
+            \(TestFleet.name(39)) ansible_host=127.0.\(TestFleet.baseOctet).39 ansible_port=\(TestFleet.port) ansible_user=\(BecomeUsers.withoutPassword)
+            \(TestFleet.name(40)) ansible_host=127.0.\(TestFleet.baseOctet).40 ansible_port=\(TestFleet.port) ansible_user=\(BecomeUsers.withPassword)
+
+            """.write(toFile: inventory, atomically: true, encoding: .utf8)
+        let flow = directory.path + "/flow.txt"
+        try """
+            --become
+            --default-exec=ssh
+
+            task=0
+            hosts=admins
+            command=id
+            arguments=-un
+            success=min_success=1
+
+            """.write(toFile: flow, atomically: true, encoding: .utf8)
+        let json = directory.path + "/report.json"
+        let result = try ProcessRunner.run(tasker, ["-r", flow, "--output-json=\(json)", "-F", fleet.sshConfig, "-i", inventory,
+                                                    "-l", directory.path + "/logs"], timeout: 120)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let perHost = try XCTUnwrap(((report["task_results"] as? [String: Any])?["0"] as? [String: Any])?["hosts"] as? [String: [String: Any]])
+        XCTAssertEqual(perHost[TestFleet.name(39)]?["stdout"] as? String, "root\n")
+        XCTAssertEqual(perHost[TestFleet.name(40)]?["status"] as? String, "become_failed", "\(perHost)")
+        XCTAssertTrue((perHost[TestFleet.name(40)]?["stderr"] as? String ?? "").contains("a password is required"), "\(perHost)")
+    }
 }
