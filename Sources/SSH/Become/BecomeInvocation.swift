@@ -50,19 +50,25 @@ struct BecomeInvocation {
         return line + "\nexit $?"
     }
 
+    /// Runs as the target user with `$1` the login shell's PID and `$2` the command.
+    /// The watcher polls both the login shell and this shell: it kills when the
+    /// login shell went first, and leaves once this shell is gone; the exit trap
+    /// ends it at once when the command is done (however it exits), so nothing
+    /// waits on its next poll.
     private func wrapper(environment: RemoteEnvironment) -> String {
         let interval = Self.watchInterval
         return """
             echo \(marker)
             \(environment.exportCommand ?? ":")
             tasker_alive() { if [ -d /proc/self ]; then [ -d "/proc/$1" ]; else ps -p "$1" >/dev/null 2>&1; fi; }
-            tasker_watch() { while tasker_alive "$1"; do sleep \(interval); done; kill -s KILL -- -"$1" 2>/dev/null; kill -s KILL 0; }
-            tasker_watch "$1" </dev/null >/dev/null 2>&1 &
+            tasker_watch() { while tasker_alive "$2"; do tasker_alive "$1" || { kill -s KILL -- -"$1"; kill -s KILL 0; }; sleep \(interval); done; }
+            tasker_watch "$1" "$$" </dev/null >/dev/null 2>&1 &
             tasker_watcher=$!
-            (eval "$2")
-            tasker_status=$?
-            kill "$tasker_watcher" 2>/dev/null
-            exit "$tasker_status"
+            trap 'kill "$tasker_watcher" 2>/dev/null' EXIT
+            tasker_command=$2
+            shift 2
+            eval "$tasker_command"
+            exit
             """
     }
 }
