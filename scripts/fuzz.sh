@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh TARGET [SECONDS] [libFuzzer options...]
 #
-# TARGET: taskfile conditions inventory-ini inventory-yaml patterns ssh-config known-hosts key-file
+# TARGET: taskfile conditions inventory-ini inventory-yaml patterns ssh-config known-hosts key-file become-output
 # (Fuzz/Targets/FuzzTarget.swift says what each feeds). SECONDS defaults to 60.
 # Seeds come from Fuzz/Corpus/TARGET; inputs that grow coverage are kept in
 # .fuzz/corpus/TARGET (not in git). A crash, hang or blow-up is written to
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${1:-}"
-targets="taskfile conditions inventory-ini inventory-yaml patterns ssh-config known-hosts key-file"
+targets="taskfile conditions inventory-ini inventory-yaml patterns ssh-config known-hosts key-file become-output"
 if [[ -z "$target" || " $targets " != *" $target "* ]]; then
     echo "usage: $0 TARGET [SECONDS] [libFuzzer options]   (TARGET: $targets)" >&2
     exit 2

@@ -28,6 +28,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Private key files (OpenSSH and PEM, unencrypted ones decoded) and public
     /// key or certificate lines: line 1 is a public key line, the rest a private key.
     case keyFile = "key-file"
+    /// What sudo, su or doas print before a become'd command starts: byte 0 picks
+    /// the method and terminal, the rest is split at 0x00 into chunks fed to stdout
+    /// and stderr in turn, every third one after the wrapper's marker.
+    case becomeOutput = "become-output"
 
     public func run(_ data: [UInt8]) {
         let text = String(decoding: data, as: UTF8.self)
@@ -69,6 +73,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 _ = known.verify(key, host: host, port: port)
                 _ = known.keyTypes(host: host, port: port)
             }
+        case .becomeOutput:
+            guard let selector = data.first else { return }
+            let method = Become.Method.allCases[Int(selector) % Become.Method.allCases.count]
+            let chunks = data.dropFirst().split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+            _ = BecomeOutputReader.read(chunks, method: method, terminal: selector & 0x80 != 0)
         case .keyFile:
             let (publicLine, privateText) = Self.firstLine(text)
             _ = KeyFileReader.describe(publicKeyLine: publicLine)

@@ -271,13 +271,41 @@ final class BecomeTests: XCTestCase {
 
             """.write(toFile: flow, atomically: true, encoding: .utf8)
         let json = directory.path + "/report.json"
+        let logs = directory.path + "/logs"
         let result = try ProcessRunner.run(tasker, ["-r", flow, "--output-json=\(json)", "-F", fleet.sshConfig, "-i", inventory,
-                                                    "-l", directory.path + "/logs"], timeout: 120)
+                                                    "-l", logs, "--become-password-file", try passwordFile("not-" + password)], timeout: 120)
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
         let perHost = try XCTUnwrap(((report["task_results"] as? [String: Any])?["0"] as? [String: Any])?["hosts"] as? [String: [String: Any]])
         XCTAssertEqual(perHost[TestFleet.name(39)]?["stdout"] as? String, "root\n")
         XCTAssertEqual(perHost[TestFleet.name(40)]?["status"] as? String, "become_failed", "\(perHost)")
-        XCTAssertTrue((perHost[TestFleet.name(40)]?["stderr"] as? String ?? "").contains("a password is required"), "\(perHost)")
+        XCTAssertTrue((perHost[TestFleet.name(40)]?["stderr"] as? String ?? "").contains("incorrect password"), "\(perHost)")
+        var written = result.stdout + result.stderr + (try String(contentsOfFile: json, encoding: .utf8))
+        for file in try FileManager.default.subpathsOfDirectory(atPath: logs) {
+            written += (try? String(contentsOfFile: logs + "/" + file, encoding: .utf8)) ?? ""
+        }
+        XCTAssertTrue(written.contains("become_failed"), "the logs were read")
+        XCTAssertFalse(written.contains("not-" + password), "the password is in no log or report")
+    }
+
+    func testAskBecomePassAsksOnceAndAnOpenPasswordFileIsRefused() throws {
+        let askpass = directory.path + "/askpass"
+        let asked = directory.path + "/asked"
+        try "#!/bin/sh\necho \"$1\" >> '\(asked)'\nprintf '%s\\n' '\(password.replacingOccurrences(of: "'", with: "'\\''"))'\n"
+            .write(toFile: askpass, atomically: true, encoding: .utf8)
+        chmod(askpass, 0o755)
+        let result = try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig, "-H", hosts(41...44), "-l", BecomeUsers.withPassword,
+                                                    "--become", "-K", "--", "id -un"],
+                                           environment: ["SSH_ASKPASS": askpass, "SSH_ASKPASS_REQUIRE": "force", "PATH": "/usr/bin:/bin"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout.split(separator: "\n").filter { $0.hasSuffix(": root") }.count, 4)
+        XCTAssertEqual(try String(contentsOfFile: asked, encoding: .utf8), "BECOME password: \n", "asked once for the whole run")
+
+        let open = directory.path + "/open-password"
+        try (password + "\n").write(toFile: open, atomically: true, encoding: .utf8)
+        chmod(open, 0o644)
+        let refused = try exec(["-H", hosts(41...41), "-l", BecomeUsers.withPassword, "--become", "--become-password-file", open, "--", "true"])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("is readable by others (mode 644); chmod 600 it"), refused.stderr)
     }
 }

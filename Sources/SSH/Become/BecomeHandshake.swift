@@ -49,8 +49,9 @@ struct BecomeHandshake {
             deliver(bytes, stream)
             return
         }
+        let searchFrom = max(0, held[stream]!.count - marker.count - 1)
         held[stream, default: []].append(contentsOf: bytes)
-        if stream == .stdout, let (start, end) = markerLine() {
+        if stream == .stdout, let (start, end) = markerLine(from: searchFrom) {
             isReady = true
             // On a terminal, what came before is the become program's side of a conversation: not output.
             let before = terminal ? [] : residual(.stdout, upTo: start)
@@ -101,10 +102,11 @@ struct BecomeHandshake {
 
     // MARK: - Scanning
 
-    /// The marker's line in the held stdout: where it starts and where the line after it starts.
-    private func markerLine() -> (Int, Int)? {
+    /// The marker's line in the held stdout, looked for from `from` on (where
+    /// the new bytes could complete it): where it starts and where the line after it starts.
+    private func markerLine(from: Int) -> (Int, Int)? {
         let bytes = held[.stdout]!
-        guard let start = Self.find(marker, in: bytes, from: 0) else { return nil }
+        guard let start = Self.find(marker, in: bytes, from: from) else { return nil }
         var end = start + marker.count
         if end < bytes.count, bytes[end] == UInt8(ascii: "\r") { end += 1 }
         guard end < bytes.count, bytes[end] == UInt8(ascii: "\n") else { return nil }
@@ -120,13 +122,16 @@ struct BecomeHandshake {
                 promptsSeen += 1
                 from = start + exactPrompt.count
             }
-            scanned[stream] = from
+            // Only the last bytes can still grow into a prompt.
+            scanned[stream] = max(from, bytes.count - exactPrompt.count + 1)
             return
         }
         // su and doas print their own prompt ("Password: ", "doas (me@host) password: "):
-        // an unfinished last line that asks for a password.
+        // an unfinished last line that asks for a password. Finished lines are not looked at again.
         let lineStart = (bytes[from...].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? from
-        guard lineStart < bytes.count, Self.looksLikePasswordPrompt(bytes[lineStart...]) else { return }
+        scanned[stream] = lineStart
+        // A prompt is short: a long unfinished line is judged by its end.
+        guard lineStart < bytes.count, Self.looksLikePasswordPrompt(bytes[max(lineStart, bytes.count - 256)...]) else { return }
         prompts[stream]!.append(lineStart..<bytes.count)
         promptsSeen += 1
         scanned[stream] = bytes.count
@@ -181,5 +186,25 @@ struct BecomeHandshake {
             index += 1
         }
         return nil
+    }
+}
+
+/// The become handshake's reading of a command's output, for callers outside
+/// the SSH layer (the fuzz targets): `chunks` arrive in turn on stdout and
+/// stderr, each prompt is answered as a run with a password would; returns what
+/// reached the output and, if the marker never came, the failure reason.
+public enum BecomeOutputReader {
+    public static func read(_ chunks: [[UInt8]], method: Become.Method, terminal: Bool) -> (output: [UInt8], failure: String?) {
+        let invocation = BecomeInvocation(Become(method: method, password: Secret("fuzz")))
+        var handshake = BecomeHandshake(invocation, terminal: terminal)
+        var output: [UInt8] = []
+        for (index, chunk) in chunks.enumerated() {
+            let marked = index % 3 == 2 ? Array(invocation.marker.utf8) + chunk : chunk
+            marked.withUnsafeBytes { bytes in
+                handshake.consume(bytes, from: index % 2 == 0 ? .stdout : .stderr) { chunk, _ in output += chunk }
+            }
+            _ = handshake.nextAnswer()
+        }
+        return (output, handshake.isReady ? nil : handshake.failureReason(RemoteExit(exitCode: 1, signal: nil)))
     }
 }
