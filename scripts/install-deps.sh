@@ -13,8 +13,9 @@ command -v ping >/dev/null || need+=(iputils-ping)
 command -v ip >/dev/null || need+=(iproute2)
 command -v socat >/dev/null || need+=(socat)
 [[ -x /usr/sbin/iptables ]] || need+=(iptables)
-# Become tests: sudo and su as operators have them.
+# Become tests: sudo, su and doas as operators have them.
 command -v sudo >/dev/null || need+=(sudo)
+command -v doas >/dev/null || need+=(opendoas)
 # ProxyCommand tests: `nc %h %p` as operators write it.
 command -v nc >/dev/null || need+=(netcat-openbsd)
 if ((${#need[@]})); then

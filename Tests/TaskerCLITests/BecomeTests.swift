@@ -308,4 +308,20 @@ final class BecomeTests: XCTestCase {
         XCTAssertEqual(refused.status, 2)
         XCTAssertTrue(refused.stderr.contains("is readable by others (mode 644); chmod 600 it"), refused.stderr)
     }
+
+    func testDoasWithoutAndWithAPassword() throws {
+        let nopass = try exec(["-H", hosts(45...45), "-l", BecomeUsers.withoutPassword, "--become", "--become-method", "doas", "--", "id -un"])
+        XCTAssertEqual(nopass.status, 0, nopass.stderr)
+        XCTAssertEqual(nopass.stdout, "\(TestFleet.name(45)): root\n")
+        let arguments = ["-H", hosts(46...46), "-l", BecomeUsers.withPassword, "--become", "--become-method", "doas", "--become-password-file"]
+        let noTerminal = try exec(arguments + [try passwordFile(password), "--", "id -un"])
+        XCTAssertEqual(noTerminal.status, 3)
+        XCTAssertTrue(noTerminal.stderr.contains("doas reads a password only from a terminal: run with --pty"), noTerminal.stderr)
+        let terminal = try exec(arguments + [try passwordFile(password), "--pty", "--", "id -un"])
+        XCTAssertEqual(terminal.status, 0, terminal.stderr)
+        XCTAssertEqual(terminal.stdout, "\(TestFleet.name(46)): root\n")
+        let wrong = try exec(arguments + [try passwordFile("wrong"), "--pty", "--", "id -un"])
+        XCTAssertEqual(wrong.status, 3)
+        XCTAssertTrue(wrong.stderr.contains("doas refused the become password"), wrong.stderr)
+    }
 }

@@ -2,8 +2,8 @@ import Foundation
 import Glibc
 
 /// Accounts for become tests, logged into with the fleet's key: one whose sudo
-/// needs its password (`PasswordUser`), one with NOPASSWD sudo, and a sudoers
-/// rule that wants a terminal when becoming `daemon`.
+/// and doas need its password (`PasswordUser`), one with NOPASSWD sudo and
+/// nopass doas, and a sudoers rule that wants a terminal when becoming `daemon`.
 public enum BecomeUsers {
     /// sudo asks this user for its password.
     public static let withPassword = PasswordUser.name
@@ -12,6 +12,7 @@ public enum BecomeUsers {
     /// sudoers says `requiretty` when becoming this user.
     public static let terminalOnlyTarget = "daemon"
     static let sudoers = "/etc/sudoers.d/tasker-tests"
+    static let doasConfig = "/etc/doas.conf"
 
     /// Creates both accounts and the sudoers rules; `password` becomes `withPassword`'s.
     public static func ensure(password: String) throws {
@@ -35,6 +36,12 @@ public enum BecomeUsers {
         if (try? String(contentsOfFile: sudoers, encoding: .utf8)) != rules {
             try rules.write(toFile: sudoers, atomically: true, encoding: .utf8)
             chmod(sudoers, 0o440)
+        }
+        // doas reads one file; the test rules are all it holds on a test machine.
+        let doasRules = "permit nopass \(withoutPassword) as root\npermit \(withPassword) as root\n"
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/doas"), (try? String(contentsOfFile: doasConfig, encoding: .utf8)) != doasRules {
+            try doasRules.write(toFile: doasConfig, atomically: true, encoding: .utf8)
+            chmod(doasConfig, 0o600)
         }
     }
 }

@@ -86,7 +86,10 @@ struct BecomeHandshake {
         if refusal == .passwordRequired || lowered.contains("a password is required") {
             return "\(method) to \(invocation.become.user): \(requiredHint)"
         }
-        if refusal == .incorrectPassword || lowered.contains("incorrect password") || lowered.contains("authentication failure") {
+        if method == "doas", !terminal, invocation.become.password != nil, promptsSeen == 0 {
+            return "doas reads a password only from a terminal: run with --pty"
+        }
+        if refusal == .incorrectPassword || ["incorrect password", "authentication failure", "authentication failed"].contains(where: lowered.contains) {
             return "\(method) refused the become password (incorrect password)"
         }
         if lowered.contains("must have a tty") || lowered.contains("a tty is required") || lowered.contains("must be run from a terminal") {
