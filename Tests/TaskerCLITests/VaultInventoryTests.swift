@@ -77,6 +77,7 @@ final class VaultInventoryTests: XCTestCase {
         XCTAssertTrue((line["error"] as? String ?? "").hasPrefix("deploy@node009:\(TestFleet.port): "), "\(line)")
         let withoutPassword = try ProcessRunner.run(TestFleet.taskerExecutable, arguments + ["--", "true"])
         XCTAssertEqual(withoutPassword.status, 2)
-        XCTAssertTrue(withoutPassword.stderr.contains("host node009: ansible_user is vault-encrypted"), withoutPassword.stderr)
+        XCTAssertTrue(withoutPassword.stderr.contains("host node009: ansible_user (from /"), withoutPassword.stderr)
+        XCTAssertTrue(withoutPassword.stderr.contains("/group_vars/app.yml) is vault-encrypted"), "the error names the file: \(withoutPassword.stderr)")
     }
 }

@@ -35,6 +35,9 @@ public struct Inventory: Sendable {
     public private(set) var hostFileVariables: [String: InventoryVariables] = [:]
     /// The vault password the inventory was loaded with, for `!vault` values read later.
     public internal(set) var vaultPassword: [UInt8]?
+    /// The file each `!vault` value was read from, by its envelope (each one is
+    /// unique: a fresh salt), so an error about it can name the file.
+    private(set) var vaultValueFiles: [String: String] = [:]
 
     public init() {
         addGroup("all")
@@ -206,15 +209,31 @@ public struct Inventory: Sendable {
 extension Inventory {
     /// `value` as text, decrypting a `!vault` value with the inventory's vault password.
     func text(of value: InventoryValue, variable: String, host: String) throws -> String? {
-        guard case .dict(let pairs) = value, pairs.count == 1, pairs[0].0 == InventoryValue.vaultKey,
-              case .string(let envelope) = pairs[0].1 else { return value.scalarText }
+        guard let envelope = value.vaultEnvelope else { return value.scalarText }
+        let origin = vaultValueFiles[envelope].map { " (from \($0))" } ?? ""
         guard let vaultPassword else {
-            throw InventoryError.message("host \(host): \(variable) is vault-encrypted: give --vault-password-file or --ask-vault-pass")
+            throw InventoryError.message("host \(host): \(variable)\(origin) is vault-encrypted: give --vault-password-file or --ask-vault-pass")
         }
         do {
             return String(decoding: try AnsibleVault.decrypt(envelope, password: vaultPassword), as: UTF8.self)
         } catch {
-            throw InventoryError.message("host \(host): \(variable): \(error)")
+            throw InventoryError.message("host \(host): \(variable)\(origin): \(error)")
         }
+    }
+
+    /// Remembers which file the `!vault` values among `variables` came from.
+    mutating func recordVaultValues(in variables: InventoryVariables, file: String) {
+        func visit(_ value: InventoryValue) {
+            if let envelope = value.vaultEnvelope {
+                if vaultValueFiles[envelope] == nil { vaultValueFiles[envelope] = file }
+                return
+            }
+            switch value {
+            case .list(let items): items.forEach(visit)
+            case .dict(let pairs): pairs.forEach { visit($0.1) }
+            default: break
+            }
+        }
+        variables.pairs.forEach { visit($0.1) }
     }
 }

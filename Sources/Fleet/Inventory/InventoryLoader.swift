@@ -132,6 +132,10 @@ public enum InventoryLoader {
             var attempt = inventory
             do {
                 let yamlWarnings = try YAMLInventoryParser(path: path, maximumHosts: maximumHosts).parse(text, into: &attempt)
+                if text.contains("!vault") {
+                    for group in attempt.groups.values { attempt.recordVaultValues(in: group.variables, file: path) }
+                    for host in attempt.hosts.values { attempt.recordVaultValues(in: host.variables, file: path) }
+                }
                 inventory = attempt
                 warnings += yamlWarnings
                 return

@@ -29,6 +29,14 @@ public indirect enum InventoryValue: Sendable, Equatable {
     /// `ansible-inventory` prints it, and decrypted only where Tasker needs it.
     static let vaultKey = "__ansible_vault"
 
+    /// The encrypted text of a `!vault` value.
+    var vaultEnvelope: String? {
+        guard case .dict(let pairs) = self, pairs.count == 1, pairs[0].0 == Self.vaultKey, case .string(let envelope) = pairs[0].1 else {
+            return nil
+        }
+        return envelope
+    }
+
     /// The value as a string when it is a scalar (used for connection variables).
     public var scalarText: String? {
         switch self {

@@ -13,11 +13,19 @@ enum InventoryVariableFiles {
     static func load(beside directory: String, into inventory: inout Inventory) throws {
         let groupDirectory = directory + "/group_vars"
         for (name, files) in try find(inventory.groupOrder, in: groupDirectory) {
-            for file in files { inventory.addGroupFileVariables(name, try variables(in: file, vaultPassword: inventory.vaultPassword)) }
+            for file in files {
+                let variables = try variables(in: file, vaultPassword: inventory.vaultPassword)
+                inventory.recordVaultValues(in: variables, file: file)
+                inventory.addGroupFileVariables(name, variables)
+            }
         }
         let hostDirectory = directory + "/host_vars"
         for (name, files) in try find(inventory.hostOrder, in: hostDirectory) {
-            for file in files { inventory.addHostFileVariables(name, try variables(in: file, vaultPassword: inventory.vaultPassword)) }
+            for file in files {
+                let variables = try variables(in: file, vaultPassword: inventory.vaultPassword)
+                inventory.recordVaultValues(in: variables, file: file)
+                inventory.addHostFileVariables(name, variables)
+            }
         }
     }
 
