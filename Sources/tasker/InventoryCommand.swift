@@ -1,5 +1,6 @@
 import ArgumentParser
 import Fleet
+import Glibc
 
 struct InventoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,7 +33,8 @@ struct InventoryCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try inventory.load()
+        // Listing the hosts a pattern selects needs no variables.
+        let loaded = try inventory.load(variableFiles: list || graph || host != nil)
         if list {
             ConsoleWriter.shared.write(InventoryReport.list(loaded) + "\n")
         } else if graph {
@@ -45,6 +47,11 @@ struct InventoryCommand: ParsableCommand {
             let hosts = try inventory.select(pattern, in: loaded)
             ConsoleWriter.shared.write(hosts.map { $0 + "\n" }.joined())
             if hosts.isEmpty { throw UsageError("pattern '\(pattern)' matches no hosts") }
+            // Done: the process ends without taking a large inventory apart first.
+            withExtendedLifetime(loaded) {
+                ConsoleWriter.shared.flush()
+                Glibc.exit(0)
+            }
         }
     }
 }

@@ -25,10 +25,11 @@ struct InventoryOptions: ParsableArguments {
     }
 
     /// Loads every inventory; prints Ansible-style warnings to stderr.
-    func load() throws -> Inventory {
+    /// Without `variableFiles`, `group_vars/` and `host_vars/` are not read (a host listing needs none).
+    func load(variableFiles: Bool = true) throws -> Inventory {
         do {
             let loaded = try InventoryLoader.load(inventories, scriptTimeout: inventoryTimeout ?? InventoryLoader.defaultScriptTimeout,
-                                                  vaultPassword: try vaultPassword())
+                                                  vaultPassword: try vaultPassword(), variableFiles: variableFiles)
             for warning in loaded.warnings { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
             return loaded.inventory
         } catch let error as InventoryError {

@@ -19,13 +19,14 @@ public struct HostPatternMatcher: Sendable {
     /// Hosts matching `pattern`, narrowed to those matching `limit`; order follows `pattern`.
     public func select(_ pattern: String, limit: String? = nil) throws -> Selection {
         var warnings: [String] = []
-        var hosts = try evaluate(Self.split(pattern), warnings: &warnings)
+        var space = HostIndexSpace(inventory: inventory)
+        var hosts = try evaluate(Self.split(pattern), in: &space, warnings: &warnings)
         if let limit {
-            let allowed = Set(try evaluate(try Self.limitPatterns(limit), warnings: &warnings))
-            hosts = hosts.filter(allowed.contains)
+            let limited = try evaluate(try Self.limitPatterns(limit), in: &space, warnings: &warnings)
+            let allowed = space.membership(limited)
+            hosts = hosts.filter { allowed[$0] }
         }
-        var seen: Set<String> = []
-        return Selection(hosts: hosts.filter { seen.insert($0).inserted }, warnings: warnings)
+        return Selection(hosts: hosts.map(space.name), warnings: warnings)
     }
 
     /// Splits on commas if there are any; otherwise keeps an address (`host:port`,
@@ -103,37 +104,47 @@ public struct HostPatternMatcher: Sendable {
         return patterns.filter { !$0.isEmpty }
     }
 
-    /// Plain parts first (union), then `&` parts, then `!` parts; no plain part means `all`.
-    private func evaluate(_ patterns: [String], warnings: inout [String]) throws -> [String] {
+    /// Plain parts first (union), then `&` parts, then `!` parts; no plain part
+    /// means `all`. Returns distinct host indices in `space`.
+    private func evaluate(_ patterns: [String], in space: inout HostIndexSpace, warnings: inout [String]) throws -> [Int] {
         var regular = patterns.filter { !$0.hasPrefix("!") && !$0.hasPrefix("&") }
         if regular.isEmpty { regular = ["all"] }
         let ordered = regular + patterns.filter { $0.hasPrefix("&") } + patterns.filter { $0.hasPrefix("!") }
-        var hosts: [String] = []
+        var hosts: [Int] = []
+        var selected = [Bool](repeating: false, count: space.count)
+        func add(_ index: Int) {
+            if index >= selected.count { selected += [Bool](repeating: false, count: index + 1 - selected.count) }
+            if !selected[index] {
+                selected[index] = true
+                hosts.append(index)
+            }
+        }
         for part in ordered {
-            if inventory.hosts[part] != nil {
-                if !hosts.contains(part) { hosts.append(part) }
+            if let host = inventory.hosts[part] {
+                add(host.index)
                 continue
             }
-            let matched = try matchOne(part, warnings: &warnings)
-            if part.hasPrefix("!") {
-                let excluded = Set(matched)
-                hosts.removeAll(where: excluded.contains)
-            } else if part.hasPrefix("&") {
-                let kept = Set(matched)
-                hosts.removeAll { !kept.contains($0) }
+            let matched = try matchOne(part, in: &space, warnings: &warnings)
+            if part.hasPrefix("!") || part.hasPrefix("&") {
+                let inMatched = space.membership(matched)
+                let keep = part.hasPrefix("&")
+                hosts.removeAll { index in
+                    let drop = inMatched[index] != keep
+                    if drop { selected[index] = false }
+                    return drop
+                }
             } else {
-                let existing = Set(hosts)
-                hosts += matched.filter { !existing.contains($0) }
+                matched.forEach(add)
             }
         }
         return hosts
     }
 
-    private func matchOne(_ part: String, warnings: inout [String]) throws -> [String] {
+    private func matchOne(_ part: String, in space: inout HostIndexSpace, warnings: inout [String]) throws -> [Int] {
         let pattern = part.hasPrefix("!") || part.hasPrefix("&") ? String(part.dropFirst()) : part
         guard !pattern.isEmpty else { return [] }
         let (expression, slice) = Self.splitSubscript(pattern)
-        let hosts = try enumerate(expression, warnings: &warnings)
+        let hosts = try enumerate(expression, in: &space, warnings: &warnings)
         guard let slice else { return hosts }
         if let end = slice.end, end != 0 {
             let last = end == -1 ? hosts.count - 1 : end
@@ -167,19 +178,49 @@ public struct HostPatternMatcher: Sendable {
         return (pattern, nil)
     }
 
-    private func enumerate(_ pattern: String, warnings: inout [String]) throws -> [String] {
+    private func enumerate(_ pattern: String, in space: inout HostIndexSpace, warnings: inout [String]) throws -> [Int] {
         let matcher = try NameMatcher(pattern)
-        var results: [String] = []
+        var results: [Int] = []
         let groups = inventory.groupOrder.filter(matcher.matches)
-        for group in groups { results += inventory.hosts(ofGroup: group) }
+        for group in groups { results += inventory.hostIndices(ofGroup: group) }
         if groups.isEmpty || pattern.hasPrefix("~") || pattern.contains(where: { ".?*[".contains($0) }) {
-            results += inventory.hostOrder.filter(matcher.matches)
+            for (index, name) in inventory.hostOrder.enumerated() where matcher.matches(name) { results.append(index) }
         }
-        if results.isEmpty, Self.implicitLocalhost.contains(pattern) { results = [pattern] }
+        if results.isEmpty, Self.implicitLocalhost.contains(pattern) { results = [space.implicitHost(pattern)] }
         if results.isEmpty, groups.isEmpty, pattern != "all" {
             warnings.append("could not match supplied host pattern, ignoring: \(pattern)")
         }
         return results
+    }
+}
+
+/// Hosts as indices: the inventory's, by their place in `hostOrder`, then the
+/// implicit `localhost` names a pattern may select without the inventory holding them.
+struct HostIndexSpace {
+    let inventory: Inventory
+    private var implicit: [String] = []
+
+    init(inventory: Inventory) {
+        self.inventory = inventory
+    }
+
+    var count: Int { inventory.hostOrder.count + implicit.count }
+
+    mutating func implicitHost(_ name: String) -> Int {
+        if let known = implicit.firstIndex(of: name) { return inventory.hostOrder.count + known }
+        implicit.append(name)
+        return count - 1
+    }
+
+    func name(_ index: Int) -> String {
+        index < inventory.hostOrder.count ? inventory.hostOrder[index] : implicit[index - inventory.hostOrder.count]
+    }
+
+    /// Which indices are among `indices`.
+    func membership(_ indices: [Int]) -> [Bool] {
+        var member = [Bool](repeating: false, count: count)
+        for index in indices { member[index] = true }
+        return member
     }
 }
 

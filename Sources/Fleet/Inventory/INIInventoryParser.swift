@@ -66,8 +66,8 @@ struct INIInventoryParser {
                     }
                     variables.append((String(word[..<equals]), PythonLiteral.value(of: String(word[word.index(after: equals)...]))))
                 }
+                inventory.addHosts(names, to: group)
                 for name in names {
-                    inventory.addHost(name, to: group)
                     if let port { inventory.setHostVariable(name, "ansible_port", .int(port)) }
                     for (key, value) in variables { inventory.setHostVariable(name, key, value) }
                 }

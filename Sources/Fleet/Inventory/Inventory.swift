@@ -5,8 +5,10 @@ public struct Inventory: Sendable {
         public let name: String
         /// Direct member hosts, in insertion order.
         public internal(set) var hosts: [String] = []
-        /// The same hosts, for membership checks in constant time.
-        var hostSet: Set<String> = []
+        /// The same hosts by their index in `hostOrder`: set operations on
+        /// hosts work on these, without hashing names.
+        var hostIndices: [Int] = []
+        var hostSet: Set<Int> = []
         public internal(set) var children: [String] = []
         public internal(set) var parents: [String] = []
         public internal(set) var variables = InventoryVariables()
@@ -16,12 +18,16 @@ public struct Inventory: Sendable {
 
     public struct Host: Sendable {
         public let name: String
+        /// Where the host is in `hostOrder`.
+        let index: Int
         public internal(set) var variables = InventoryVariables()
         /// Groups the host was added to directly.
         public internal(set) var groups: [String] = []
 
-        mutating func addGroup(_ group: String) {
+        /// Adds `group`; returns the host's index.
+        mutating func addGroup(_ group: String) -> Int {
             if !groups.contains(group) { groups.append(group) }
+            return index
         }
     }
 
@@ -55,11 +61,40 @@ public struct Inventory: Sendable {
 
     mutating func addHost(_ name: String, to group: String) {
         addGroup(group)
-        // One lookup per dictionary: hashing a long non-ASCII name is not cheap.
-        let known = hosts.count
-        hosts[name, default: Host(name: name)].addGroup(group)
-        if hosts.count != known { hostOrder.append(name) }
-        if groups[group]!.hostSet.insert(name).inserted { groups[group]!.hosts.append(name) }
+        // One lookup of the name: hashing a long non-ASCII name is not cheap.
+        let next = hostOrder.count
+        let index = hosts[name, default: Host(name: name, index: next)].addGroup(group)
+        if index == next { hostOrder.append(name) }
+        if groups[group]!.hostSet.insert(index).inserted {
+            groups[group]!.hosts.append(name)
+            groups[group]!.hostIndices.append(index)
+        }
+    }
+
+    /// Adds the hosts of a range to `group`: as `addHost` for each, with room made
+    /// at once and the group looked up once.
+    mutating func addHosts(_ names: [String], to group: String) {
+        addGroup(group)
+        // Grown at least twofold: reserving exactly, line after line, would copy everything each time.
+        func room(_ needed: Int, _ capacity: Int) -> Int? { needed > capacity ? max(needed, capacity * 2) : nil }
+        if let size = room(hosts.count + names.count, hosts.capacity) { hosts.reserveCapacity(size) }
+        if let size = room(hostOrder.count + names.count, hostOrder.capacity) { hostOrder.reserveCapacity(size) }
+        var members = groups.removeValue(forKey: group)!
+        if let size = room(members.hosts.count + names.count, members.hosts.capacity) {
+            members.hosts.reserveCapacity(size)
+            members.hostIndices.reserveCapacity(size)
+        }
+        if let size = room(members.hostSet.count + names.count, members.hostSet.capacity) { members.hostSet.reserveCapacity(size) }
+        for name in names {
+            let next = hostOrder.count
+            let index = hosts[name, default: Host(name: name, index: next)].addGroup(group)
+            if index == next { hostOrder.append(name) }
+            if members.hostSet.insert(index).inserted {
+                members.hosts.append(name)
+                members.hostIndices.append(index)
+            }
+        }
+        groups[group] = members
     }
 
     mutating func addChild(_ child: String, to parent: String) throws {
@@ -100,16 +135,34 @@ public struct Inventory: Sendable {
         for name in groupOrder where name != "all" && groups[name]!.parents.isEmpty {
             try? addChild(name, to: "all")
         }
-        for name in hostOrder {
-            let memberOf = Set(groupsIncludingAncestors(ofHost: name))
-            if memberOf.contains("ungrouped") {
-                if !memberOf.subtracting(["all", "ungrouped"]).isEmpty {
-                    groups["ungrouped"]!.hosts.removeAll { $0 == name }
-                    hosts[name]!.groups.removeAll { $0 == "ungrouped" }
-                }
-            } else if memberOf.subtracting(["all"]).isEmpty {
-                addHost(name, to: "ungrouped")
+        // Whether a group, with its ancestors, lies in `ungrouped`, and in a real group.
+        var reach: [String: (ungrouped: Bool, real: Bool)] = [:]
+        for name in groupOrder {
+            let closure = [name] + ancestors(of: name)
+            reach[name] = (closure.contains("ungrouped"), closure.contains { $0 != "all" && $0 != "ungrouped" })
+        }
+        var leaving: Set<Int> = []
+        var joining: [Int] = []
+        for host in hosts.values {
+            var inUngrouped = false
+            var inReal = false
+            for group in host.groups {
+                let (ungrouped, real) = reach[group]!
+                inUngrouped = inUngrouped || ungrouped
+                inReal = inReal || real
             }
+            if inUngrouped, inReal {
+                leaving.insert(host.index)
+            } else if !inUngrouped, !inReal {
+                joining.append(host.index)
+            }
+        }
+        for index in joining.sorted() { addHost(hostOrder[index], to: "ungrouped") }
+        for index in leaving { hosts[hostOrder[index]]!.groups.removeAll { $0 == "ungrouped" } }
+        if !leaving.isEmpty {
+            groups["ungrouped"]!.hosts.removeAll { leaving.contains(hosts[$0]!.index) }
+            groups["ungrouped"]!.hostIndices.removeAll(where: leaving.contains)
+            groups["ungrouped"]!.hostSet.subtract(leaving)
         }
     }
 
@@ -133,11 +186,20 @@ public struct Inventory: Sendable {
 
     /// Hosts of a group: its own, then its descendants' (breadth-first), without duplicates.
     public func hosts(ofGroup group: String) -> [String] {
-        var result: [String] = []
-        var seen: Set<String> = []
-        for name in descendants(of: group, includingSelf: true) {
-            for host in groups[name]?.hosts ?? [] where seen.insert(host).inserted {
-                result.append(host)
+        hostIndices(ofGroup: group).map { hostOrder[$0] }
+    }
+
+    /// `hosts(ofGroup:)` as indices in `hostOrder`.
+    func hostIndices(ofGroup group: String) -> [Int] {
+        let contributing = descendants(of: group, includingSelf: true).compactMap { groups[$0]?.hostIndices }.filter { !$0.isEmpty }
+        // One group's own hosts are distinct already.
+        if contributing.count <= 1 { return contributing.first ?? [] }
+        var seen = [Bool](repeating: false, count: hostOrder.count)
+        var result: [Int] = []
+        for indices in contributing {
+            for index in indices where !seen[index] {
+                seen[index] = true
+                result.append(index)
             }
         }
         return result

@@ -20,8 +20,10 @@ public enum InventoryLoader {
 
     /// `scriptTimeout` bounds each run of an executable inventory source.
     /// `vaultPassword` decrypts vault-encrypted files and `!vault` values.
+    /// Without `variableFiles`, `group_vars/` and `host_vars/` are not read
+    /// (hosts and groups alone, for listing the hosts a pattern selects).
     public static func load(_ sources: [String], scriptTimeout: Double = defaultScriptTimeout,
-                            vaultPassword: [UInt8]? = nil) throws -> Result {
+                            vaultPassword: [UInt8]? = nil, variableFiles: Bool = true) throws -> Result {
         var inventory = Inventory()
         inventory.vaultPassword = vaultPassword
         var warnings: [String] = []
@@ -35,7 +37,7 @@ public enum InventoryLoader {
         // group_vars/ and host_vars/ beside each source, after every source is read
         // (a source's variable files apply to groups and hosts of any source).
         var seen: Set<String> = []
-        for source in sources {
+        for source in sources where variableFiles {
             guard let directory = variablesDirectory(of: source), seen.insert(directory).inserted else { continue }
             try InventoryVariableFiles.load(beside: directory, into: &inventory)
         }
