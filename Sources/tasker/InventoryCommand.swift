@@ -19,6 +19,9 @@ struct InventoryCommand: ParsableCommand {
     @Flag(name: .long, help: "The group tree (from PATTERN's group, default all).")
     var graph = false
 
+    @Option(name: .long, help: ArgumentHelp("With --graph, list at most N hosts per group, then how many more.", valueName: "n"))
+    var hostsPerGroup: Int?
+
     @Option(name: .long, help: ArgumentHelp("Print one host's variables as JSON.", valueName: "name"))
     var host: String?
 
@@ -30,6 +33,10 @@ struct InventoryCommand: ParsableCommand {
         let modes = [list, graph, host != nil].filter { $0 }.count
         if modes > 1 { throw ValidationError("choose one of --list, --graph and --host") }
         if modes == 0, pattern == nil { throw ValidationError("give --list, --graph, --host NAME or a host pattern") }
+        if let hostsPerGroup {
+            guard graph else { throw ValidationError("--hosts-per-group goes with --graph") }
+            if hostsPerGroup < 0 { throw ValidationError("--hosts-per-group must not be negative") }
+        }
     }
 
     func run() throws {
@@ -40,7 +47,7 @@ struct InventoryCommand: ParsableCommand {
         } else if graph {
             let group = pattern ?? "all"
             guard loaded.groups[group] != nil else { throw UsageError("no group named '\(group)' in the inventory") }
-            ConsoleWriter.shared.write(InventoryReport.graph(loaded, group: group) + "\n")
+            ConsoleWriter.shared.write(InventoryReport.graph(loaded, group: group, hostsPerGroup: hostsPerGroup) + "\n")
         } else if let host {
             do { ConsoleWriter.shared.write(try InventoryReport.host(loaded, host) + "\n") } catch { throw UsageError("\(error)") }
         } else if let pattern {

@@ -34,7 +34,9 @@ public enum InventoryReport {
     }
 
     /// The tree `ansible-inventory --graph` prints: child groups first, then hosts.
-    public static func graph(_ inventory: Inventory, group: String = "all") -> String {
+    /// `ansible-inventory --graph`'s tree. With `hostsPerGroup`, a group lists at
+    /// most that many of its hosts and then how many more it has (for large inventories).
+    public static func graph(_ inventory: Inventory, group: String = "all", hostsPerGroup: Int? = nil) -> String {
         var lines: [String] = []
         func name(_ text: String, _ depth: Int) -> String {
             depth == 0 ? text : String(repeating: "  |", count: depth) + "--" + text
@@ -44,7 +46,9 @@ public enum InventoryReport {
             guard let entry = inventory.groups[group] else { return }
             for child in entry.children { walk(child, depth + 1) }
             if group != "all" {
-                for host in entry.hosts { lines.append(name(host, depth + 1)) }
+                let shown = hostsPerGroup.map { min($0, entry.hosts.count) } ?? entry.hosts.count
+                for host in entry.hosts.prefix(shown) { lines.append(name(host, depth + 1)) }
+                if shown < entry.hosts.count { lines.append(name("… \(entry.hosts.count - shown) more hosts", depth + 1)) }
             }
         }
         walk(group, 0)

@@ -40,6 +40,21 @@ final class InventoryReportTests: XCTestCase {
         """)
     }
 
+    func testGraphOfALargeInventoryCanListAFewHostsPerGroup() throws {
+        let inventory = try loadInventory("[web]\nweb[1:100000]\n[db]\ndb1\ndb2\n").inventory
+        XCTAssertEqual(InventoryReport.graph(inventory, hostsPerGroup: 2), """
+        @all:
+          |--@ungrouped:
+          |--@web:
+          |  |--web1
+          |  |--web2
+          |  |--… 99998 more hosts
+          |--@db:
+          |  |--db1
+          |  |--db2
+        """)
+    }
+
     func testHostVariables() throws {
         let inventory = try loadInventory("[web]\nweb1 a=1\n[web:vars]\nb='x'\n").inventory
         XCTAssertEqual(try InventoryReport.host(inventory, "web1"), "{\n    \"a\": 1,\n    \"b\": \"x\"\n}")
