@@ -258,11 +258,14 @@ static inline int tasker_pbkdf2_sha256(const unsigned char *password, size_t pas
                              EVP_sha256(), (int)out_length, out) == 1 ? 0 : -1;
 }
 
-/// HMAC-SHA256 of `data` into `out` (32 bytes).
-static inline int tasker_hmac_sha256(const unsigned char *key, size_t key_length, const unsigned char *data, size_t length,
-                                     unsigned char *out) {
+/// HMAC of `data` with SHA-256 (`sha1` false, 32 bytes into `out`) or SHA-1 (20 bytes;
+/// hashed known_hosts entries).
+static inline int tasker_hmac(int sha1, const unsigned char *key, size_t key_length, const unsigned char *data, size_t length,
+                              unsigned char *out) {
     unsigned int written = 0;
-    return HMAC(EVP_sha256(), key, (int)key_length, data, length, out, &written) != NULL && written == 32 ? 0 : -1;
+    unsigned int expected = sha1 ? 20 : 32;
+    return HMAC(sha1 ? EVP_sha1() : EVP_sha256(), key, (int)key_length, data, length, out, &written) != NULL
+        && written == expected ? 0 : -1;
 }
 
 /// Overwrites secret bytes in a way the compiler keeps.

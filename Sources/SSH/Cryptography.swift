@@ -1,7 +1,7 @@
 import CLibSSH2
 
-/// Key derivation, MACs and ciphers from the crypto library libssh2 links,
-/// for callers outside the SSH layer (Ansible Vault).
+/// Hashes, key derivation, MACs and ciphers: every one Tasker uses comes from
+/// the crypto library libssh2 links (OpenSSL), through this file.
 public enum Cryptography {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -15,7 +15,14 @@ public enum Cryptography {
 
     public static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
-        _ = tasker_hmac_sha256(key, key.count, data, data.count, &out)
+        _ = tasker_hmac(0, key, key.count, data, data.count, &out)
+        return out
+    }
+
+    /// HMAC-SHA1: only for matching hashed known_hosts entries (`|1|salt|hash`).
+    static func hmacSHA1(key: [UInt8], data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 20)
+        _ = tasker_hmac(1, key, key.count, data, data.count, &out)
         return out
     }
 
@@ -26,5 +33,52 @@ public enum Cryptography {
             throw Failure(description: "AES-256-CTR failed")
         }
         return out
+    }
+}
+
+/// SHA-256, whole or in pieces (task file hashes, report IDs, pushed files' checksums).
+public enum Digest {
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        _ = bytes.withUnsafeBytes { input in
+            out.withUnsafeMutableBufferPointer { tasker_sha256(input.baseAddress, input.count, $0.baseAddress) }
+        }
+        return out
+    }
+
+    public static func sha256Hex(_ bytes: [UInt8]) -> String {
+        hex(sha256(bytes))
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+
+    /// SHA-256 of data given in pieces.
+    public final class SHA256: @unchecked Sendable {
+        /// The EVP_MD_CTX until `finish`; used by one owner at a time.
+        private var context: UnsafeMutableRawPointer?
+
+        public init() {
+            context = tasker_sha256_begin()
+        }
+
+        deinit {
+            var discarded = [UInt8](repeating: 0, count: 32)
+            if let context { _ = tasker_sha256_end(context, &discarded) }
+        }
+
+        public func update(_ bytes: UnsafeRawBufferPointer) {
+            guard let context, bytes.count > 0 else { return }
+            _ = tasker_sha256_update(context, bytes.baseAddress, bytes.count)
+        }
+
+        /// The digest in lower-case hex; the hasher cannot be used after.
+        public func finishHex() -> String {
+            var out = [UInt8](repeating: 0, count: 32)
+            if let context { _ = tasker_sha256_end(context, &out) }
+            context = nil
+            return Digest.hex(out)
+        }
     }
 }

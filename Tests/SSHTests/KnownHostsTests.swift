@@ -33,7 +33,7 @@ final class KnownHostsTests: XCTestCase {
     func testHashedEntry() throws {
         // |1|salt|HMAC-SHA1(salt, "[host]:port"), as `ssh-keygen -H` writes.
         let salt = [UInt8](repeating: 7, count: 20)
-        let hash = SHA1.hmac(key: salt, message: Array("[db.internal]:2200".utf8))
+        let hash = Cryptography.hmacSHA1(key: salt, data: Array("[db.internal]:2200".utf8))
         let line = "|1|\(Data(salt).base64EncodedString())|\(Data(hash).base64EncodedString()) ssh-ed25519 \(base64(keyA))\n"
         let (known, file) = try knownHosts(line)
         _ = file

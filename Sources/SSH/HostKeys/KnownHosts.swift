@@ -58,7 +58,7 @@ public struct KnownHosts: Sendable {
 
         func matches(_ name: String) -> Bool {
             if let hashed {
-                return SHA1.hmac(key: hashed.salt, message: Array(name.utf8)) == hashed.hash
+                return Cryptography.hmacSHA1(key: hashed.salt, data: Array(name.utf8)) == hashed.hash
             }
             return HostPattern.list(patterns, matches: name)
         }
