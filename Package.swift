@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Fleet", dependencies: ["SSH", "Locking", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(
             name: "Workflow",
-            dependencies: ["Fleet", "CSystem", "Locking", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Fleet", "SSH", "CSystem", "Locking", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources/execution_types.yaml")],
             swiftSettings: strict
         ),
@@ -36,6 +36,7 @@ let package = Package(
             name: "tasker",
             dependencies: [
                 "Fleet",
+                "SSH",
                 "Workflow",
                 "Locking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -46,8 +47,8 @@ let package = Package(
         .executableTarget(name: "tasker-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Driver", swiftSettings: strict),
         .target(name: "TestFleet", dependencies: ["Locking"], path: "Tests/TestFleet", swiftSettings: strict),
         .testTarget(name: "SSHTests", dependencies: ["SSH", "Locking", "TestFleet"], swiftSettings: strict),
-        .testTarget(name: "FleetTests", dependencies: ["Fleet", "Locking", "TestFleet"], swiftSettings: strict),
-        .testTarget(name: "WorkflowTests", dependencies: ["Workflow"], swiftSettings: strict),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "SSH", "Locking", "TestFleet"], swiftSettings: strict),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "SSH"], swiftSettings: strict),
         .testTarget(name: "TaskerCLITests", dependencies: ["TestFleet"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TaskerCommandTests", dependencies: ["tasker"], swiftSettings: strict),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], swiftSettings: strict),

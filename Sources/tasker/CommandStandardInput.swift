@@ -1,6 +1,7 @@
 import Fleet
 import Foundation
 import Glibc
+import SSH
 
 /// Where `tasker exec` takes its commands' standard input from: `--stdin FILE`,
 /// `--stdin -` (Tasker's stdin, spooled to a temporary file first so every

@@ -2,6 +2,7 @@ import ArgumentParser
 import Fleet
 import Foundation
 import Locking
+import SSH
 
 /// What every fleet command (`exec`, `push`, `pull`, `script`) does around its
 /// work: plan descriptors and forks, open the pool, report each host as it

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Fleet
+import SSH
 
 /// `-i` and `--limit`, shared by the commands that read inventories.
 struct InventoryOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Fleet
+import SSH
 
 extension HostKeyPolicy: ExpressibleByArgument {}
 

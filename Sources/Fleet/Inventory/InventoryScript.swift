@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SSH
 
 /// An executable inventory source, run as Ansible's script plugin runs it:
 /// `SCRIPT --list` prints the inventory as JSON; without `_meta.hostvars`,

@@ -1,3 +1,5 @@
+import SSH
+
 /// `--fold`: hosts whose output is identical are printed once under their
 /// compacted host list, like `clush -b`. Hosts are added as they finish; only
 /// a digest per host and one copy of each distinct output are kept.

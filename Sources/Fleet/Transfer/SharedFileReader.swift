@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Locking
+import SSH
 
 /// One local file read once for many hosts: chunks are read from disk as the
 /// leading host asks for them and kept in a small window that the hosts

@@ -1,6 +1,7 @@
 import Fleet
 import Foundation
 import Glibc
+import SSH
 
 /// `--instance-check`: one run per task file and globals at a time (§20.4),
 /// held with an exclusive flock on `~/TASKER/locks/workflow_<hash>.lock`.

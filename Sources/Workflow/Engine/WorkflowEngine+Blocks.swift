@@ -1,5 +1,6 @@
 import Fleet
 import Foundation
+import SSH
 
 /// Parallel, conditional and decision blocks (§10–§14 of the reference).
 extension WorkflowEngine {

@@ -1,5 +1,6 @@
 import Fleet
 import Foundation
+import SSH
 
 /// The `--output-json` document (§20.6 of the reference) plus `execution_order`.
 public enum WorkflowReport {

@@ -2,6 +2,7 @@ import CSystem
 import Fleet
 import Foundation
 import Glibc
+import SSH
 
 /// How a local child process ended.
 public struct ChildExit: Sendable, Equatable {

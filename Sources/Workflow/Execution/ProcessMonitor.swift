@@ -3,6 +3,7 @@ import Fleet
 import Foundation
 import Glibc
 import Locking
+import SSH
 
 /// One thread that watches every running local child: drains both pipes into
 /// bounded captures, notices exits, enforces deadlines (SIGKILL to the group)
