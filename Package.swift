@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "tasker", targets: ["tasker"]),
         .library(name: "Fleet", targets: ["Fleet"]),
+        .library(name: "AnsibleInventory", targets: ["AnsibleInventory"]),
         .library(name: "SSH", targets: ["SSH"]),
     ],
     dependencies: [
@@ -25,10 +26,12 @@ let package = Package(
         .systemLibrary(name: "CSystem"),
         .target(name: "Locking", swiftSettings: strict),
         .target(name: "SSH", dependencies: ["CLibSSH2", "CSystem", "Locking"], swiftSettings: strict),
-        .target(name: "Fleet", dependencies: ["SSH", "Locking", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .target(name: "TextFormats", swiftSettings: strict),
+        .target(name: "AnsibleInventory", dependencies: ["SSH", "TextFormats", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .target(name: "Fleet", dependencies: ["SSH", "AnsibleInventory", "TextFormats", "Locking"], swiftSettings: strict),
         .target(
             name: "Workflow",
-            dependencies: ["Fleet", "SSH", "CSystem", "Locking", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Fleet", "AnsibleInventory", "SSH", "TextFormats", "CSystem", "Locking", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources/execution_types.yaml")],
             swiftSettings: strict
         ),
@@ -36,6 +39,7 @@ let package = Package(
             name: "tasker",
             dependencies: [
                 "Fleet",
+                "AnsibleInventory",
                 "SSH",
                 "Workflow",
                 "Locking",
@@ -43,11 +47,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "FuzzTargets", dependencies: ["Fleet", "SSH", "Workflow"], path: "Fuzz/Targets", swiftSettings: strict),
+        .target(name: "FuzzTargets", dependencies: ["AnsibleInventory", "Fleet", "SSH", "Workflow"], path: "Fuzz/Targets", swiftSettings: strict),
         .executableTarget(name: "tasker-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Driver", swiftSettings: strict),
         .target(name: "TestFleet", dependencies: ["Locking"], path: "Tests/TestFleet", swiftSettings: strict),
         .testTarget(name: "SSHTests", dependencies: ["SSH", "Locking", "TestFleet"], swiftSettings: strict),
-        .testTarget(name: "FleetTests", dependencies: ["Fleet", "SSH", "Locking", "TestFleet"], swiftSettings: strict),
+        .testTarget(name: "AnsibleInventoryTests", dependencies: ["AnsibleInventory", "TextFormats"], swiftSettings: strict),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "AnsibleInventory", "SSH", "Locking", "TestFleet"], swiftSettings: strict),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "SSH"], swiftSettings: strict),
         .testTarget(name: "TaskerCLITests", dependencies: ["TestFleet"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TaskerCommandTests", dependencies: ["tasker"], swiftSettings: strict),

@@ -6,11 +6,12 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 # Optional: ansible-core lets the inventory tests compare Tasker with Ansible itself.
 command -v ansible-inventory >/dev/null || pip install -q ansible-core >/dev/null 2>&1 || echo "test: ansible-core not installed; the Ansible comparison tests will skip" >&2
-# The SSH and fleet tests first under AddressSanitizer: they drive libssh2's C
-# memory (teardown with channels in flight, dead peers). scripts/sanitize.sh runs
+# The SSH, fleet and inventory tests first under AddressSanitizer: they drive
+# libssh2's C memory (teardown with channels in flight, dead peers) and parse
+# input. scripts/sanitize.sh runs
 # any part of the suite under ASan or TSan on demand.
 if [[ $# -eq 0 && "${TASKER_SKIP_SANITIZER:-}" != 1 ]]; then
-    scripts/sanitize.sh address --filter 'SSHTests|FleetTests'
+    scripts/sanitize.sh address --filter 'SSHTests|FleetTests|AnsibleInventoryTests'
 fi
 swift build --build-tests
 swift test --skip-build --disable-swift-testing "$@"

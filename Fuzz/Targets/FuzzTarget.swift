@@ -1,6 +1,7 @@
 import Fleet
 import SSH
 import Workflow
+import AnsibleInventory
 
 /// The parsers Tasker feeds with operators' files and text, as libFuzzer
 /// targets: each takes arbitrary bytes and must neither crash, hang nor blow

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Fleet
 import Glibc
+import AnsibleInventory
 
 struct InventoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

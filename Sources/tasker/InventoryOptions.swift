@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Fleet
 import SSH
+import AnsibleInventory
 
 /// `-i` and `--limit`, shared by the commands that read inventories.
 struct InventoryOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Fleet
+import AnsibleInventory
 
 /// Which hosts a fleet command reaches: `-H`, `--hosts-file`, or `-i` with a pattern.
 struct TargetOptions: ParsableArguments {

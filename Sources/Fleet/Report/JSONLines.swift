@@ -1,3 +1,5 @@
+import TextFormats
+
 /// NDJSON for `--json`: one object per host as it finishes, then a summary.
 public enum JSONLines {
     enum Value {
@@ -52,32 +54,15 @@ public enum JSONLines {
         let parts = fields.map { key, value -> String in
             let text: String
             switch value {
-            case .string(let string): text = string.map(quote) ?? "null"
+            case .string(let string): text = string.map(JSONString.quote) ?? "null"
             case .integer(let int): text = int.map { String($0) } ?? "null"
             case .bool(let bool): text = bool ? "true" : "false"
-            case .strings(let strings): text = "[" + strings.map(quote).joined(separator: ",") + "]"
+            case .strings(let strings): text = "[" + strings.map(JSONString.quote).joined(separator: ",") + "]"
             }
-            return "\(quote(key)):\(text)"
+            return "\(JSONString.quote(key)):\(text)"
         }
         return "{" + parts.joined(separator: ",") + "}"
     }
 
-    public static func quote(_ string: String) -> String {
-        var out = "\""
-        out.reserveCapacity(string.utf8.count + 2)
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SSH
+import TextFormats
 
 /// What `tasker script` runs: a local script, uploaded to each host.
 public struct ScriptRequest: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import SSH
+import TextFormats
 
 /// A private directory on the host that files pass through between the login
 /// user's SFTP session and the become user (push and pull through become),

@@ -1,5 +1,6 @@
 import Foundation
 import SSH
+import TextFormats
 
 /// A file operation a host refused or that failed on the controller, in one line
 /// (`not a directory: /etc/app`, `cannot put the files in place: …`).

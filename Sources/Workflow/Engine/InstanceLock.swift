@@ -2,6 +2,7 @@ import Fleet
 import Foundation
 import Glibc
 import SSH
+import TextFormats
 
 /// `--instance-check`: one run per task file and globals at a time (§20.4),
 /// held with an exclusive flock on `~/TASKER/locks/workflow_<hash>.lock`.
@@ -12,7 +13,7 @@ public final class InstanceLock {
     /// Takes the lock or throws exit 25 when another run holds it.
     public init(file: TaskFile, project: String?, home: String) throws {
         let globals = file.globalValues.sorted { $0.key < $1.key }
-            .map { "\(JSONLines.quote($0.key)):\(JSONLines.quote($0.value))" }.joined(separator: ",")
+            .map { "\(JSONString.quote($0.key)):\(JSONString.quote($0.value))" }.joined(separator: ",")
         let hash = String(Digest.sha256Hex(Array("\(Digest.sha256Hex(file.contents)):{\(globals)}".utf8)).prefix(16))
         let directory = "\(home)/TASKER/locks"
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,

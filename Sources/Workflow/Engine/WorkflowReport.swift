@@ -1,6 +1,7 @@
 import Fleet
 import Foundation
 import SSH
+import TextFormats
 
 /// The `--output-json` document (§20.6 of the reference) plus `execution_order`.
 public enum WorkflowReport {
@@ -59,7 +60,7 @@ public enum WorkflowReport {
         if !serialised.isEmpty, let close = data.lastIndex(of: UInt8(ascii: "}")) {
             var members = Data()
             for (key, value) in serialised.sorted(by: { $0.key < $1.key }) {
-                members.append(contentsOf: Array(",\n  \(JSONLines.quote(key)) : ".utf8))
+                members.append(contentsOf: Array(",\n  \(JSONString.quote(key)) : ".utf8))
                 members.append(value)
             }
             if document.isEmpty { members.removeFirst() }

@@ -1,4 +1,5 @@
 import Fleet
+import TextFormats
 
 /// Builds the argv of a task: `local` runs the command directly with its
 /// arguments split like a POSIX shell would (no shell involved); other types

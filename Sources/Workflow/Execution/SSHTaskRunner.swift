@@ -1,6 +1,7 @@
 import Fleet
 import Foundation
 import Locking
+import AnsibleInventory
 
 /// `exec=ssh` and `exec=ssh_shell`: runs task commands on hosts over Tasker's
 /// pooled SSH connections (one connection per host for the whole run). Host

@@ -1,11 +1,17 @@
+import Foundation
 import XCTest
 @testable import Fleet
 @testable import SSH
+import AnsibleInventory
 
 /// The Ansible connection variables Tasker takes from an inventory, per host.
 final class InventoryConnectionVariablesTests: XCTestCase {
     private func targets(_ text: String) throws -> InventoryTargets {
-        InventoryTargets(inventory: try loadInventory(text).inventory)
+        let directory = NSTemporaryDirectory() + "/tasker-targets-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try text.write(toFile: directory + "/hosts.ini", atomically: true, encoding: .utf8)
+        return InventoryTargets(inventory: try InventoryLoader.load([directory + "/hosts.ini"]).inventory)
     }
 
     func testSSHArgumentsGivePortUserAndKeysWhenTheVariablesDoNot() throws {

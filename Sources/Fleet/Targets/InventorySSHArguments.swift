@@ -1,3 +1,6 @@
+import TextFormats
+import AnsibleInventory
+
 /// What Tasker takes from the `ssh` arguments an inventory gives a host
 /// (`ansible_ssh_common_args`, `ansible_ssh_extra_args`, `ansible_ssh_args`):
 /// the jump hosts (`-J LIST`, `-o ProxyJump=LIST`), a `ProxyCommand`, the

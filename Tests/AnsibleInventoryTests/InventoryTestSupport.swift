@@ -1,5 +1,5 @@
 import Foundation
-@testable import Fleet
+@testable import AnsibleInventory
 
 /// Writes inventory text to a temporary file with the given name and loads it.
 func loadInventory(_ text: String, named name: String = "hosts.ini") throws -> InventoryLoader.Result {

@@ -1,4 +1,5 @@
 import Foundation
+import TextFormats
 
 /// Reads an Ansible INI inventory into an `Inventory`, as ansible-core's ini plugin does.
 struct INIInventoryParser {

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Fleet
+@testable import AnsibleInventory
 
 /// `group_vars/` and `host_vars/` beside inventory sources (Ansible's
 /// host_group_vars plugin); the full comparison with ansible-inventory is in

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Fleet
+@testable import AnsibleInventory
 
 final class InventoryPatternTests: XCTestCase {
     private var inventory: Inventory!

@@ -1,5 +1,6 @@
 import XCTest
-@testable import Fleet
+@testable import AnsibleInventory
+import TextFormats
 
 final class HostRangeTests: XCTestCase {
     func testExpansions() throws {

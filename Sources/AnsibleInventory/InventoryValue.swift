@@ -1,4 +1,5 @@
 import Foundation
+import TextFormats
 
 /// A variable value from an inventory, typed as Ansible types it (Python
 /// literals in INI, YAML 1.1 scalars in YAML).
@@ -54,7 +55,7 @@ public indirect enum InventoryValue: Sendable, Equatable {
         let pad = { (depth: Int) in String(repeating: " ", count: (indent ?? 0) * depth) }
         let separator = indent == nil ? "," : ","
         switch self {
-        case .string(let text): return JSONLines.quote(text)
+        case .string(let text): return JSONString.quote(text)
         case .int(let value): return String(value)
         case .float(let value): return value.isFinite ? Self.pythonFloat(value) : (value.isNaN ? "NaN" : (value > 0 ? "Infinity" : "-Infinity"))
         case .bool(let value): return value ? "true" : "false"
@@ -67,7 +68,7 @@ public indirect enum InventoryValue: Sendable, Equatable {
             if pairs.isEmpty { return "{}" }
             let colon = indent == nil ? ":" : ": "
             let body = pairs.sorted { $0.0 < $1.0 }.map {
-                pad(level + 1) + JSONLines.quote($0.0) + colon + $0.1.json(indent: indent, level: level + 1)
+                pad(level + 1) + JSONString.quote($0.0) + colon + $0.1.json(indent: indent, level: level + 1)
             }
             return "{" + newline + body.joined(separator: separator + newline) + newline + pad(level) + "}"
         }

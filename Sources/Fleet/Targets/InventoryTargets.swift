@@ -1,4 +1,5 @@
 import SSH
+import AnsibleInventory
 
 /// Turns the hosts an inventory pattern selects into connection specs, with
 /// the Ansible connection variables Tasker honours.

@@ -270,7 +270,7 @@ public struct Inventory: Sendable {
 
 extension Inventory {
     /// `value` as text, decrypting a `!vault` value with the inventory's vault password.
-    func text(of value: InventoryValue, variable: String, host: String) throws -> String? {
+    public func text(of value: InventoryValue, variable: String, host: String) throws -> String? {
         guard let envelope = value.vaultEnvelope else { return value.scalarText }
         let origin = vaultValueFiles[envelope].map { " (from \($0))" } ?? ""
         guard let vaultPassword else {

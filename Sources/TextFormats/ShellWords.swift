@@ -1,3 +1,5 @@
+import Foundation
+
 /// Python's `shlex.split` (POSIX mode), which Ansible uses for INI host lines
 /// (with comments) and TASKER for `arguments` (without): quotes group words
 /// and are removed, backslash escapes outside single quotes (inside double
