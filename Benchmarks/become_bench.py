@@ -29,27 +29,6 @@ def sudoers(rule):
     os.chmod("/etc/sudoers.d/tasker-bench", 0o440)
 
 
-PSSH_SUDO = """
-import sys
-from pssh.clients import ParallelSSHClient
-hosts_file, key, port, password, rounds, answer = sys.argv[1:7]
-hosts = [line.strip() for line in open(hosts_file) if line.strip()]
-client = ParallelSSHClient(hosts, user=%r, pkey=key, port=int(port), pool_size=len(hosts), num_retries=1, timeout=60)
-failures = 0
-for _ in range(int(rounds)):
-    output = client.run_command("true", sudo=True, stop_on_errors=False)
-    if answer == "1":
-        for host_output in output:
-            host_output.stdin.write(password + "\\n")
-            host_output.stdin.flush()
-    client.join(output)
-    for host_output in output:
-        for _line in host_output.stdout or []:
-            pass
-        if host_output.exception is not None or host_output.exit_code != 0:
-            failures += 1
-sys.exit(1 if failures else 0)
-""" % USER
 
 
 def main():
@@ -73,9 +52,6 @@ def main():
     with open(inventory, "w") as out:
         out.write("[fleet]\n" + "".join(f"{name}\n" for name in fleet.names[:count]))
         out.write(f"\n[fleet:vars]\nansible_user={USER}\nansible_become_password={password}\n")
-    pssh_script = f"{args.state}/pssh_sudo.py"
-    with open(pssh_script, "w") as out:
-        out.write(PSSH_SUDO)
     control = f"-F {fleet.ssh_config} -o ControlMaster=auto -o ControlPersist=60s -o ControlPath={args.state}/ansible-cm-%C"
     ansible_env = {"ANSIBLE_SSH_ARGS": control, "ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_PRIVATE_KEY_FILE": fleet.key}
     login = ["-l", USER]
@@ -89,8 +65,10 @@ def main():
             "ansible -m raw --become": lambda: measure(
                 fleet, f"for i in $(seq {ROUNDS}); do ansible fleet -i {inventory} -f {count} -m raw -a true --become >/dev/null || exit 1; done",
                 env=ansible_env, shell=True),
-            "parallel-ssh sudo=True": lambda: measure(fleet, ["python3", pssh_script, addresses, fleet.key, str(fleet.port), password,
-                                                              str(ROUNDS), "1" if rule == "ALL" else "0"]),
+            "parallel-ssh sudo=True": lambda: measure(fleet, [
+                "python3", os.path.join(os.path.dirname(__file__), "pssh_client.py"), "--hosts-file", addresses, "--user", USER,
+                "--key", fleet.key, "--port", str(fleet.port), "--rounds", str(ROUNDS), "--command", "true", "--sudo",
+                *(["--sudo-password", password] if rule == "ALL" else [])]),
         }
         rows = {"tasker (no become)": baseline}
         rows.update({name: best_of(args.repeats, run) for name, run in peers.items()})

@@ -14,6 +14,8 @@ parser.add_argument("--rounds", type=int, default=1)
 parser.add_argument("--command", required=True)
 parser.add_argument("--proxy-host", help="a bastion to tunnel through (parallel-ssh's proxy_host)")
 parser.add_argument("--proxy-port", type=int, default=22)
+parser.add_argument("--sudo", action="store_true", help="run the command through sudo (parallel-ssh's sudo=True)")
+parser.add_argument("--sudo-password", help="written to each command's stdin for sudo's prompt")
 args = parser.parse_args()
 
 hosts = [line.strip() for line in open(args.hosts_file) if line.strip()]
@@ -24,7 +26,11 @@ client = ParallelSSHClient(hosts, user=args.user, pkey=args.key, port=args.port,
                            pool_size=len(hosts), num_retries=1, timeout=60, **proxy)
 failures = 0
 for _ in range(args.rounds):
-    output = client.run_command(args.command, stop_on_errors=False)
+    output = client.run_command(args.command, sudo=args.sudo, stop_on_errors=False)
+    if args.sudo_password:
+        for host_output in output:
+            host_output.stdin.write(args.sudo_password + "\n")
+            host_output.stdin.flush()
     client.join(output)
     for host_output in output:
         for _line in host_output.stdout or []:
