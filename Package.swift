@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "SSHTests", dependencies: ["SSH", "Locking", "TestFleet"], swiftSettings: strict),
         .testTarget(name: "AnsibleInventoryTests", dependencies: ["AnsibleInventory", "TextFormats"], swiftSettings: strict),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "AnsibleInventory", "SSH", "Locking", "TestFleet"], swiftSettings: strict),
-        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "SSH"], swiftSettings: strict),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Fleet", "SSH", "Locking"], swiftSettings: strict),
         .testTarget(name: "TaskerCLITests", dependencies: ["TestFleet"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TaskerCommandTests", dependencies: ["tasker"], swiftSettings: strict),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], swiftSettings: strict),

@@ -141,12 +141,6 @@ struct RunCommand: AsyncParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    /// Why a run failed, for the alert script; nil for exits that bypass alerts.
-    private struct Failure {
-        var error: String
-        var task: Int?
-    }
-
     private func execute(_ file: TaskFile) async throws {
         var level = logLevel.flatMap(WorkflowLog.Level.init(name:)) ?? .info
         if debug, level == .info { level = .debug }
@@ -159,203 +153,67 @@ struct RunCommand: AsyncParsableCommand {
             log.close()
         }
         let alert = alertOnFailure.flatMap { AlertScript.prepare($0, log: log) }
-        var failure: Failure?
-        do {
-            try await perform(file, log: log, logFile: logFile?.path, runTimestamp: runTimestamp, failure: &failure)
-        } catch let exit as ExitCode {
-            if exit.rawValue != 0, let failure, let alert {
-                if run {
-                    let state = (autoRecovery || outputJson != nil) ? RecoveryState(taskFile: file, logDirectory: logDirectory).path : ""
-                    await alert.run(exitCode: exit.rawValue, error: failure.error, failedTask: failure.task, taskFile: taskFile,
-                                    logFile: logFile?.path ?? "", stateFile: state, log: log)
-                } else {
-                    log.info("[DRY RUN] Would run alert script \(alert.path) (exit code \(exit.rawValue))")
-                }
+        let workflow = WorkflowRun(file: file, settings: settings(logFile: logFile?.path, timestamp: runTimestamp), log: log,
+                                   interaction: interaction())
+        let ending = try await workflow.perform()
+        guard ending.exitCode != 0 else { return }
+        if let failure = ending.failure, let alert {
+            if run {
+                let state = (autoRecovery || outputJson != nil) ? RecoveryState(taskFile: file, logDirectory: logDirectory).path : ""
+                await alert.run(exitCode: ending.exitCode, error: failure.error, failedTask: failure.task, taskFile: taskFile,
+                                logFile: logFile?.path ?? "", stateFile: state, log: log)
+            } else {
+                log.info("[DRY RUN] Would run alert script \(alert.path) (exit code \(ending.exitCode))")
             }
-            throw exit
         }
+        throw ExitCode(ending.exitCode)
     }
 
-    private func perform(_ file: TaskFile, log: WorkflowLog, logFile: String?, runTimestamp: String,
-                         failure: inout Failure?) async throws {
-        for warning in file.warnings { log.debug(warning) }
-        if !run { log.info("DRY RUN: no command will be executed (use -r to run)") }
-        if !(skipTaskValidation || skipValidation) {
-            var validation = TaskFileValidator.Options()
-            validation.skipSecurity = skipSecurityValidation
-            validation.skipSubtaskRange = skipSubtaskRangeValidation
-            if autoRecovery { validation.recoveredGlobals = RecoveryState(taskFile: file, logDirectory: logDirectory).savedGlobalNames() }
-            let report = TaskFileValidator.validate(file, options: validation)
-            if !report.passed {
-                ConsoleWriter.shared.write("# Task validation FAILED.\n")
-                for error in report.errors { ConsoleWriter.shared.write("ERROR: \(error)\n") }
-                failure = Failure(error: "Task validation failed", task: nil)
-                throw ExitCode(20)
-            }
-            for warning in report.warnings { log.debug("# WARNING: \(warning)") }
-            log.info("# Task validation passed.")
-            let dependencies = TaskFileValidator.dependencyIssues(file)
-            if dependencies.isEmpty {
-                log.info("# Task dependency validation passed.")
-            } else {
-                log.info("# WARNING: Task dependency issues detected:")
-                for issue in dependencies { log.info("#   \(issue)") }
-            }
-        }
-        let executionTypes: ExecutionTypes
-        do {
-            executionTypes = try ExecutionTypes.load(explicit: execConfig)
-        } catch let error as TaskFileError {
-            ConsoleWriter.shared.write("tasker: \(error.message)\n", to: .stderr)
-            throw ExitCode(error.exitCode)
-        }
-        if let start = startFrom, file.task(start) == nil {
-            log.error("--start-from task \(start) is not defined")
-            failure = Failure(error: "Start task \(start) not found", task: start)
-            throw ExitCode(12)
-        }
-        if !(skipHostValidation || skipValidation) {
-            var hostOptions = HostValidator.Options()
-            hostOptions.skipUnresolved = skipUnresolvedHostValidation
-            hostOptions.skipCommandCheck = skipCommandValidation
-            let validator = HostValidator(file: file, config: executionTypes, options: hostOptions, defaultExecType: type,
-                                          environment: ProcessInfo.processInfo.environment, log: log)
-            do { try await validator.validate() } catch let hostFailure as HostValidator.Failure {
-                log.error("Host validation failed: \(hostFailure)")
-                failure = Failure(error: "Host validation failed", task: nil)
-                throw ExitCode(hostFailure.exitCode)
-            }
-        }
-        if validateOnly { return }
-        var lock: InstanceLock?
-        if instanceCheck, !forceInstance {
-            do {
-                lock = try InstanceLock(file: file, project: project,
-                                        home: ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory())
-            } catch let error as TaskFileError {
-                log.error(error.message)
-                throw ExitCode(error.exitCode)
-            }
-        }
-        defer { lock?.release() }
+    /// The options of the run, as the workflow takes them.
+    private func settings(logFile: String?, timestamp: String) -> WorkflowRun.Settings {
+        var settings = WorkflowRun.Settings(taskFilePath: taskFile, logDirectory: logDirectory, timestamp: timestamp)
+        settings.execute = run
+        settings.startFrom = startFrom
+        settings.fireAndForget = fireAndForget
+        settings.defaultExecType = type
+        settings.executionTypesFile = execConfig
+        settings.project = project
+        settings.reportPath = outputJson.map { $0 == Self.defaultReportMarker ? defaultReportPath() : $0 }
+        settings.logFilePath = logFile
+        settings.skipTaskValidation = skipTaskValidation || skipValidation
+        settings.skipSecurityValidation = skipSecurityValidation
+        settings.skipSubtaskRangeValidation = skipSubtaskRangeValidation
+        settings.skipHostValidation = skipHostValidation || skipValidation
+        settings.skipUnresolvedHostValidation = skipUnresolvedHostValidation
+        settings.skipCommandValidation = skipCommandValidation
+        settings.validateOnly = validateOnly
+        settings.backUpTaskFile = !noTaskBackup
+        settings.autoRecovery = autoRecovery
+        settings.assumeYes = yes
+        settings.instanceCheck = instanceCheck
+        settings.forceInstance = forceInstance
+        settings.showPlan = showPlan
+        return settings
+    }
 
-        let temporary = NSTemporaryDirectory() + "/tasker_session_\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: temporary) }
-
-        var options = WorkflowOptions()
-        options.execute = run
-        options.startFrom = startFrom
-        options.fireAndForget = fireAndForget
-        options.defaultExecType = type
-        options.temporaryDirectory = temporary
-        options.executionTypes = executionTypes
-        let ssh = try remote.makeRunner()
-        options.ssh = ssh
-        if !(skipHostValidation || skipValidation) {
-            let problems = FanOutTargetValidator.problems(in: file, runner: ssh)
-            for warning in problems.warnings { log.warn(warning) }
-            if !problems.errors.isEmpty {
-                for error in problems.errors { log.error(error) }
-                failure = Failure(error: "Host validation failed", task: nil)
-                throw ExitCode(20)
-            }
-        }
-
-        if run, !noTaskBackup {
-            try? RunFiles.backup(taskFile: taskFile, contents: file.contents, logDirectory: logDirectory, timestamp: runTimestamp)
-        }
-        if showPlan, !confirmPlan(file) { return }
-        var runFile = file
-        // --output-json forces auto-recovery, as in the reference.
-        var recovery = (autoRecovery || outputJson != nil) ? RecoveryState(taskFile: file, logDirectory: logDirectory) : nil
-        if let saved = recovery, saved.exists, startFrom == nil {
-            do {
-                if let resume = try saved.resume() {
-                    log.info("Auto-recovery: resuming at task \(resume.startTask) from \(saved.path)")
-                    if !resume.missingEnvironment.isEmpty || !resume.changedEnvironment.isEmpty {
-                        for entry in resume.missingEnvironment {
-                            log.warn("Auto-recovery: environment for global \(entry.name) is gone; keeping the saved value")
-                        }
-                        for entry in resume.changedEnvironment {
-                            log.warn("Auto-recovery: global \(entry.name) changed since the saved run")
-                        }
-                        if !yes {
-                            ConsoleWriter.shared.write("Environment changed since the saved run. Continue? [y/N]: ")
-                            ConsoleWriter.shared.flush()
-                            let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
-                            guard answer == "y" || answer == "yes" else {
-                                log.error("Auto-recovery aborted")
-                                throw TaskFileError(exitCode: 12, "recovery declined")
-                            }
-                        }
-                    }
-                    runFile = file.overridingGlobals(resume.globals)
-                    options.startFrom = resume.startTask
-                    options.restoredResults = resume.results
-                } else {
-                    log.warn("Auto-recovery: nothing to resume; starting normally")
-                    saved.delete()
-                    // A fresh state, with its own creation time.
-                    recovery = RecoveryState(taskFile: file, logDirectory: logDirectory)
-                }
-            } catch let error as TaskFileError {
-                log.error("Auto-recovery: \(error.message)")
-                failure = Failure(error: "Auto-recovery failed", task: nil)
-                throw ExitCode(error.exitCode)
-            }
-        }
-        if let recovery, run {
-            let logPath = logFile ?? ""
-            options.afterTask = { task, next, results, changed in
-                recovery.save(currentTask: task, intendedNext: next, results: results, changed: changed, logFile: logPath)
-            }
-        }
-        let engine = WorkflowEngine(file: runFile, options: options, log: log)
+    /// The console, Ctrl-C and the remote options, for the workflow.
+    private func interaction() -> WorkflowRun.Interaction {
+        let remote = self.remote
+        var interaction = WorkflowRun.Interaction(
+            print: { ConsoleWriter.shared.write($0) },
+            printError: { ConsoleWriter.shared.write($0 + "\n", to: .stderr) },
+            confirm: { question in
+                ConsoleWriter.shared.write(question)
+                ConsoleWriter.shared.flush()
+                let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+                return answer == "y" || answer == "yes"
+            },
+            makeSSHRunner: { try remote.makeRunner() })
         let interrupts = InterruptHandler()
-        interrupts.install { engine.cancel.set() }
-        let started = Date()
-        var outcome = await engine.run()
-        await ssh.pool.closeAll()
-        remote.writeRetryFile(from: outcome.results)
-        let connections = ssh.pool.statistics
-        if connections.connectionsOpened > 0 {
-            var line = "SSH: \(connections.connectionsOpened) connection(s) opened, \(connections.reconnects) reconnect(s)"
-            if connections.jumpHostConnectionsOpened > 0 {
-                line += ", \(connections.jumpHostConnectionsOpened) to jump hosts"
-            }
-            log.info(line)
-        }
-        if let signal = interrupts.signal, outcome.exitCode != 128 + signal {
-            outcome.exitCode = 128 + signal
-            outcome.reason = .interrupted(signal: signal)
-        }
-        if case .error(let message) = outcome.reason { log.error(message) }
-        if let outputJson, outcome.producesJSONReport {
-            let path = outputJson == Self.defaultReportMarker ? defaultReportPath() : outputJson
-            let document = WorkflowReport.json(file: file, outcome: outcome, started: started, ended: Date(), logFile: logFile ?? "")
-            do { try WorkflowReport.write(document, to: path) } catch {
-                log.error("cannot write the JSON report to \(path): \(error)")
-                throw ExitCode(1)
-            }
-        }
-        if outcome.exitCode == 0, outcome.producesJSONReport || outcome.reason == .completed { recovery?.delete() }
-        log.info("Workflow finished with exit code \(outcome.exitCode)")
-        if let project {
-            let task = outcome.finalTask.flatMap(file.task)
-            let line = RunFiles.SummaryLine(
-                success: outcome.exitCode == 0, exitCode: outcome.exitCode, taskFile: taskFile, taskID: outcome.finalTask ?? -1,
-                hostname: task?["hostname"] ?? "localhost", command: log.mask(task?["command"] ?? ""),
-                logFile: logFile ?? "unknown.log")
-            try? RunFiles.appendSummary(line, project: project, logDirectory: logDirectory)
-        }
-        if outcome.exitCode != 0 {
-            // A missing program or an unknown exec type ends the run at once, without alerts.
-            if case .error = outcome.reason {} else {
-                failure = Failure(error: outcome.exitCode == 10 ? "Workflow failed by condition" : "Workflow failed", task: outcome.finalTask)
-            }
-            throw ExitCode(outcome.exitCode)
-        }
+        interaction.engineStarting = { cancel in interrupts.install { cancel.set() } }
+        interaction.interruptSignal = { interrupts.signal }
+        interaction.engineFinished = { outcome in remote.writeRetryFile(from: outcome.results) }
+        return interaction
     }
 
     /// `-l`, `TASK_EXECUTOR_LOG` or `~/TASKER`.
@@ -381,19 +239,6 @@ struct RunCommand: AsyncParsableCommand {
     static func sanitisedName(_ path: String) -> String {
         let name = RunFiles.safeName((path as NSString).lastPathComponent)
         return name.isEmpty ? "task" : name
-    }
-
-    /// `--show-plan`: prints the tasks and asks for `y`/`yes` on stdin; anything else stops the run (exit 0).
-    private func confirmPlan(_ file: TaskFile) -> Bool {
-        ConsoleWriter.shared.write("Execution plan for \(taskFile):\n")
-        for task in file.tasks.sorted(by: { $0.id < $1.id }) {
-            let what = task["type"].map { "[\($0)]" } ?? (task["command"].map { "\(task["hosts"].map { "hosts=\($0)" } ?? task["hostname"] ?? ""): \($0) \(task["arguments"] ?? "")" } ?? "return \(task["return"] ?? "")")
-            ConsoleWriter.shared.write("  Task \(task.id): \(what)\n")
-        }
-        ConsoleWriter.shared.write("Proceed? [y/N]: ")
-        ConsoleWriter.shared.flush()
-        let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
-        return answer == "y" || answer == "yes"
     }
 
     static func timestamp() -> String {
