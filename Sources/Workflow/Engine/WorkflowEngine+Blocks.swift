@@ -13,11 +13,6 @@ extension WorkflowEngine {
         var attempts: Int?
     }
 
-    struct RetryPolicy: Sendable {
-        var count: Int
-        var delay: Int
-    }
-
     // MARK: Decision
 
     func runDecision(_ task: TaskDefinition) -> BlockRoute {
@@ -219,26 +214,24 @@ extension WorkflowEngine {
 
     private func runWithRetry(_ subtask: TaskDefinition, parent: Int, retry: RetryPolicy?, resolver: PlaceholderResolver) async -> SubtaskOutcome {
         guard let retry else { return await runSubtask(subtask, display: "\(parent)-\(subtask.id)", resolver: resolver) }
-        var attempt = 1
-        while true {
-            let display = "\(parent)-\(subtask.id).\(attempt)"
-            var outcome = await runSubtask(subtask, display: display, resolver: resolver)
-            outcome.attempts = attempt
-            if outcome.result.success {
-                if attempt > 1 { log.info("Task \(display): SUCCESS after \(attempt - 1) retry attempt(s)") }
-                return outcome
-            }
-            if outcome.result.exitCode == 124 || outcome.skipped || cancel.isSet { return outcome }
-            if attempt > retry.count {
-                log.warn("Task \(display): FAILED after \(retry.count) retry attempt(s) - giving up")
-                return outcome
-            }
-            log.info("Task \(display): FAILED - will retry as Task \(parent)-\(subtask.id).\(attempt + 1) in \(retry.delay)s")
-            if options.execute, retry.delay > 0 { await interruptibleSleep(Double(retry.delay)) }
-            attempt += 1
+        var (outcome, attempts) = await withRetries(
+            retry, succeeded: { $0.result.success }, isFinal: { $0.result.exitCode == 124 || $0.skipped },
+            retrying: { attempt, _ in
+                log.info("Task \(parent)-\(subtask.id).\(attempt): FAILED - will retry as Task \(parent)-\(subtask.id).\(attempt + 1) in \(retry.delay)s")
+            },
+            attempt: { attempt in await runSubtask(subtask, display: "\(parent)-\(subtask.id).\(attempt)", resolver: resolver) })
+        outcome.attempts = attempts
+        let display = "\(parent)-\(subtask.id).\(attempts)"
+        if outcome.result.success {
+            if attempts > 1 { log.info("Task \(display): SUCCESS after \(attempts - 1) retry attempt(s)") }
+        } else if attempts > retry.count, outcome.result.exitCode != 124, !outcome.skipped, !cancel.isSet {
+            log.warn("Task \(display): FAILED after \(retry.count) retry attempt(s) - giving up")
         }
+        return outcome
     }
 
+    /// One subtask (§13): its gate, a return, or its command run as `run(_:judgement:)` runs every
+    /// command, with TASKER's subtask rules: split on the literal delimiter, `success` or exit 0.
     private func runSubtask(_ task: TaskDefinition, display: String, resolver: PlaceholderResolver) async -> SubtaskOutcome {
         let fields = task.fields
         func done(_ result: TaskResult, skipped: Bool = false) -> SubtaskOutcome {
@@ -274,24 +267,18 @@ extension WorkflowEngine {
         if !options.execute {
             return done(TaskResult(exitCode: 0, stdout: "DRY RUN - Command not executed", stderr: "", success: true))
         }
-        var exitCode: Int
-        var stdout: String
-        var stderr: String
+        let exit: ChildExit
         do {
-            let exit = try await launch(argv, remoteLine: remoteLine, hostname: hostname, timeout: timeout,
-                                        outputSubdirectory: display)
-            (exitCode, stdout, stderr) = (exit.exitCode, exit.stdout, exit.stderr)
+            exit = try await launch(argv, remoteLine: remoteLine, hostname: hostname, timeout: timeout, outputSubdirectory: display)
             reportConnectionProblem(exit, display: display, hostname: hostname)
         } catch {
-            (exitCode, stdout, stderr) = (1, "", "\(error)")
+            exit = ChildExit(ending: .exited, status: 1, stdout: "", stderr: "\(error)")
         }
-        log.info("Task \(display): Exit code: \(exitCode)")
-        // [QUIRK] subtasks split on the literal text before the comma.
-        if let spec = fields["stdout_split"] { stdout = OutputSplitter.splitLiterally(stdout, spec: spec) }
-        if let spec = fields["stderr_split"] { stderr = OutputSplitter.splitLiterally(stderr, spec: spec) }
-        let context = ConditionContext(exitCode: exitCode, stdout: stdout, stderr: stderr)
-        let success = ConditionEvaluator.evaluate(fields["success"] ?? "exit_0", context: context, resolver: resolver)
-        return done(TaskResult(exitCode: exitCode, stdout: stdout, stderr: stderr, success: success))
+        log.info("Task \(display): Exit code: \(exit.exitCode)")
+        let run = finish(exit, judgement: Judgement(split: .literal, stdoutSplit: fields["stdout_split"], stderrSplit: fields["stderr_split"],
+                                                    condition: .success(fields["success"] ?? "exit_0")),
+                         resolver: resolver)
+        return done(TaskResult(exitCode: run.exit.exitCode, stdout: run.stdout, stderr: run.stderr, success: run.success))
     }
 
     private func subtaskSleep(_ text: String, parent: Int, subtask: Int) async {

@@ -79,28 +79,32 @@ extension WorkflowEngine {
         }
         let command = expand(fields["command"] ?? "")
         let arguments = PythonSemantics.expandVariables(expand(fields["arguments"] ?? ""), environment: options.environment)
-        var attempt = 1
-        while true {
-            let label = retry == nil ? "\(display)@\(host)" : "\(display)@\(host).\(attempt)"
-            var record = await runAttempt(host: host, label: label, fields: fields, execType: execType, command: command,
+        func label(_ attempt: Int) -> String { retry == nil ? "\(display)@\(host)" : "\(display)@\(host).\(attempt)" }
+        func attempt(_ number: Int) async -> HostTaskResult {
+            var record = await runAttempt(host: host, label: label(number), fields: fields, execType: execType, command: command,
                                           arguments: arguments, timeout: timeout, plan: plan, resolver: resolver,
-                                          outputSubdirectory: retry == nil || attempt == 1 ? display : "\(display).attempt\(attempt)")
-            record.attempts = attempt
-            guard let retry, !record.success, record.status != "timeout", !cancel.isSet, attempt <= retry.count else {
-                if record.success {
-                    if options.execute { log.info("Task \(label): OK") }
-                } else {
-                    // What the host said last explains most failures, also when its live lines were below the log level.
-                    let stream = record.stderr.isEmpty ? record.stdout : record.stderr
-                    let said = WorkflowLog.oneLine(stream.split(whereSeparator: \.isNewline).last.map(String.init) ?? "")
-                    log.warn("Task \(label): FAILED (\(record.status), exit \(record.exitCode))" + (said.isEmpty ? "" : ": \(log.mask(said))"))
-                }
-                return record
-            }
-            log.info("Task \(label): FAILED (\(record.status)) - retrying in \(retry.delay)s")
-            if options.execute, retry.delay > 0 { await interruptibleSleep(Double(retry.delay)) }
-            attempt += 1
+                                          outputSubdirectory: retry == nil || number == 1 ? display : "\(display).attempt\(number)")
+            record.attempts = number
+            return record
         }
+        let (record, attempts) = if let retry {
+            await withRetries(retry, succeeded: \HostTaskResult.success, isFinal: { $0.status == "timeout" },
+                              retrying: { number, record in
+                                  log.info("Task \(label(number)): FAILED (\(record.status)) - retrying in \(retry.delay)s")
+                              },
+                              attempt: attempt)
+        } else {
+            (await attempt(1), 1)
+        }
+        if record.success {
+            if options.execute { log.info("Task \(label(attempts)): OK") }
+        } else {
+            // What the host said last explains most failures, also when its live lines were below the log level.
+            let stream = record.stderr.isEmpty ? record.stdout : record.stderr
+            let said = WorkflowLog.oneLine(stream.split(whereSeparator: \.isNewline).last.map(String.init) ?? "")
+            log.warn("Task \(label(attempts)): FAILED (\(record.status), exit \(record.exitCode))" + (said.isEmpty ? "" : ": \(log.mask(said))"))
+        }
+        return record
     }
 
     private func runAttempt(host: String, label: String, fields: [String: String], execType: String, command: String,
@@ -135,23 +139,12 @@ extension WorkflowEngine {
                 for line in text.split(whereSeparator: \.isNewline) { liveLines.emit(host, stream, ArraySlice(line.utf8)) }
             }
         }
-        var stdout = exit.stdout
-        var stderr = exit.stderr
-        if let spec = fields["stdout_split"] { stdout = OutputSplitter.split(stdout, spec: spec) }
-        if let spec = fields["stderr_split"] { stderr = OutputSplitter.split(stderr, spec: spec) }
-        var success = false
-        if exit.remoteProblem == nil {
-            let context = ConditionContext(exitCode: exit.exitCode, stdout: stdout, stderr: stderr)
-            if let condition = plan.hostCondition {
-                let matched = ConditionEvaluator.evaluate(condition.text, context: context, resolver: resolver)
-                success = condition.isFailure ? !matched : matched
-            } else {
-                success = exit.exitCode == 0
-            }
-        }
-        let status = exit.remoteProblem ?? (success ? "ok" : "failed")
-        return HostTaskResult(host: host, exitCode: exit.exitCode, stdout: stdout, stderr: stderr, success: success,
-                              status: status, attempts: 1)
+        let condition: Judgement.Condition = plan.hostCondition.map { $0.isFailure ? .failure($0.text) : .success($0.text) } ?? .exitZero
+        let run = finish(exit, judgement: Judgement(split: .fields, stdoutSplit: fields["stdout_split"], stderrSplit: fields["stderr_split"],
+                                                    condition: condition, hostProblemsFail: true),
+                         resolver: resolver)
+        return HostTaskResult(host: host, exitCode: exit.exitCode, stdout: run.stdout, stderr: run.stderr, success: run.success,
+                              status: exit.hostProblem ?? (run.success ? "ok" : "failed"), attempts: 1)
     }
 
     /// The task's own result: succeeded when the criterion holds; stdout and stderr summarise the hosts.

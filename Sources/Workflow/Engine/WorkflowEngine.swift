@@ -308,79 +308,49 @@ public final class WorkflowEngine: @unchecked Sendable {
         let commandLine = log.mask(remoteLine.map { "\(hostname): \($0)" }
             ?? argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
 
-        var exitCode: Int
-        var stdout: String
-        var stderr: String
-        var stdoutFile: String?
-        var stderrFile: String?
+        let exit: ChildExit
         if !options.execute {
             log.info("Task \(display): [DRY RUN] Would execute: \(commandLine)")
-            (exitCode, stdout, stderr) = (0, "DRY RUN STDOUT", "")
+            exit = ChildExit(ending: .exited, status: 0, stdout: "DRY RUN STDOUT", stderr: "")
         } else {
             log.info("Task \(display): Executing [\(execType)]: \(commandLine)")
             do {
-                let exit = try await launch(argv, remoteLine: remoteLine, hostname: hostname, timeout: timeout,
-                                            outputSubdirectory: display)
-                (exitCode, stdout, stderr) = (exit.exitCode, exit.stdout, exit.stderr)
-                (stdoutFile, stderrFile) = (exit.stdoutFile, exit.stderrFile)
+                exit = try await launch(argv, remoteLine: remoteLine, hostname: hostname, timeout: timeout, outputSubdirectory: display)
                 if exit.timedOut { log.warn("Task \(display): Timeout after \(timeout) seconds. Process killed.") }
                 reportConnectionProblem(exit, display: display, hostname: hostname)
             } catch let error as ChildProcess.SpawnError {
                 if error.isMissingExecutable {
                     throw TaskFileError(exitCode: 20, "Task \(display): \(error)")
                 }
-                (exitCode, stdout, stderr) = (1, "", error.description)
+                exit = ChildExit(ending: .exited, status: 1, stdout: "", stderr: error.description)
             }
-            log.info("Task \(display): Exit code: \(exitCode)")
+            log.info("Task \(display): Exit code: \(exit.exitCode)")
             // Remote output was already shown line by line as it arrived.
             let summaryLevel: WorkflowLog.Level = remoteLine == nil ? .info : .debug
-            if !stdout.isEmpty { log.write(summaryLevel, "Task \(display): STDOUT: \(log.mask(WorkflowLog.oneLine(stdout)))") }
-            if !stderr.isEmpty { log.write(summaryLevel, "Task \(display): STDERR: \(log.mask(WorkflowLog.oneLine(stderr)))") }
+            if !exit.stdout.isEmpty { log.write(summaryLevel, "Task \(display): STDOUT: \(log.mask(WorkflowLog.oneLine(exit.stdout)))") }
+            if !exit.stderr.isEmpty { log.write(summaryLevel, "Task \(display): STDERR: \(log.mask(WorkflowLog.oneLine(exit.stderr)))") }
         }
-        if let spec = fields["stdout_split"] {
-            let split = OutputSplitter.split(stdout, spec: spec)
-            if split != stdout { stdoutFile = nil }
-            stdout = split
-            log.info("Task \(display): Split STDOUT: \(log.mask(WorkflowLog.oneLine(stdout)))")
+        let condition: Judgement.Condition = fields["success"].map { .success($0) } ?? fields["failure"].map { .failure($0) } ?? .exitZero
+        let run = finish(exit, judgement: Judgement(split: .fields, stdoutSplit: fields["stdout_split"], stderrSplit: fields["stderr_split"],
+                                                    condition: condition),
+                         resolver: resolver)
+        if fields["stdout_split"] != nil { log.info("Task \(display): Split STDOUT: \(log.mask(WorkflowLog.oneLine(run.stdout)))") }
+        switch condition {
+        case .success(let text):
+            log.info("Task \(display): Success condition '\(text)' evaluated to: \(run.success ? "True" : "False")")
+        case .failure(let text):
+            log.info("Task \(display): Failure condition '\(text)' evaluated to: \(run.success ? "False" : "True")")
+        case .exitZero:
+            break
         }
-        if let spec = fields["stderr_split"] {
-            let split = OutputSplitter.split(stderr, spec: spec)
-            if split != stderr { stderrFile = nil }
-            stderr = split
-        }
-        let context = ConditionContext(exitCode: exitCode, stdout: stdout, stderr: stderr)
-        let success: Bool
-        if let condition = fields["success"] {
-            success = ConditionEvaluator.evaluate(condition, context: context, resolver: resolver)
-            log.info("Task \(display): Success condition '\(condition)' evaluated to: \(success ? "True" : "False")")
-        } else if let condition = fields["failure"] {
-            success = !ConditionEvaluator.evaluate(condition, context: context, resolver: resolver)
-            log.info("Task \(display): Failure condition '\(condition)' evaluated to: \(success ? "False" : "True")")
-        } else {
-            success = exitCode == 0
-        }
-        return TaskResult(exitCode: exitCode, stdout: stdout, stderr: stderr, success: success,
-                          stdoutFile: stdoutFile, stderrFile: stderrFile)
-    }
-
-    /// Starts a task's command locally or, with a `remoteLine` (SSH exec types), on `hostname` over the pool;
-    /// `--output-dir` keeps its streams under `outputSubdirectory` (the task's display ID).
-    func launch(_ argv: [String], remoteLine: String?, hostname: String, timeout: Int,
-                outputSubdirectory: String, fanOut: Bool = false) async throws -> ChildExit {
-        guard let remoteLine else {
-            return try await ChildProcess.run(argv, timeout: Double(timeout), spillDirectory: options.temporaryDirectory, cancel: cancel)
-        }
-        guard let ssh = options.ssh else {
-            throw TaskFileError(exitCode: 20, "exec=ssh needs Tasker's SSH settings (run through the tasker command)")
-        }
-        return await ssh.run(host: hostname, commandLine: remoteLine, timeout: Double(timeout), cancel: cancel,
-                             fanOut: fanOut, outputSubdirectory: outputSubdirectory, live: liveLines)
+        return TaskResult(exitCode: run.exit.exitCode, stdout: run.stdout, stderr: run.stderr, success: run.success,
+                          stdoutFile: run.stdoutFile, stderrFile: run.stderrFile)
     }
 
     /// A remote command that never ran (unreachable, refused host key, …) says why; nothing else would show it.
     func reportConnectionProblem(_ exit: ChildExit, display: String, hostname: String) {
         // A command that ran into its timeout has its own warning; a connect timeout has not.
-        guard let problem = exit.remoteProblem, !exit.timedOut, problem != "cancelled" else { return }
+        guard exit.remote, case .notRun = exit.ending else { return }
         log.warn("Task \(display): \(hostname): \(WorkflowLog.oneLine(exit.stderr))")
     }
 

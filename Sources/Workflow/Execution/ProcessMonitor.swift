@@ -166,14 +166,11 @@ final class ProcessMonitor: @unchecked Sendable {
         for fd in child.fds where fd >= 0 { close(fd) }
         if child.pidfd >= 0 { close(child.pidfd) }
         let raw = child.exitStatus!
-        var exitCode = (raw & 0x7f) == 0 ? Int((raw >> 8) & 0xff) : -Int(raw & 0x7f)
+        let status = (raw & 0x7f) == 0 ? Int((raw >> 8) & 0xff) : -Int(raw & 0x7f)
         var stderr = child.captures[1].text
-        if child.timedOut {
-            exitCode = 124
-            stderr += "\nProcess killed after timeout of \(Int(child.timeout ?? 0)) seconds"
-        }
+        if child.timedOut { stderr += "\nProcess killed after timeout of \(Int(child.timeout ?? 0)) seconds" }
         child.continuation.resume(returning: ChildExit(
-            exitCode: exitCode, stdout: child.captures[0].text, stderr: stderr, timedOut: child.timedOut,
+            ending: child.timedOut ? .timedOut : .exited, status: status, stdout: child.captures[0].text, stderr: stderr,
             stdoutFile: child.captures[0].finish(), stderrFile: child.captures[1].finish()))
         return true
     }

@@ -71,17 +71,15 @@ public final class SSHTaskRunner: Sendable {
         return spec
     }
 
-    /// Runs `commandLine` on `host`. Connection problems come back as exit 255
-    /// with `remoteProblem` set and the reason in stderr; a timeout as exit 124
-    /// after the remote process group was killed.
+    /// Runs `commandLine` on `host`. A command that never ran there ends `notRun`
+    /// with the reason in stderr; a timeout after the remote process group was killed.
     public func run(host: String, commandLine: String, timeout: Double?, cancel: CancellationFlag,
                     fanOut: Bool = false, outputSubdirectory: String? = nil, live: LiveLines? = nil) async -> ChildExit {
         let spec: ConnectionSpec
         do {
             spec = try self.spec(for: host)
         } catch {
-            return ChildExit(exitCode: 255, stdout: "", stderr: "invalid host '\(host)': \(error)", timedOut: false,
-                             remoteProblem: "error")
+            return ChildExit(ending: .notRun(.error), stdout: "", stderr: "invalid host '\(host)': \(error)", remote: true)
         }
         let directory = settings.outputDirectory.map { base in outputSubdirectory.map { "\(base)/\($0)" } ?? base }
         let options = FleetRunOptions(commandTimeout: timeout,
@@ -95,19 +93,16 @@ public final class SSHTaskRunner: Sendable {
         switch result.status {
         case .ok, .failed:
             let code = result.signal.map { -(Self.signalNumbers[$0] ?? 1) } ?? Int(result.exitCode ?? 255)
-            return ChildExit(exitCode: code, stdout: stdout, stderr: stderr, timedOut: false)
+            return ChildExit(ending: .exited, status: code, stdout: stdout, stderr: stderr, remote: true)
         case .error where cancel.isSet:
-            return ChildExit(exitCode: 130, stdout: stdout, stderr: stderr + "\nInterrupted: remote command stopped", timedOut: false,
-                             remoteProblem: "cancelled")
+            return ChildExit(ending: .cancelled, stdout: stdout, stderr: stderr + "\nInterrupted: remote command stopped", remote: true)
         case .timeout where result.connectMilliseconds != nil:
-            return ChildExit(exitCode: 124, stdout: stdout,
-                             stderr: stderr + "\nProcess killed after timeout of \(Int(timeout ?? 0)) seconds", timedOut: true,
-                             remoteProblem: HostStatus.timeout.rawValue)
+            return ChildExit(ending: .timedOut, stdout: stdout,
+                             stderr: stderr + "\nProcess killed after timeout of \(Int(timeout ?? 0)) seconds", remote: true)
         default:
             let target = "\(spec.settings.user)@\(spec.settings.address):\(spec.settings.port)"
-            return ChildExit(exitCode: 255, stdout: stdout,
-                             stderr: "\(result.status.rawValue) (\(target)): \(result.error ?? "connection failed")",
-                             timedOut: false, remoteProblem: result.status.rawValue)
+            return ChildExit(ending: .notRun(result.status), stdout: stdout,
+                             stderr: "\(result.status.rawValue) (\(target)): \(result.error ?? "connection failed")", remote: true)
         }
     }
 

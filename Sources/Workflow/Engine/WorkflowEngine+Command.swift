@@ -1,0 +1,131 @@
+import Fleet
+import Foundation
+
+/// The one way a task's command runs, for sequential tasks, block subtasks
+/// and each host of a fan-out task: started (locally or on its host), its
+/// output split, its success judged. Callers differ only in how they build
+/// the command, what they log, and the `Judgement` — which keeps TASKER's
+/// documented differences between tasks and subtasks in one place.
+extension WorkflowEngine {
+    /// A task's command, its fields resolved.
+    struct ResolvedCommand: Sendable {
+        var execType: String
+        var argv: [String]
+        /// The command line run on `hostname` over SSH; nil for a local command.
+        var remoteLine: String?
+        var hostname: String
+        var timeout: Int
+        /// Where `--output-dir` keeps the streams (the task's display ID).
+        var outputSubdirectory: String
+        /// One host of a fan-out task (its capture keeps `--keep-bytes`).
+        var fanOut = false
+    }
+
+    /// How a command's output is split and its success decided.
+    struct Judgement: Sendable {
+        enum Split: Sendable {
+            /// `OutputSplitter.split`: the delimiter keywords and regular expressions of §8.
+            case fields
+            /// [QUIRK] subtasks split on the literal text before the comma.
+            case literal
+        }
+
+        enum Condition: Sendable {
+            case success(String)
+            case failure(String)
+            case exitZero
+        }
+
+        var split: Split
+        var stdoutSplit: String?
+        var stderrSplit: String?
+        var condition: Condition
+        /// A command that did not end on its own on its host (not reached, timed out, interrupted)
+        /// fails without its condition being asked (fan-out hosts).
+        var hostProblemsFail = false
+    }
+
+    /// A command that ran: how it ended, its streams after splitting, and the verdict.
+    struct CommandRun: Sendable {
+        var exit: ChildExit
+        var stdout: String
+        var stderr: String
+        /// Spill files of the streams, dropped when splitting changed the text.
+        var stdoutFile: String?
+        var stderrFile: String?
+        var success: Bool
+    }
+
+    /// Starts `command`, waits for it, splits its output and judges it. Errors are
+    /// those of starting it (a missing program, no SSH settings), for the caller to map.
+    func run(_ command: ResolvedCommand, judgement: Judgement, resolver: PlaceholderResolver) async throws -> CommandRun {
+        let exit = try await launch(command.argv, remoteLine: command.remoteLine, hostname: command.hostname, timeout: command.timeout,
+                                    outputSubdirectory: command.outputSubdirectory, fanOut: command.fanOut)
+        return finish(exit, judgement: judgement, resolver: resolver)
+    }
+
+    /// Splits an ended command's output and judges it (also for a dry run's stand-in output).
+    func finish(_ exit: ChildExit, judgement: Judgement, resolver: PlaceholderResolver) -> CommandRun {
+        var run = CommandRun(exit: exit, stdout: exit.stdout, stderr: exit.stderr, stdoutFile: exit.stdoutFile, stderrFile: exit.stderrFile,
+                             success: false)
+        if let spec = judgement.stdoutSplit {
+            let split = judgement.split == .fields ? OutputSplitter.split(run.stdout, spec: spec) : OutputSplitter.splitLiterally(run.stdout, spec: spec)
+            if split != run.stdout { run.stdoutFile = nil }
+            run.stdout = split
+        }
+        if let spec = judgement.stderrSplit {
+            let split = judgement.split == .fields ? OutputSplitter.split(run.stderr, spec: spec) : OutputSplitter.splitLiterally(run.stderr, spec: spec)
+            if split != run.stderr { run.stderrFile = nil }
+            run.stderr = split
+        }
+        run.success = judge(run, judgement, resolver: resolver)
+        return run
+    }
+
+    /// The verdict on a command's (split) output.
+    func judge(_ run: CommandRun, _ judgement: Judgement, resolver: PlaceholderResolver) -> Bool {
+        if judgement.hostProblemsFail, run.exit.hostProblem != nil { return false }
+        let context = ConditionContext(exitCode: run.exit.exitCode, stdout: run.stdout, stderr: run.stderr)
+        switch judgement.condition {
+        case .success(let condition): return ConditionEvaluator.evaluate(condition, context: context, resolver: resolver)
+        case .failure(let condition): return !ConditionEvaluator.evaluate(condition, context: context, resolver: resolver)
+        case .exitZero: return run.exit.exitCode == 0
+        }
+    }
+
+    /// Starts a task's command locally or, with a `remoteLine` (SSH exec types), on `hostname` over the pool;
+    /// `--output-dir` keeps its streams under `outputSubdirectory` (the task's display ID).
+    func launch(_ argv: [String], remoteLine: String?, hostname: String, timeout: Int,
+                outputSubdirectory: String, fanOut: Bool = false) async throws -> ChildExit {
+        guard let remoteLine else {
+            return try await ChildProcess.run(argv, timeout: Double(timeout), spillDirectory: options.temporaryDirectory, cancel: cancel)
+        }
+        guard let ssh = options.ssh else {
+            throw TaskFileError(exitCode: 20, "exec=ssh needs Tasker's SSH settings (run through the tasker command)")
+        }
+        return await ssh.run(host: hostname, commandLine: remoteLine, timeout: Double(timeout), cancel: cancel,
+                             fanOut: fanOut, outputSubdirectory: outputSubdirectory, live: liveLines)
+    }
+
+    /// The policy a block or fan-out task retries failed commands with (`retry_count`, `retry_delay`).
+    struct RetryPolicy: Sendable {
+        var count: Int
+        var delay: Int
+    }
+
+    /// Runs `attempt` (numbered from 1) until it succeeds, `isFinal` says a failure
+    /// must not be retried, the run is interrupted, or `policy.count` retries are
+    /// spent; `retrying` sees each failure that will be retried, before the delay.
+    func withRetries<Result>(_ policy: RetryPolicy, succeeded: (Result) -> Bool, isFinal: (Result) -> Bool,
+                             retrying: (_ attempt: Int, Result) -> Void,
+                             attempt: (Int) async -> Result) async -> (result: Result, attempts: Int) {
+        var number = 1
+        while true {
+            let result = await attempt(number)
+            if succeeded(result) || isFinal(result) || cancel.isSet || number > policy.count { return (result, number) }
+            retrying(number, result)
+            if options.execute, policy.delay > 0 { await interruptibleSleep(Double(policy.delay)) }
+            number += 1
+        }
+    }
+}
