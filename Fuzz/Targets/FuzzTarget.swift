@@ -47,7 +47,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 0: TaskResult(exitCode: 0, stdout: rest, stderr: "", success: true),
                 1: TaskResult(exitCode: 2, stdout: "a\nb", stderr: rest, success: false,
                               hosts: [HostTaskResult(host: "web1", exitCode: 0, stdout: rest, stderr: "", success: true,
-                                                     status: "ok", attempts: 1)]),
+                                                     status: .ok, attempts: 1)]),
             ]
             let resolver = PlaceholderResolver(globals: ["G": "g @N@ @0_exit@", "N": "3", "E": ""], results: results)
             _ = resolver.resolve(rest)

@@ -54,9 +54,9 @@ final class FanOutTaskTests: XCTestCase {
 
     func testPerHostPlaceholders() {
         let hosts = [
-            HostTaskResult(host: "web01", exitCode: 0, stdout: "v2\n", stderr: "", success: true, status: "ok", attempts: 1),
+            HostTaskResult(host: "web01", exitCode: 0, stdout: "v2\n", stderr: "", success: true, status: .ok, attempts: 1),
             HostTaskResult(host: "web02", exitCode: 255, stdout: "", stderr: "unreachable: connect", success: false,
-                           status: "unreachable", attempts: 3),
+                           status: .host(.unreachable), attempts: 3),
         ]
         let resolver = PlaceholderResolver(results: [
             4: TaskResult(exitCode: 1, stdout: "hosts=web: 1/2 successful", stderr: "", success: false, hosts: hosts),

@@ -1,3 +1,5 @@
+import Fleet
+
 /// What a task left behind for later placeholders and conditions.
 public struct TaskResult: Sendable, Equatable {
     public var exitCode: Int
@@ -29,6 +31,38 @@ public struct TaskResult: Sendable, Equatable {
     }
 }
 
+/// How one host of a fan-out task ended: its connection's status (`ok`, `failed`,
+/// `timeout`, or why the command never ran: `unreachable`, `auth_failed`,
+/// `hostkey_rejected`, `become_failed`, `error`), or `cancelled` when the run was
+/// interrupted. Written as those words in reports and the recovery file.
+public enum HostTaskStatus: Sendable, Equatable, CustomStringConvertible {
+    case host(HostStatus)
+    case cancelled
+
+    public static let ok = HostTaskStatus.host(.ok)
+    public static let failed = HostTaskStatus.host(.failed)
+    public static let timeout = HostTaskStatus.host(.timeout)
+
+    public init?(rawValue: String) {
+        if rawValue == "cancelled" {
+            self = .cancelled
+        } else if let status = HostStatus(rawValue: rawValue) {
+            self = .host(status)
+        } else {
+            return nil
+        }
+    }
+
+    public var rawValue: String {
+        switch self {
+        case .host(let status): return status.rawValue
+        case .cancelled: return "cancelled"
+        }
+    }
+
+    public var description: String { rawValue }
+}
+
 /// One host's part of a fan-out task.
 public struct HostTaskResult: Sendable, Equatable {
     public var host: String
@@ -37,12 +71,11 @@ public struct HostTaskResult: Sendable, Equatable {
     public var stderr: String
     /// The task's per-host success condition (default `exit_0`).
     public var success: Bool
-    /// `ok`, `failed`, `timeout`, or why the command never ran: `unreachable`, `auth_failed`, `hostkey_rejected`, `error`.
-    public var status: String
+    public var status: HostTaskStatus
     /// Runs made, counting retries.
     public var attempts: Int
 
-    public init(host: String, exitCode: Int, stdout: String, stderr: String, success: Bool, status: String, attempts: Int) {
+    public init(host: String, exitCode: Int, stdout: String, stderr: String, success: Bool, status: HostTaskStatus, attempts: Int) {
         self.host = host
         self.exitCode = exitCode
         self.stdout = stdout
@@ -56,14 +89,15 @@ public struct HostTaskResult: Sendable, Equatable {
 extension HostTaskResult {
     /// The JSON form used by `--output-json` and the recovery file.
     var jsonObject: [String: Any] {
-        ["exit_code": exitCode, "stdout": stdout, "stderr": stderr, "success": success, "status": status, "attempts": attempts]
+        ["exit_code": exitCode, "stdout": stdout, "stderr": stderr, "success": success, "status": status.rawValue, "attempts": attempts]
     }
 
     init?(host: String, json: Any) {
         guard let record = json as? [String: Any] else { return nil }
         self.init(host: host, exitCode: record["exit_code"] as? Int ?? 0, stdout: record["stdout"] as? String ?? "",
                   stderr: record["stderr"] as? String ?? "", success: record["success"] as? Bool ?? false,
-                  status: record["status"] as? String ?? "failed", attempts: record["attempts"] as? Int ?? 1)
+                  status: (record["status"] as? String).flatMap(HostTaskStatus.init(rawValue:)) ?? .failed,
+                  attempts: record["attempts"] as? Int ?? 1)
     }
 }
 

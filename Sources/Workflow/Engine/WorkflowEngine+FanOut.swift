@@ -47,7 +47,7 @@ extension WorkflowEngine {
         // Hosts never started because the run was interrupted.
         let finished = hosts.indices.map { index in
             records[index] ?? HostTaskResult(host: hosts[index], exitCode: 130, stdout: "", stderr: "interrupted before the host started",
-                                             success: false, status: "cancelled", attempts: 0)
+                                             success: false, status: .cancelled, attempts: 0)
         }
         return aggregate(finished, pattern: pattern, plan: plan, display: display)
     }
@@ -88,7 +88,7 @@ extension WorkflowEngine {
             return record
         }
         let (record, attempts) = if let retry {
-            await withRetries(retry, succeeded: \HostTaskResult.success, isFinal: { $0.status == "timeout" },
+            await withRetries(retry, succeeded: \HostTaskResult.success, isFinal: { $0.status == .timeout },
                               retrying: { number, record in
                                   log.info("Task \(label(number)): FAILED (\(record.status)) - retrying in \(retry.delay)s")
                               },
@@ -110,7 +110,7 @@ extension WorkflowEngine {
     private func runAttempt(host: String, label: String, fields: [String: String], execType: String, command: String,
                             arguments: String, timeout: Int, plan: FanOutPlan, resolver: PlaceholderResolver,
                             outputSubdirectory: String) async -> HostTaskResult {
-        func failed(_ status: String, _ message: String, exitCode: Int = 255) -> HostTaskResult {
+        func failed(_ status: HostTaskStatus, _ message: String, exitCode: Int = 255) -> HostTaskResult {
             HostTaskResult(host: host, exitCode: exitCode, stdout: "", stderr: message, success: false, status: status, attempts: 1)
         }
         let argv: [String]
@@ -118,12 +118,12 @@ extension WorkflowEngine {
             argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
                                                arguments: arguments, hostname: host)
         } catch {
-            return failed("error", "\(error)")
+            return failed(.host(.error), "\(error)")
         }
         let remoteLine = CommandLineBuilder.remoteCommandLine(execType: execType, argv: argv, command: command, arguments: arguments)
         guard options.execute else {
             log.info("Task \(label): [DRY RUN] Would execute: \(log.mask(remoteLine ?? argv.joined(separator: " ")))")
-            return HostTaskResult(host: host, exitCode: 0, stdout: "DRY RUN STDOUT", stderr: "", success: true, status: "ok", attempts: 1)
+            return HostTaskResult(host: host, exitCode: 0, stdout: "DRY RUN STDOUT", stderr: "", success: true, status: .ok, attempts: 1)
         }
         log.debug("Task \(label): Executing [\(execType)]: \(log.mask(remoteLine ?? argv.joined(separator: " ")))")
         let exit: ChildExit
@@ -131,7 +131,7 @@ extension WorkflowEngine {
             exit = try await launch(argv, remoteLine: remoteLine, hostname: host, timeout: timeout,
                                     outputSubdirectory: outputSubdirectory, fanOut: true)
         } catch {
-            return failed("error", "\(error)", exitCode: 1)
+            return failed(.host(.error), "\(error)", exitCode: 1)
         }
         if remoteLine == nil {
             // A local command per host (e.g. a check run from the controller): its lines, once it is done.
@@ -144,18 +144,18 @@ extension WorkflowEngine {
                                                     condition: condition, hostProblemsFail: true),
                          resolver: resolver)
         return HostTaskResult(host: host, exitCode: exit.exitCode, stdout: run.stdout, stderr: run.stderr, success: run.success,
-                              status: exit.hostProblem ?? (run.success ? "ok" : "failed"), attempts: 1)
+                              status: exit.hostProblem ?? (run.success ? .ok : .failed), attempts: 1)
     }
 
     /// The task's own result: succeeded when the criterion holds; stdout and stderr summarise the hosts.
     private func aggregate(_ records: [HostTaskResult], pattern: String, plan: FanOutPlan, display: String) -> TaskResult {
         let successes = records.filter(\.success).count
         let failures = records.count - successes
-        func hosts(_ status: String) -> [String] { records.filter { !$0.success && $0.status == status }.map(\.host) }
-        let timeouts = hosts("timeout")
-        let failed = hosts("failed")
-        let cancelled = hosts("cancelled")
-        let unreachable = records.filter { !$0.success && !["timeout", "failed", "cancelled"].contains($0.status) }.map(\.host)
+        func hosts(_ status: HostTaskStatus) -> [String] { records.filter { !$0.success && $0.status == status }.map(\.host) }
+        let timeouts = hosts(.timeout)
+        let failed = hosts(.failed)
+        let cancelled = hosts(.cancelled)
+        let unreachable = records.filter { !$0.success && ![.timeout, .failed, .cancelled].contains($0.status) }.map(\.host)
         var stdout = "hosts=\(pattern): \(successes)/\(records.count) successful"
         if !timeouts.isEmpty { stdout += ", \(timeouts.count) timeout" }
         if !unreachable.isEmpty { stdout += ", \(unreachable.count) not reached" }

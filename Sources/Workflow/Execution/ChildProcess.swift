@@ -48,15 +48,15 @@ public struct ChildExit: Sendable, Equatable {
 
     public var timedOut: Bool { ending == .timedOut }
 
-    /// Why a remote command did not end on its own, as a host's status (`timeout`,
+    /// Why a remote command did not end on its own, as its host's status (`timeout`,
     /// `cancelled`, `unreachable`, `auth_failed`, …); nil when it exited, and for local commands.
-    public var hostProblem: String? {
+    public var hostProblem: HostTaskStatus? {
         guard remote else { return nil }
         switch ending {
         case .exited: return nil
-        case .timedOut: return HostStatus.timeout.rawValue
-        case .cancelled: return "cancelled"
-        case .notRun(let status): return status.rawValue
+        case .timedOut: return .timeout
+        case .cancelled: return .cancelled
+        case .notRun(let status): return .host(status)
         }
     }
 }
