@@ -15,6 +15,18 @@ final class TaskFileValidatorTests: XCTestCase {
         XCTAssertEqual(try report("task=0\ntype=parallel\ntasks=100,101\nsuccess=min_success=1\ntask=1\nreturn=0\ntask=100\n\(ok)task=101\n\(ok)").errors, [])
     }
 
+    func testExecTypesTheConfigurationDefinesAreKnownButAliasesStillWarnAsInTASKER() throws {
+        let file = try TaskFile.parse("task=0\nhostname=h\ncommand=true\nexec=mytype\ntask=1\nhostname=h\ncommand=true\nexec=cmd\n",
+                                      path: "v.txt", environment: [:])
+        let plain = TaskFileValidator.validate(file).warnings
+        XCTAssertTrue(plain.contains("task 0: unknown exec type 'mytype'"), "\(plain)")
+        var options = TaskFileValidator.Options()
+        options.configuredExecTypes = ["shell", "mytype"]
+        let configured = TaskFileValidator.validate(file, options: options).warnings
+        XCTAssertFalse(configured.contains { $0.contains("'mytype'") }, "\(configured)")
+        XCTAssertTrue(configured.contains("task 1: unknown exec type 'cmd'"), "the reference's own list leaves the cmd alias out: \(configured)")
+    }
+
     func testErrors() throws {
         let cases: [(String, String)] = [
             ("task=0\ncommand=true\n", "missing required field 'hostname'"),

@@ -15,6 +15,9 @@ public struct TaskFileValidator {
         /// Globals a saved auto-recovery state holds values for: a resume uses those,
         /// so their environment variables may be missing now.
         public var recoveredGlobals: Set<String> = []
+        /// Exec types the execution-type configuration defines: known to the
+        /// validator beside TASKER's own list (whose aliases it keeps, `cmd` not among them).
+        public var configuredExecTypes: Set<String> = []
         public init() {}
     }
 
@@ -124,7 +127,8 @@ public struct TaskFileValidator {
         }
         if let exec = fields["exec"] {
             let known = ["local", "shell", "pbrun", "p7s", "wwrs", "sh", "bash", "/bin/sh", "/bin/bash", "ssh", "ssh_shell"]
-            if !known.contains(withGlobals(exec).lowercased()) { warn("task \(id): unknown exec type '\(exec)'") }
+            let type = withGlobals(exec).lowercased()
+            if !known.contains(type), !options.configuredExecTypes.contains(type) { warn("task \(id): unknown exec type '\(exec)'") }
         }
         if let timeout = fields["timeout"].flatMap({ PythonSemantics.int(withGlobals($0)) }), !(5...1000).contains(timeout) {
             warn("task \(id): timeout \(timeout) is outside 5-1000 and will be clamped")
