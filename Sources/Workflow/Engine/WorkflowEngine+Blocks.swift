@@ -230,8 +230,8 @@ extension WorkflowEngine {
         return outcome
     }
 
-    /// One subtask (§13): its gate, a return, or its command run as `run(_:judgement:)` runs every
-    /// command, with TASKER's subtask rules: split on the literal delimiter, `success` or exit 0.
+    /// One subtask (§13): its gate, a return, or its command, launched and finished as every
+    /// command is, with TASKER's subtask rules: split on the literal delimiter, `success` or exit 0.
     private func runSubtask(_ task: TaskDefinition, display: String, resolver: PlaceholderResolver) async -> SubtaskOutcome {
         let fields = task.fields
         func done(_ result: TaskResult, skipped: Bool = false) -> SubtaskOutcome {

@@ -2,25 +2,11 @@ import Fleet
 import Foundation
 
 /// The one way a task's command runs, for sequential tasks, block subtasks
-/// and each host of a fan-out task: started (locally or on its host), its
-/// output split, its success judged. Callers differ only in how they build
-/// the command, what they log, and the `Judgement` — which keeps TASKER's
-/// documented differences between tasks and subtasks in one place.
+/// and each host of a fan-out task: started by `launch` (locally or on its
+/// host), its output split and its success judged by `finish`. Callers differ
+/// only in how they build the command, what they log, and the `Judgement` —
+/// which keeps TASKER's documented differences between tasks and subtasks in one place.
 extension WorkflowEngine {
-    /// A task's command, its fields resolved.
-    struct ResolvedCommand: Sendable {
-        var execType: String
-        var argv: [String]
-        /// The command line run on `hostname` over SSH; nil for a local command.
-        var remoteLine: String?
-        var hostname: String
-        var timeout: Int
-        /// Where `--output-dir` keeps the streams (the task's display ID).
-        var outputSubdirectory: String
-        /// One host of a fan-out task (its capture keeps `--keep-bytes`).
-        var fanOut = false
-    }
-
     /// How a command's output is split and its success decided.
     struct Judgement: Sendable {
         enum Split: Sendable {
@@ -56,34 +42,28 @@ extension WorkflowEngine {
         var success: Bool
     }
 
-    /// Starts `command`, waits for it, splits its output and judges it. Errors are
-    /// those of starting it (a missing program, no SSH settings), for the caller to map.
-    func run(_ command: ResolvedCommand, judgement: Judgement, resolver: PlaceholderResolver) async throws -> CommandRun {
-        let exit = try await launch(command.argv, remoteLine: command.remoteLine, hostname: command.hostname, timeout: command.timeout,
-                                    outputSubdirectory: command.outputSubdirectory, fanOut: command.fanOut)
-        return finish(exit, judgement: judgement, resolver: resolver)
-    }
-
     /// Splits an ended command's output and judges it (also for a dry run's stand-in output).
     func finish(_ exit: ChildExit, judgement: Judgement, resolver: PlaceholderResolver) -> CommandRun {
+        func split(_ text: String, _ spec: String?) -> String? {
+            guard let spec else { return nil }
+            return judgement.split == .fields ? OutputSplitter.split(text, spec: spec) : OutputSplitter.splitLiterally(text, spec: spec)
+        }
         var run = CommandRun(exit: exit, stdout: exit.stdout, stderr: exit.stderr, stdoutFile: exit.stdoutFile, stderrFile: exit.stderrFile,
                              success: false)
-        if let spec = judgement.stdoutSplit {
-            let split = judgement.split == .fields ? OutputSplitter.split(run.stdout, spec: spec) : OutputSplitter.splitLiterally(run.stdout, spec: spec)
-            if split != run.stdout { run.stdoutFile = nil }
-            run.stdout = split
+        if let stdout = split(run.stdout, judgement.stdoutSplit) {
+            if stdout != run.stdout { run.stdoutFile = nil }
+            run.stdout = stdout
         }
-        if let spec = judgement.stderrSplit {
-            let split = judgement.split == .fields ? OutputSplitter.split(run.stderr, spec: spec) : OutputSplitter.splitLiterally(run.stderr, spec: spec)
-            if split != run.stderr { run.stderrFile = nil }
-            run.stderr = split
+        if let stderr = split(run.stderr, judgement.stderrSplit) {
+            if stderr != run.stderr { run.stderrFile = nil }
+            run.stderr = stderr
         }
         run.success = judge(run, judgement, resolver: resolver)
         return run
     }
 
     /// The verdict on a command's (split) output.
-    func judge(_ run: CommandRun, _ judgement: Judgement, resolver: PlaceholderResolver) -> Bool {
+    private func judge(_ run: CommandRun, _ judgement: Judgement, resolver: PlaceholderResolver) -> Bool {
         if judgement.hostProblemsFail, run.exit.hostProblem != nil { return false }
         let context = ConditionContext(exitCode: run.exit.exitCode, stdout: run.stdout, stderr: run.stderr)
         switch judgement.condition {
