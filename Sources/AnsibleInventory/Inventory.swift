@@ -9,6 +9,14 @@ public struct Inventory: Sendable {
         /// hosts work on these, without hashing names.
         var hostIndices: [Int] = []
         var hostSet: Set<Int> = []
+
+        /// Adds the host at `index` in `hostOrder`, once.
+        mutating func add(_ host: String, index: Int) {
+            if hostSet.insert(index).inserted {
+                hosts.append(host)
+                hostIndices.append(index)
+            }
+        }
         public internal(set) var children: [String] = []
         public internal(set) var parents: [String] = []
         public internal(set) var variables = InventoryVariables()
@@ -61,14 +69,16 @@ public struct Inventory: Sendable {
 
     mutating func addHost(_ name: String, to group: String) {
         addGroup(group)
+        groups[group]!.add(name, index: hostIndex(name, joining: group))
+    }
+
+    /// Records that host `name` (new or known) joins `group`; returns its index in `hostOrder`.
+    private mutating func hostIndex(_ name: String, joining group: String) -> Int {
         // One lookup of the name: hashing a long non-ASCII name is not cheap.
         let next = hostOrder.count
         let index = hosts[name, default: Host(name: name, index: next)].addGroup(group)
         if index == next { hostOrder.append(name) }
-        if groups[group]!.hostSet.insert(index).inserted {
-            groups[group]!.hosts.append(name)
-            groups[group]!.hostIndices.append(index)
-        }
+        return index
     }
 
     /// Adds the hosts of a range to `group`: as `addHost` for each, with room made
@@ -85,15 +95,7 @@ public struct Inventory: Sendable {
             members.hostIndices.reserveCapacity(size)
         }
         if let size = room(members.hostSet.count + names.count, members.hostSet.capacity) { members.hostSet.reserveCapacity(size) }
-        for name in names {
-            let next = hostOrder.count
-            let index = hosts[name, default: Host(name: name, index: next)].addGroup(group)
-            if index == next { hostOrder.append(name) }
-            if members.hostSet.insert(index).inserted {
-                members.hosts.append(name)
-                members.hostIndices.append(index)
-            }
-        }
+        for name in names { members.add(name, index: hostIndex(name, joining: group)) }
         groups[group] = members
     }
 

@@ -55,14 +55,14 @@ public final class ScriptRun: Sendable {
                 result.connectMilliseconds = Deadline.milliseconds(since: started)
                 let setUpDeadline = min(.after(seconds: spec.settings.connectTimeout + 10), runDeadline)
                 let sftp = try await connection.openSFTP(deadline: setUpDeadline)
-                var directory: String?
+                var directory: RemoteTemporaryDirectory?
                 // Another become user than root must be able to read the script: the directory
                 // is then traversable (not listable) and the script readable while it runs.
                 let sharedWithBecomeUser = spec.become.map { $0.user != "root" && $0.user != spec.settings.user } ?? false
                 do {
-                    directory = try await Self.makeTemporaryDirectory(on: connection, traversable: sharedWithBecomeUser,
-                                                                      deadline: setUpDeadline)
-                    let path = directory! + "/" + name
+                    directory = try await RemoteTemporaryDirectory.make(on: connection, prefix: "tasker-script", shared: sharedWithBecomeUser,
+                                                                        deadline: setUpDeadline)
+                    let path = directory!.path + "/" + name
                     let file = try await connection.sftpOpen(sftp, path, .createExclusive, permissions: sharedWithBecomeUser ? 0o755 : 0o700,
                                                              deadline: setUpDeadline)
                     do {
@@ -80,10 +80,12 @@ public final class ScriptRun: Sendable {
                     result.signal = exit.signal
                     if exit.signal != nil || exit.exitCode != 0 { result.status = .failed }
                 } catch {
-                    await Self.remove(directory, sftp: sftp, connection: connection)
+                    await connection.closeSFTP(sftp)
+                    await directory?.remove(on: connection)
                     throw error
                 }
-                await Self.remove(directory, sftp: sftp, connection: connection)
+                await connection.closeSFTP(sftp)
+                await directory?.remove(on: connection)
             }
         } catch {
             result.fail(error, expired: expired,
@@ -92,31 +94,5 @@ public final class ScriptRun: Sendable {
         result.take(capture)
         result.runMilliseconds = Deadline.milliseconds(since: started)
         return result
-    }
-
-    /// A new private directory on the host (`mktemp -d` makes it mode 0700; 0711 when `traversable`).
-    private static func makeTemporaryDirectory(on connection: SSHConnection, traversable: Bool, deadline: Deadline) async throws -> String {
-        let output = try OutputCapture(label: "", options: CaptureOptions(headBytes: 4096, tailBytes: 0))
-        let make = "mktemp -d \"${TMPDIR:-/tmp}/tasker-script.XXXXXXXX\""
-        let command = traversable ? "d=$(\(make)) && chmod 711 \"$d\" && echo \"$d\"" : make
-        let exit = try await connection.execute(command, output: output, deadline: deadline)
-        let (stdout, stderr) = output.finish()
-        let path = stdout.text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard exit.exitCode == 0, exit.signal == nil, path.hasPrefix("/") else {
-            throw FileTransferFailure(description: "cannot make a temporary directory: \(stderr.text.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
-        return path
-    }
-
-    /// Removes the temporary directory and whatever is in it. The removal runs in a
-    /// task of its own, so it completes even when this host's run was cancelled.
-    private static func remove(_ directory: String?, sftp: SFTPSession, connection: SSHConnection) async {
-        await connection.closeSFTP(sftp)
-        guard let directory else { return }
-        await Task {
-            guard let output = try? OutputCapture(label: "", options: CaptureOptions(headBytes: 0, tailBytes: 0)) else { return }
-            _ = try? await connection.execute("rm -rf -- " + ShellWords.join([directory]), output: output, deadline: .after(seconds: 10))
-            _ = output.finish()
-        }.value
     }
 }

@@ -60,12 +60,12 @@ public final class FilePull: Sendable {
                 let sftp = try await connection.openSFTP(deadline: deadline)
                 var download = LocalDownload(connection: connection, sftp: sftp, deadline: deadline,
                                              preserveTimes: request.preserveTimes)
-                var staging: BecomeStaging?
+                var staging: RemoteTemporaryDirectory?
                 do {
                     var sources = request.sources.map { PushRequest.expand($0, for: spec) }
                     if let become = spec.become {
                         // What only the become user may read is copied where the login user can fetch it.
-                        staging = try await BecomeStaging.copies(of: sources, recursive: request.recursive, on: connection, for: become,
+                        staging = try await RemoteTemporaryDirectory.copies(of: sources, recursive: request.recursive, on: connection, for: become,
                                                                  loginUser: spec.settings.user, deadline: deadline)
                         sources = sources.map { staging!.path + "/" + Self.name(of: $0) }
                     }

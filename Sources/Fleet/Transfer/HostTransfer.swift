@@ -31,7 +31,7 @@ final class HostTransfer {
     private var temporaries: [String] = []
     private var knownDirectories: Set<String> = []
     /// Through become: the staging directory, and the directories to make, parents first.
-    private var staging: BecomeStaging?
+    private var staging: RemoteTemporaryDirectory?
     private var directoriesToMake: [(path: String, mode: UInt32)] = []
     /// Through become: each staged file's final permission bits.
     private var finalModes: [String: UInt32] = [:]
@@ -161,7 +161,10 @@ final class HostTransfer {
                        outcome: inout Outcome) async throws -> String {
         let temporary: String
         if let become {
-            if staging == nil { staging = try await BecomeStaging.make(on: connection, for: become, deadline: deadline) }
+            if staging == nil {
+                staging = try await RemoteTemporaryDirectory.make(on: connection, prefix: "tasker-stage",
+                                                                  shared: RemoteTemporaryDirectory.isShared(become), deadline: deadline)
+            }
             temporary = staging!.nextPath()
         } else {
             temporary = Self.temporaryName(beside: remote)
@@ -215,10 +218,7 @@ final class HostTransfer {
             return
         }
         var lines = ["set -e"]
-        if request.owner != nil || request.group != nil {
-            let who = (request.owner ?? "") + (request.group.map { ":" + $0 } ?? "")
-            lines.append("chown -- " + ShellWords.join([who] + moves.map(\.temporary)))
-        }
+        if let owner = request.chownOwner { lines.append("chown -- " + ShellWords.join([owner] + moves.map(\.temporary))) }
         for move in moves { lines.append("mv -f -- " + ShellWords.join([move.temporary, move.final])) }
         _ = try await run(lines.joined(separator: "\n"), failure: "cannot put the files in place")
         temporaries.removeAll { path in moves.contains { $0.temporary == path } }
@@ -242,10 +242,7 @@ final class HostTransfer {
             lines.append("chmod \(mode) -- " + ShellWords.join([item.copy]))
             if request.preserveTimes { lines.append("touch -r " + ShellWords.join([item.staged, item.copy])) }
         }
-        if request.owner != nil || request.group != nil {
-            let who = (request.owner ?? "") + (request.group.map { ":" + $0 } ?? "")
-            lines.append("chown -- " + ShellWords.join([who] + copies.map(\.copy)))
-        }
+        if let owner = request.chownOwner { lines.append("chown -- " + ShellWords.join([owner] + copies.map(\.copy))) }
         for item in copies { lines.append("mv -f -- " + ShellWords.join([item.copy, item.final])) }
         _ = try await run(lines.joined(separator: "\n"), failure: "cannot put the files in place")
     }
@@ -258,14 +255,7 @@ final class HostTransfer {
     /// Runs a shell command on the host (through become when the push uses it); returns its stdout.
     /// A non-zero exit with `failure` set is an error carrying the command's stderr.
     private func run(_ command: String, failure: String? = nil) async throws -> String {
-        let capture = try OutputCapture(label: "", options: CaptureOptions(headBytes: 4 << 20, tailBytes: 0))
-        let exit = try await connection.execute(command, become: become, output: capture, deadline: deadline)
-        let (stdout, stderr) = capture.finish()
-        if let failure, exit.exitCode != 0 || exit.signal != nil {
-            let reason = stderr.text.split(separator: "\n").last.map(String.init) ?? "exit status \(exit.exitCode ?? -1)"
-            throw FileTransferFailure(description: "\(failure): \(reason)")
-        }
-        return stdout.text
+        try await RemoteShell.run(command, on: connection, become: become, deadline: deadline, keepBytes: 4 << 20, failure: failure)
     }
 
     /// Creates `path` and its missing parents, as `mkdir -p`; an existing directory is left as it is.

@@ -15,6 +15,12 @@ public struct PushRequest: Sendable {
     /// `chown` the files to this owner and/or group (the remote user must be allowed to).
     public var owner: String?
     public var group: String?
+
+    /// `chown`'s `OWNER[:GROUP]` (or `:GROUP`) argument; nil when neither is asked for.
+    var chownOwner: String? {
+        guard owner != nil || group != nil else { return nil }
+        return (owner ?? "") + (group.map { ":" + $0 } ?? "")
+    }
     public var skipCheck: SkipCheck = .none
     /// Seconds one host's whole transfer may take; nil for no limit.
     public var timeout: Double?
