@@ -11,20 +11,18 @@ enum InventoryVariableFiles {
 
     /// Reads the variable directories of `directory` for every group and host of `inventory`.
     static func load(beside directory: String, into inventory: inout Inventory) throws {
-        let groupDirectory = directory + "/group_vars"
-        for (name, files) in try find(inventory.groupOrder, in: groupDirectory) {
+        try load(inventory.groupOrder, in: directory + "/group_vars", into: &inventory) { $0.addGroupFileVariables($1, $2) }
+        try load(inventory.hostOrder, in: directory + "/host_vars", into: &inventory) { $0.addHostFileVariables($1, $2) }
+    }
+
+    /// Reads the files of `entities` (groups or hosts) in `directory`, handing each one's variables to `add`.
+    private static func load(_ entities: [String], in directory: String, into inventory: inout Inventory,
+                             add: (inout Inventory, String, InventoryVariables) -> Void) throws {
+        for (name, files) in try find(entities, in: directory) {
             for file in files {
                 let variables = try variables(in: file, vaultPassword: inventory.vaultPassword)
                 inventory.recordVaultValues(in: variables, file: file)
-                inventory.addGroupFileVariables(name, variables)
-            }
-        }
-        let hostDirectory = directory + "/host_vars"
-        for (name, files) in try find(inventory.hostOrder, in: hostDirectory) {
-            for file in files {
-                let variables = try variables(in: file, vaultPassword: inventory.vaultPassword)
-                inventory.recordVaultValues(in: variables, file: file)
-                inventory.addHostFileVariables(name, variables)
+                add(&inventory, name, variables)
             }
         }
     }
