@@ -10,7 +10,7 @@ import AnsibleInventory
 public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Task-file reader, validator and dependency check.
     case taskFile = "taskfile"
-    /// Condition evaluator and placeholder resolver: line 1 is a condition, the rest
+    /// Condition parser, syntax check and evaluator, and the placeholder resolver: line 1 is a condition, the rest
     /// is text with placeholders (also task 0's stdout). The globals are fixed: a
     /// global whose value refers to itself grows a text to the expansion limit
     /// (`PlaceholderResolver.expansionLimit`), which is bounded but would make every
@@ -51,8 +51,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             ]
             let resolver = PlaceholderResolver(globals: ["G": "g @N@ @0_exit@", "N": "3", "E": ""], results: results)
             _ = resolver.resolve(rest)
-            _ = ConditionEvaluator.evaluate(condition, context: ConditionContext(exitCode: 1, stdout: rest, stderr: condition),
-                                            resolver: resolver)
+            _ = Condition.evaluate(condition, context: ConditionContext(exitCode: 1, stdout: rest, stderr: condition),
+                                   resolver: resolver)
+            _ = Condition(condition).checkSyntax()
         case .iniInventory:
             _ = try? InventoryLoader.parse(text, named: "fuzz.ini", maximumHosts: Self.maximumHosts)
         case .yamlInventory:

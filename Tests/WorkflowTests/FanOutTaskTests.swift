@@ -72,13 +72,19 @@ final class FanOutTaskTests: XCTestCase {
     }
 
     func testPlanSeparatesPerHostConditionsFromTheAggregate() {
-        let aggregate = WorkflowEngine.FanOutPlan(fields: ["success": "majority_success", "failure": "stderr~fatal"])
+        func plan(success: String? = nil, failure: String? = nil) -> WorkflowEngine.FanOutPlan {
+            var task = TaskDefinition(id: 1, idText: "1", line: 1)
+            task.success = success
+            task.failure = failure
+            return WorkflowEngine.FanOutPlan(task)
+        }
+        let aggregate = plan(success: "majority_success", failure: "stderr~fatal")
         XCTAssertEqual(aggregate.criterion, "majority_success")
         XCTAssertEqual(aggregate.hostCondition?.text, "stderr~fatal")
         XCTAssertEqual(aggregate.hostCondition?.isFailure, true)
-        let perHost = WorkflowEngine.FanOutPlan(fields: ["success": "exit_0&stdout~ready"])
+        let perHost = plan(success: "exit_0&stdout~ready")
         XCTAssertEqual(perHost.criterion, "all_success")
         XCTAssertEqual(perHost.hostCondition?.text, "exit_0&stdout~ready")
-        XCTAssertNil(WorkflowEngine.FanOutPlan(fields: [:]).hostCondition)
+        XCTAssertNil(plan().hostCondition)
     }
 }

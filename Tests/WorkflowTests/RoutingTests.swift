@@ -4,16 +4,21 @@ import XCTest
 @testable import Workflow
 
 final class RoutingTests: XCTestCase {
-    private func route(_ fields: [String: String], ok: Bool, fireAndForget: Bool = false,
+    private func task(_ id: Int, _ fields: KeyValuePairs<String, String>) -> TaskDefinition {
+        TaskDefinition(id: id, idText: String(id), line: 1,
+                       written: fields.map { TaskDefinition.WrittenField(key: $0.key, value: $0.value, line: 1) })
+    }
+
+    private func route(_ fields: KeyValuePairs<String, String>, ok: Bool, fireAndForget: Bool = false,
                        conditions: [String: Bool] = [:]) -> RouteDecision {
         var loop: LoopState?
-        return Routing.route(id: 5, fields: fields, ok: ok, fireAndForget: fireAndForget, loop: &loop) { conditions[$0] ?? false }
+        return Routing.route(task(5, fields), ok: ok, fireAndForget: fireAndForget, loop: &loop) { conditions[$0] ?? false }
     }
 
     func testTable() {
-        XCTAssertEqual(route([:], ok: true), .task(6))
-        XCTAssertEqual(route([:], ok: false), .stopFailed)
-        XCTAssertEqual(route([:], ok: false, fireAndForget: true), .task(6))
+        XCTAssertEqual(route([:] , ok: true), .task(6))
+        XCTAssertEqual(route([:] , ok: false), .stopFailed)
+        XCTAssertEqual(route([:] , ok: false, fireAndForget: true), .task(6))
         XCTAssertEqual(route(["on_success": "9"], ok: true), .task(9))
         XCTAssertEqual(route(["on_success": "9"], ok: false), .stopFailedByCondition)
         XCTAssertEqual(route(["on_success": "9"], ok: false, fireAndForget: true), .stopFailedByCondition)
@@ -33,8 +38,8 @@ final class RoutingTests: XCTestCase {
     func testLoopRunsNTimesWhateverTheIterationsReturn() {
         var loop: LoopState?
         var runs = 1
-        let fields = ["next": "loop", "loop": "3"]
-        while Routing.route(id: 2, fields: fields, ok: false, fireAndForget: false, loop: &loop, evaluate: { _ in false }) == .repeatTask {
+        let looping = task(2, ["next": "loop", "loop": "3"])
+        while Routing.route(looping, ok: false, fireAndForget: false, loop: &loop, evaluate: { _ in false }) == .repeatTask {
             runs += 1
         }
         XCTAssertEqual(runs, 3)
@@ -43,10 +48,10 @@ final class RoutingTests: XCTestCase {
 
     func testLoopBreak() {
         var loop: LoopState?
-        let fields = ["next": "loop", "loop": "10", "loop_break": "stdout~done"]
-        XCTAssertEqual(Routing.route(id: 2, fields: fields, ok: true, fireAndForget: false, loop: &loop) { _ in false }, .repeatTask)
+        let looping = task(2, ["next": "loop", "loop": "10", "loop_break": "stdout~done"])
+        XCTAssertEqual(Routing.route(looping, ok: true, fireAndForget: false, loop: &loop) { _ in false }, .repeatTask)
         XCTAssertEqual(loop?.iteration, 2)
-        XCTAssertEqual(Routing.route(id: 2, fields: fields, ok: true, fireAndForget: false, loop: &loop) { _ in true }, .task(3))
+        XCTAssertEqual(Routing.route(looping, ok: true, fireAndForget: false, loop: &loop) { _ in true }, .task(3))
         XCTAssertNil(loop)
     }
 

@@ -46,12 +46,13 @@ final class TaskFileTests: XCTestCase {
         XCTAssertEqual(file.globals[3].unsetReferences, ["NOPE"])
         XCTAssertEqual(file.tasks.map(\.id), [0, 1])
         let first = try XCTUnwrap(file.task(0))
-        XCTAssertEqual(first["command"], "printf", "a repeated key: last one wins")
-        XCTAssertEqual(first["arguments"], "a=b # not a comment", "no inline comments")
-        XCTAssertNil(first["bogus"])
-        XCTAssertTrue(first.allFields.contains { $0.key == "bogus" })
-        XCTAssertEqual(file.task(1)?["arguments"], "", "arguments default to empty")
-        XCTAssertNil(file.task(1)?["LATE"], "KEY=value in the task zone is not a global")
+        XCTAssertEqual(first.command, "printf", "a repeated key: last one wins")
+        XCTAssertEqual(first.arguments, "a=b # not a comment", "no inline comments")
+        XCTAssertNil(TaskField(rawValue: "bogus"))
+        XCTAssertTrue(first.written.contains { $0.key == "bogus" })
+        XCTAssertNil(file.task(1)?.arguments, "arguments as written: none")
+        XCTAssertNil(file.globalValues["LATE"], "KEY=value in the task zone is not a global")
+        XCTAssertNotNil(file.task(1)?.written.first { $0.key == "LATE" }, "but an unknown field of the task")
         XCTAssertTrue(file.warnings.contains { $0.contains("'hostname' outside a task") })
     }
 
@@ -83,7 +84,7 @@ final class TaskFileTests: XCTestCase {
 
     func testCRLFAndBlankLines() throws {
         let file = try parse("task=0\r\n\r\nhostname=h\r\ncommand=c\r\n")
-        XCTAssertEqual(file.task(0)?["hostname"], "h")
-        XCTAssertEqual(file.task(0)?["command"], "c")
+        XCTAssertEqual(file.task(0)?.hostname, "h")
+        XCTAssertEqual(file.task(0)?.command, "c")
     }
 }

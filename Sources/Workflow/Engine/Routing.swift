@@ -26,14 +26,15 @@ public struct LoopState: Sendable, Equatable {
 }
 
 public enum Routing {
-    /// Decides the route after task `id` finished with success `ok`.
+    /// Decides the route after `task` finished with success `ok`.
     /// `evaluate` evaluates a condition (`next`, `loop_break`) against the task's result;
     /// `loop` is the task's loop state, updated in place (nil once the loop is over).
-    public static func route(id: Int, fields: [String: String], ok: Bool, fireAndForget: Bool,
+    public static func route(_ task: TaskDefinition, ok: Bool, fireAndForget: Bool,
                              loop: inout LoopState?, evaluate: (String) -> Bool) -> RouteDecision {
-        let next = fields["next"]
-        let onSuccess = fields["on_success"]
-        let onFailure = fields["on_failure"]
+        let id = task.id
+        let next = task.next
+        let onSuccess = task.onSuccess
+        let onFailure = task.onFailure
         let shouldContinue: Bool
         switch next {
         case nil:
@@ -43,8 +44,8 @@ public enum Routing {
             return .stopSucceeded
         case "always"?:
             shouldContinue = true
-        case "loop"? where fields["loop"] != nil:
-            if stepLoop(fields: fields, loop: &loop, evaluate: evaluate) { return .repeatTask }
+        case "loop"? where task.loop != nil:
+            if stepLoop(task, loop: &loop, evaluate: evaluate) { return .repeatTask }
             shouldContinue = true
         case let condition?:
             shouldContinue = evaluate(condition)
@@ -65,12 +66,12 @@ public enum Routing {
 
     /// One loop step: true to run again. Iteration failures do not stop a loop;
     /// `loop_break` ends it early; afterwards the task counts as successful.
-    static func stepLoop(fields: [String: String], loop: inout LoopState?, evaluate: (String) -> Bool) -> Bool {
+    static func stepLoop(_ task: TaskDefinition, loop: inout LoopState?, evaluate: (String) -> Bool) -> Bool {
         if loop == nil {
-            loop = LoopState(count: PythonSemantics.int(fields["loop"] ?? "") ?? 1)
+            loop = LoopState(count: PythonSemantics.int(task.loop ?? "") ?? 1)
         }
         loop!.iteration += 1
-        if let breakCondition = fields["loop_break"], evaluate(breakCondition) {
+        if let breakCondition = task.loopBreak, evaluate(breakCondition) {
             loop = nil
             return false
         }

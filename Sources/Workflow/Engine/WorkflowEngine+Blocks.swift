@@ -19,23 +19,23 @@ extension WorkflowEngine {
         let id = task.id
         log.info("Task \(id): DECISION - Evaluating conditions")
         let decision: Bool
-        if let condition = task["success"] {
-            decision = ConditionEvaluator.evaluate(condition, context: .gate, resolver: resolver)
-        } else if let condition = task["failure"] {
-            decision = !ConditionEvaluator.evaluate(condition, context: .gate, resolver: resolver)
+        if let condition = task.success {
+            decision = Condition.evaluate(condition, context: .gate, resolver: resolver)
+        } else if let condition = task.failure {
+            decision = !Condition.evaluate(condition, context: .gate, resolver: resolver)
         } else {
             // No condition at all: the reference "stops"; Tasker ends the run (see docs/compatibility.md).
             return .stop(success: true)
         }
-        if decision, let target = task["on_success"].flatMap(PythonSemantics.int) {
+        if decision, let target = task.onSuccess.flatMap(PythonSemantics.int) {
             log.info("Task \(id): Decision true, jumping to task \(target) (on_success)")
             return .jump(target)
         }
-        if !decision, let target = task["on_failure"].flatMap(PythonSemantics.int) {
+        if !decision, let target = task.onFailure.flatMap(PythonSemantics.int) {
             log.info("Task \(id): Decision false, jumping to task \(target) (on_failure)")
             return .jump(target)
         }
-        switch task["next"] {
+        switch task.next {
         case "never"?: return .stop(success: true)
         case let next? where PythonSemantics.int(next) != nil: return .jump(PythonSemantics.int(next)!)
         default: return .jump(id + 1)
@@ -56,7 +56,7 @@ extension WorkflowEngine {
         let id = task.id
         guard let subtasks = parallelSubtasks(task) else { return .abort }
         let retry = retryPolicy(task)
-        let workers = max(1, PythonSemantics.int(task["max_parallel"] ?? "") ?? 8)
+        let workers = max(1, PythonSemantics.int(task.maxParallel ?? "") ?? 8)
         var line = "Task \(id): Starting parallel execution of \(subtasks.count) tasks (max_parallel=\(workers)"
         if let retry { line += ", retry_failed=true (count=\(retry.count), delay=\(retry.delay)s)" }
         log.info(line + ")")
@@ -77,19 +77,20 @@ extension WorkflowEngine {
 
     /// `tasks=` or the subtasks generated from `hostnames=` (IDs 100000 + P×10000 + i).
     private func parallelSubtasks(_ task: TaskDefinition) -> [TaskDefinition]? {
-        if let hostnames = task["hostnames"] {
+        if let hostnames = task.hostnames {
             let hosts = hostnames.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             return hosts.enumerated().map { index, host in
                 let generated = 100_000 + task.id * 10_000 + index
-                var fields: [String: String] = ["task": String(generated), "hostname": host]
-                for key in ["command", "arguments", "exec", "timeout", "retry_count", "retry_delay", "success", "failure"] {
-                    if let value = task[key] { fields[key] = value }
+                var subtask = TaskDefinition(id: generated, idText: String(generated), line: task.line)
+                subtask.hostname = host
+                for field in [TaskField.command, .exec, .timeout, .retryCount, .retryDelay, .success, .failure] {
+                    subtask[field] = task[field]
                 }
-                fields["arguments"] = (fields["arguments"] ?? "").replacingOccurrences(of: "@task@", with: String(generated))
-                return TaskDefinition(id: generated, idText: String(generated), line: task.line, fields: fields, allFields: [])
+                subtask.arguments = (task.arguments ?? "").replacingOccurrences(of: "@task@", with: String(generated))
+                return subtask
             }
         }
-        return subtaskList(task["tasks"], block: task.id)
+        return subtaskList(task.tasks, block: task.id)
     }
 
     private func subtaskList(_ text: String?, block: Int) -> [TaskDefinition]? {
@@ -107,9 +108,10 @@ extension WorkflowEngine {
 
     private func stripRouting(_ task: TaskDefinition, block: Int) -> TaskDefinition {
         var copy = task
-        let stripped = ["on_success", "on_failure", "next"].filter { copy.fields.removeValue(forKey: $0) != nil }
+        let stripped = TaskField.routing.filter { copy[$0] != nil }
+        for field in stripped { copy[field] = nil }
         if !stripped.isEmpty {
-            log.warn("Task \(block): stripped routing parameters \(stripped.joined(separator: ", ")) from subtask \(task.id)")
+            log.warn("Task \(block): stripped routing parameters \(stripped.map(\.rawValue).joined(separator: ", ")) from subtask \(task.id)")
         }
         return copy
     }
@@ -118,9 +120,8 @@ extension WorkflowEngine {
 
     func runConditional(_ task: TaskDefinition) async -> BlockRoute {
         let id = task.id
-        let branch = ConditionEvaluator.evaluate(task["condition"] ?? "", context: .gate, resolver: resolver)
-        let key = branch ? "if_true_tasks" : "if_false_tasks"
-        guard let subtasks = subtaskList(task[key], block: id) else { return .abort }
+        let branch = Condition.evaluate(task.condition ?? "", context: .gate, resolver: resolver)
+        guard let subtasks = subtaskList(branch ? task.ifTrueTasks : task.ifFalseTasks, block: id) else { return .abort }
         let retry = retryPolicy(task)
         log.info("Task \(id): Executing \(branch ? "TRUE" : "FALSE") branch with \(subtasks.count) tasks (sequential\(retry.map { ", retry_failed=true (count=\($0.count), delay=\($0.delay)s)" } ?? ""))")
         var outcomes: [SubtaskOutcome] = []
@@ -157,11 +158,11 @@ extension WorkflowEngine {
         let failed = total - successes
         let isConditional = label == "Conditional"
         let proceed: Bool
-        if let success = task["success"] {
-            proceed = ConditionEvaluator.aggregate(success, successes: successes, failures: failed)
-        } else if let next = task["next"] {
+        if let success = task.success {
+            proceed = AggregateCondition.holds(success, successes: successes, failures: failed)
+        } else if let next = task.next {
             if isConditional {
-                proceed = next == "always" || (next != "never" && ConditionEvaluator.aggregate(next, successes: successes, failures: failed))
+                proceed = next == "always" || (next != "never" && AggregateCondition.holds(next, successes: successes, failures: failed))
             } else {
                 switch next {
                 case "never":
@@ -170,13 +171,13 @@ extension WorkflowEngine {
                 case "always": proceed = true
                 case "success": proceed = allSucceeded
                 default:
-                    if ConditionEvaluator.aggregateKeywords.contains(next) || next.contains("=") {
-                        proceed = ConditionEvaluator.aggregate(next, successes: successes, failures: failed)
+                    if next.contains("=") || AggregateCondition.judgingOutcomes(next) != nil {
+                        proceed = AggregateCondition.holds(next, successes: successes, failures: failed)
                     } else {
                         let context = ConditionContext(
                             exitCode: allSucceeded ? 0 : 1, stdout: "Parallel execution summary: \(successes) successful, \(failed) failed",
                             stderr: failed > 0 ? "Failed tasks: [\(outcomes.filter { !$0.result.success }.map { String($0.id) }.joined(separator: ", "))]" : "")
-                        proceed = ConditionEvaluator.evaluate(next, context: context, resolver: resolver)
+                        proceed = Condition.evaluate(next, context: context, resolver: resolver)
                     }
                 }
             }
@@ -185,11 +186,11 @@ extension WorkflowEngine {
             proceed = isConditional ? true : allSucceeded
         }
         recordBlock(exitCode: allSucceeded ? 0 : 1, success: proceed)
-        if proceed, let target = task["on_success"].flatMap(PythonSemantics.int) {
+        if proceed, let target = task.onSuccess.flatMap(PythonSemantics.int) {
             log.info("Task \(id): \(label) success (\(successes)/\(total)), jumping to Task \(target)")
             return .jump(target)
         }
-        if !proceed, let target = task["on_failure"].flatMap(PythonSemantics.int) {
+        if !proceed, let target = task.onFailure.flatMap(PythonSemantics.int) {
             log.info("Task \(id): \(label) failure (\(successes)/\(total)), jumping to Task \(target)")
             return .jump(target)
         }
@@ -199,10 +200,10 @@ extension WorkflowEngine {
     // MARK: Subtask core (§13) and retries (§14)
 
     func retryPolicy(_ task: TaskDefinition) -> RetryPolicy? {
-        let enabled = task["retry_count"] != nil || task["retry_failed"]?.lowercased() == "true"
+        let enabled = task.retryCount != nil || task.retryFailed?.lowercased() == "true"
         guard enabled else { return nil }
-        let countText = resolver.resolve(task["retry_count"] ?? "1").text
-        let delayText = resolver.resolve(task["retry_delay"] ?? "1").text
+        let countText = resolver.resolve(task.retryCount ?? "1").text
+        let delayText = resolver.resolve(task.retryDelay ?? "1").text
         guard var count = PythonSemantics.int(countText), var delay = PythonSemantics.int(delayText) else {
             log.warn("Task \(task.id): retry settings are not integers; retry disabled")
             return nil
@@ -233,33 +234,32 @@ extension WorkflowEngine {
     /// One subtask (§13): its gate, a return, or its command, launched and finished as every
     /// command is, with TASKER's subtask rules: split on the literal delimiter, `success` or exit 0.
     private func runSubtask(_ task: TaskDefinition, display: String, resolver: PlaceholderResolver) async -> SubtaskOutcome {
-        let fields = task.fields
         func done(_ result: TaskResult, skipped: Bool = false) -> SubtaskOutcome {
             let note = skipped ? " (skipped)" : (result.exitCode == 124 ? " (timeout)" : "")
             log.info("Task \(display): Completed - Success: \(result.success ? "True" : "False")\(note)")
-            return SubtaskOutcome(id: task.id, result: result, sleep: fields["sleep"], skipped: skipped)
+            return SubtaskOutcome(id: task.id, result: result, sleep: task.sleep, skipped: skipped)
         }
-        if let gate = fields["condition"], !ConditionEvaluator.evaluate(gate, context: .gate, resolver: resolver) {
+        if let gate = task.condition, !Condition.evaluate(gate, context: .gate, resolver: resolver) {
             return done(.skipped, skipped: true)
         }
-        if let returnText = fields["return"] {
+        if let returnText = task.returnValue {
             guard let code = PythonSemantics.int(returnText) else {
                 return done(TaskResult(exitCode: 255, stdout: "", stderr: "Execution error: invalid return value '\(returnText)'", success: false))
             }
             return done(TaskResult(exitCode: code, stdout: "", stderr: "Return task: \(code)", success: code == 0))
         }
-        let hostname = resolver.resolve(fields["hostname"] ?? "").text
-        let command = resolver.resolve(fields["command"] ?? "").text
-        let arguments = PythonSemantics.expandVariables(resolver.resolve(fields["arguments"] ?? "").text, environment: options.environment)
+        let hostname = resolver.resolve(task.hostname ?? "").text
+        let command = resolver.resolve(task.command ?? "").text
+        let arguments = PythonSemantics.expandVariables(resolver.resolve(task.arguments ?? "").text, environment: options.environment)
         let argv: [String]
         let timeout: Int
         let remoteLine: String?
         do {
-            let execType = try resolveExecType(fields["exec"], resolver: resolver)
+            let execType = try resolveExecType(task.exec, resolver: resolver)
             argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
                                                arguments: arguments, hostname: hostname)
             remoteLine = CommandLineBuilder.remoteCommandLine(execType: execType, argv: argv, command: command, arguments: arguments)
-            timeout = resolveTimeout(fields["timeout"], execType: execType, resolver: resolver, display: display)
+            timeout = resolveTimeout(task.timeout, execType: execType, resolver: resolver, display: display)
             log.info("Task \(display): Executing [\(execType)]: \(argv.joined(separator: " "))")
         } catch {
             return done(TaskResult(exitCode: 255, stdout: "", stderr: "Execution error: \(error)", success: false))
@@ -275,8 +275,8 @@ extension WorkflowEngine {
             exit = ChildExit(ending: .exited, status: 1, stdout: "", stderr: "\(error)")
         }
         log.info("Task \(display): Exit code: \(exit.exitCode)")
-        let run = finish(exit, judgement: Judgement(split: .literal, stdoutSplit: fields["stdout_split"], stderrSplit: fields["stderr_split"],
-                                                    condition: .success(fields["success"] ?? "exit_0")),
+        let run = finish(exit, judgement: Judgement(split: .literal, stdoutSplit: task.stdoutSplit, stderrSplit: task.stderrSplit,
+                                                    condition: .success(task.success ?? "exit_0")),
                          resolver: resolver)
         return done(TaskResult(exitCode: run.exit.exitCode, stdout: run.stdout, stderr: run.stderr, success: run.success))
     }

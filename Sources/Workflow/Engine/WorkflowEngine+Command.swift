@@ -67,8 +67,8 @@ extension WorkflowEngine {
         if judgement.hostProblemsFail, run.exit.hostProblem != nil { return false }
         let context = ConditionContext(exitCode: run.exit.exitCode, stdout: run.stdout, stderr: run.stderr)
         switch judgement.condition {
-        case .success(let condition): return ConditionEvaluator.evaluate(condition, context: context, resolver: resolver)
-        case .failure(let condition): return !ConditionEvaluator.evaluate(condition, context: context, resolver: resolver)
+        case .success(let condition): return Condition.evaluate(condition, context: context, resolver: resolver)
+        case .failure(let condition): return !Condition.evaluate(condition, context: context, resolver: resolver)
         case .exitZero: return run.exit.exitCode == 0
         }
     }

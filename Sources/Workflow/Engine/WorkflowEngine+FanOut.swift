@@ -16,7 +16,6 @@ import SSH
 extension WorkflowEngine {
     /// `pattern` is the task's `hosts` with placeholders resolved.
     func runFanOut(_ task: TaskDefinition, pattern: String, display: String) async throws -> TaskResult {
-        let fields = task.fields
         let resolver = self.resolver
         guard let ssh = options.ssh else {
             throw TaskFileError(exitCode: 20, "Task \(display): hosts= needs Tasker's SSH settings (run through the tasker command)")
@@ -32,12 +31,12 @@ extension WorkflowEngine {
             return TaskResult(exitCode: 1, stdout: "hosts=\(pattern): 0/0 successful",
                               stderr: "hosts=\(pattern) matches no hosts", success: false, hosts: [])
         }
-        let plan = FanOutPlan(fields: fields)
+        let plan = FanOutPlan(task)
         let execType = options.executionTypes.normalise(
-            fields["exec"].map { resolver.resolve($0).text } ?? options.defaultExecType ?? ExecutionTypes.ssh)
-        let timeout = resolveTimeout(fields["timeout"], execType: execType, resolver: resolver, display: display)
+            task.exec.map { resolver.resolve($0).text } ?? options.defaultExecType ?? ExecutionTypes.ssh)
+        let timeout = resolveTimeout(task.timeout, execType: execType, resolver: resolver, display: display)
         let retry = retryPolicy(task)
-        let workers = max(1, fields["max_parallel"].flatMap { PythonSemantics.int(resolver.resolve($0).text) } ?? ssh.settings.forks)
+        let workers = max(1, task.maxParallel.flatMap { PythonSemantics.int(resolver.resolve($0).text) } ?? ssh.settings.forks)
         log.info("Task \(display): Running on \(hosts.count) host(s) of hosts=\(pattern) [\(execType)] (max_parallel=\(workers))")
 
         let records = await concurrentMap(count: hosts.count, limit: workers, cancel: cancel) { [self] index in
@@ -59,29 +58,28 @@ extension WorkflowEngine {
         /// The aggregate criterion over the hosts.
         var criterion: String
 
-        init(fields: [String: String]) {
-            let success = fields["success"]
-            if let success, ConditionEvaluator.isAggregate(success) {
+        init(_ task: TaskDefinition) {
+            let success = task.success
+            if let success, AggregateCondition.judgingOutcomes(success) != nil {
                 criterion = success
-                hostCondition = fields["failure"].map { ($0, true) }
+                hostCondition = task.failure.map { ($0, true) }
             } else {
                 criterion = "all_success"
-                hostCondition = success.map { ($0, false) } ?? fields["failure"].map { ($0, true) }
+                hostCondition = success.map { ($0, false) } ?? task.failure.map { ($0, true) }
             }
         }
     }
 
     private func runOnHost(_ host: String, task: TaskDefinition, display: String, execType: String, timeout: Int,
                            plan: FanOutPlan, retry: RetryPolicy?, resolver: PlaceholderResolver) async -> HostTaskResult {
-        let fields = task.fields
         func expand(_ text: String) -> String {
             resolver.resolve(text.replacingOccurrences(of: "@inventory_hostname@", with: host)).text
         }
-        let command = expand(fields["command"] ?? "")
-        let arguments = PythonSemantics.expandVariables(expand(fields["arguments"] ?? ""), environment: options.environment)
+        let command = expand(task.command ?? "")
+        let arguments = PythonSemantics.expandVariables(expand(task.arguments ?? ""), environment: options.environment)
         func label(_ attempt: Int) -> String { retry == nil ? "\(display)@\(host)" : "\(display)@\(host).\(attempt)" }
         func attempt(_ number: Int) async -> HostTaskResult {
-            var record = await runAttempt(host: host, label: label(number), fields: fields, execType: execType, command: command,
+            var record = await runAttempt(host: host, label: label(number), task: task, execType: execType, command: command,
                                           arguments: arguments, timeout: timeout, plan: plan, resolver: resolver,
                                           outputSubdirectory: retry == nil || number == 1 ? display : "\(display).attempt\(number)")
             record.attempts = number
@@ -107,7 +105,7 @@ extension WorkflowEngine {
         return record
     }
 
-    private func runAttempt(host: String, label: String, fields: [String: String], execType: String, command: String,
+    private func runAttempt(host: String, label: String, task: TaskDefinition, execType: String, command: String,
                             arguments: String, timeout: Int, plan: FanOutPlan, resolver: PlaceholderResolver,
                             outputSubdirectory: String) async -> HostTaskResult {
         func failed(_ status: HostTaskStatus, _ message: String, exitCode: Int = 255) -> HostTaskResult {
@@ -140,7 +138,7 @@ extension WorkflowEngine {
             }
         }
         let condition: Judgement.Condition = plan.hostCondition.map { $0.isFailure ? .failure($0.text) : .success($0.text) } ?? .exitZero
-        let run = finish(exit, judgement: Judgement(split: .fields, stdoutSplit: fields["stdout_split"], stderrSplit: fields["stderr_split"],
+        let run = finish(exit, judgement: Judgement(split: .fields, stdoutSplit: task.stdoutSplit, stderrSplit: task.stderrSplit,
                                                     condition: condition, hostProblemsFail: true),
                          resolver: resolver)
         return HostTaskResult(host: host, exitCode: exit.exitCode, stdout: run.stdout, stderr: run.stderr, success: run.success,
@@ -166,7 +164,7 @@ extension WorkflowEngine {
         if !timeouts.isEmpty { stderr.append("Timeout hosts: [\(timeouts.joined(separator: ", "))]") }
         if !unreachable.isEmpty { stderr.append("Hosts not reached: [\(unreachable.joined(separator: ", "))]") }
         if !cancelled.isEmpty { stderr.append("Cancelled hosts: [\(cancelled.joined(separator: ", "))]") }
-        let met = ConditionEvaluator.aggregate(plan.criterion, successes: successes, failures: failures)
+        let met = AggregateCondition.holds(plan.criterion, successes: successes, failures: failures)
         log.info("Task \(display): \(stdout); \(plan.criterion) \(met ? "met" : "not met")")
         return TaskResult(exitCode: met ? 0 : 1, stdout: stdout, stderr: stderr.joined(separator: ". "), success: met, hosts: records)
     }

@@ -187,13 +187,12 @@ public final class WorkflowEngine: @unchecked Sendable {
     // MARK: One task
 
     private func execute(_ task: TaskDefinition) async throws -> Step {
-        let fields = task.fields
-        if let kind = fields["type"], ["parallel", "conditional", "decision"].contains(kind) {
+        if task.kind != .command {
             dispatched(task.id, loopRepeat: false)
             let route: BlockRoute
-            switch kind {
-            case "decision": route = runDecision(task)
-            case "parallel": route = await runParallel(task)
+            switch task.kind {
+            case .decision: route = runDecision(task)
+            case .parallel: route = await runParallel(task)
             default: route = await runConditional(task)
             }
             switch route {
@@ -208,26 +207,26 @@ public final class WorkflowEngine: @unchecked Sendable {
                 return .exit(code, code == 0 ? .completed : .taskFailed)
             }
         }
-        let looping = fields["next"] == "loop" && fields["loop"] != nil
+        let looping = task.next == "loop" && task.loop != nil
         let loopRepeat = looping && loops[task.id] != nil
         let display = looping ? "\(task.id).\(loops[task.id]?.iteration ?? 1)" : "\(task.id)"
 
-        if let gate = fields["condition"], !ConditionEvaluator.evaluate(gate, context: .gate, resolver: resolver) {
+        if let gate = task.condition, !Condition.evaluate(gate, context: .gate, resolver: resolver) {
             log.info("Task \(display): Condition '\(gate)' evaluated to FALSE, skipping task")
             store(task.id, .skipped)
             return .next(task.id + 1)
         }
-        let hostPattern = fields["hosts"].map { resolver.resolve($0).text }
+        let hostPattern = task.hosts.map { resolver.resolve($0).text }
         // Ansible reads an empty pattern as `all`; here it is a list of hosts (`@N_failed_hosts@`) that came out empty.
-        if let hostPattern, hostPattern.trimmingCharacters(in: .whitespaces).isEmpty, let written = fields["hosts"] {
+        if let hostPattern, hostPattern.trimmingCharacters(in: .whitespaces).isEmpty, let written = task.hosts {
             log.info("Task \(display): hosts=\(written) is empty, skipping task")
             store(task.id, TaskResult(exitCode: -1, stdout: "", stderr: "Task skipped: hosts=\(written) is empty", success: false, hosts: []))
             return .next(task.id + 1)
         }
         dispatched(task.id, loopRepeat: loopRepeat)
 
-        let command = fields["command"] ?? ""
-        if let returnText = fields["return"], command.isEmpty {
+        let command = task.command ?? ""
+        if let returnText = task.returnValue, command.isEmpty {
             guard let code = PythonSemantics.int(returnText) else {
                 log.error("Task \(display): return value '\(returnText)' is not an integer")
                 return .exit(50, .returned)
@@ -244,8 +243,8 @@ public final class WorkflowEngine: @unchecked Sendable {
             try await runCommand(task, display: display)
         }
         store(task.id, result)
-        if let sleep = fields["sleep"] { await pause(sleep, display: display) }
-        if let returnText = fields["return"] {
+        if let sleep = task.sleep { await pause(sleep, display: display) }
+        if let returnText = task.returnValue {
             guard let code = PythonSemantics.int(returnText) else { return .exit(50, .returned) }
             log.info("Task \(display): Returning with exit code \(code)")
             return .exit(Int32(truncatingIfNeeded: code), .returned)
@@ -254,10 +253,10 @@ public final class WorkflowEngine: @unchecked Sendable {
         var loop = loops[task.id]
         let context = ConditionContext(exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, success: result.success)
         let loopContext = ConditionContext(exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr)
-        let decision = Routing.route(id: task.id, fields: fields, ok: result.success, fireAndForget: options.fireAndForget,
+        let decision = Routing.route(task, ok: result.success, fireAndForget: options.fireAndForget,
                                      loop: &loop) { condition in
-            let isLoopBreak = condition == fields["loop_break"] && looping
-            return ConditionEvaluator.evaluate(condition, context: isLoopBreak ? loopContext : context, resolver: self.resolver)
+            let isLoopBreak = condition == task.loopBreak && looping
+            return Condition.evaluate(condition, context: isLoopBreak ? loopContext : context, resolver: self.resolver)
         }
         loops[task.id] = loop
         // The final state records success *after routing*: a failed task that
@@ -286,13 +285,12 @@ public final class WorkflowEngine: @unchecked Sendable {
     }
 
     private func runCommand(_ task: TaskDefinition, display: String) async throws -> TaskResult {
-        let fields = task.fields
         let resolver = self.resolver
-        let hostname = resolver.resolve(fields["hostname"] ?? "").text
-        let command = resolver.resolve(fields["command"] ?? "").text
-        let arguments = PythonSemantics.expandVariables(resolver.resolve(fields["arguments"] ?? "").text,
+        let hostname = resolver.resolve(task.hostname ?? "").text
+        let command = resolver.resolve(task.command ?? "").text
+        let arguments = PythonSemantics.expandVariables(resolver.resolve(task.arguments ?? "").text,
                                                         environment: options.environment)
-        let execType = try resolveExecType(fields["exec"], resolver: resolver)
+        let execType = try resolveExecType(task.exec, resolver: resolver)
         let argv: [String]
         do {
             argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
@@ -303,7 +301,7 @@ public final class WorkflowEngine: @unchecked Sendable {
             }
             throw TaskFileError(exitCode: 1, "Task \(display): \(failure)")
         }
-        let timeout = resolveTimeout(fields["timeout"], execType: execType, resolver: resolver, display: display)
+        let timeout = resolveTimeout(task.timeout, execType: execType, resolver: resolver, display: display)
         let remoteLine = CommandLineBuilder.remoteCommandLine(execType: execType, argv: argv, command: command, arguments: arguments)
         let commandLine = log.mask(remoteLine.map { "\(hostname): \($0)" }
             ?? argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
@@ -330,11 +328,11 @@ public final class WorkflowEngine: @unchecked Sendable {
             if !exit.stdout.isEmpty { log.write(summaryLevel, "Task \(display): STDOUT: \(log.mask(WorkflowLog.oneLine(exit.stdout)))") }
             if !exit.stderr.isEmpty { log.write(summaryLevel, "Task \(display): STDERR: \(log.mask(WorkflowLog.oneLine(exit.stderr)))") }
         }
-        let condition: Judgement.Condition = fields["success"].map { .success($0) } ?? fields["failure"].map { .failure($0) } ?? .exitZero
-        let run = finish(exit, judgement: Judgement(split: .fields, stdoutSplit: fields["stdout_split"], stderrSplit: fields["stderr_split"],
+        let condition: Judgement.Condition = task.success.map { .success($0) } ?? task.failure.map { .failure($0) } ?? .exitZero
+        let run = finish(exit, judgement: Judgement(split: .fields, stdoutSplit: task.stdoutSplit, stderrSplit: task.stderrSplit,
                                                     condition: condition),
                          resolver: resolver)
-        if fields["stdout_split"] != nil { log.info("Task \(display): Split STDOUT: \(log.mask(WorkflowLog.oneLine(run.stdout)))") }
+        if task.stdoutSplit != nil { log.info("Task \(display): Split STDOUT: \(log.mask(WorkflowLog.oneLine(run.stdout)))") }
         switch condition {
         case .success(let text):
             log.info("Task \(display): Success condition '\(text)' evaluated to: \(run.success ? "True" : "False")")

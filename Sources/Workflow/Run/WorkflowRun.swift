@@ -239,7 +239,7 @@ public struct WorkflowRun: Sendable {
             let task = outcome.finalTask.flatMap(file.task)
             let line = RunFiles.SummaryLine(
                 success: outcome.exitCode == 0, exitCode: outcome.exitCode, taskFile: settings.taskFilePath, taskID: outcome.finalTask ?? -1,
-                hostname: task?["hostname"] ?? "localhost", command: log.mask(task?["command"] ?? ""),
+                hostname: task?.hostname ?? "localhost", command: log.mask(task?.command ?? ""),
                 logFile: settings.logFilePath ?? "unknown.log")
             try? RunFiles.appendSummary(line, project: project, logDirectory: settings.logDirectory)
         }
@@ -284,9 +284,9 @@ public struct WorkflowRun: Sendable {
     private func plan() -> String {
         var text = "Execution plan for \(settings.taskFilePath):\n"
         for task in file.tasks.sorted(by: { $0.id < $1.id }) {
-            let what = task["type"].map { "[\($0)]" }
-                ?? (task["command"].map { "\(task["hosts"].map { "hosts=\($0)" } ?? task["hostname"] ?? ""): \($0) \(task["arguments"] ?? "")" }
-                    ?? "return \(task["return"] ?? "")")
+            let what = task.type.map { "[\($0)]" }
+                ?? (task.command.map { "\(task.hosts.map { "hosts=\($0)" } ?? task.hostname ?? ""): \($0) \(task.arguments ?? "")" }
+                    ?? "return \(task.returnValue ?? "")")
             text += "  Task \(task.id): \(what)\n"
         }
         return text + "Proceed? [y/N]: "

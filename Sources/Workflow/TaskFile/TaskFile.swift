@@ -1,34 +1,9 @@
 import Foundation
 
-/// One `task=` block: its ID and fields as written (last value of a repeated key wins).
-public struct TaskDefinition: Sendable, Equatable {
-    public var id: Int
-    /// The ID as written (`00`, `+5`): some reference behaviours compare the text.
-    public var idText: String
-    public var line: Int
-    /// Fields the runtime knows (§5.1 and `hostnames`), by key.
-    public var fields: [String: String]
-    /// Every `key=value` of the block in file order, unknown keys included, for validation.
-    public var allFields: [(key: String, value: String, line: Int)]
-
-    public static func == (lhs: TaskDefinition, rhs: TaskDefinition) -> Bool {
-        lhs.id == rhs.id && lhs.idText == rhs.idText && lhs.fields == rhs.fields
-    }
-
-    public subscript(field: String) -> String? { fields[field] }
-}
-
 /// A TASKER task file: file-defined arguments, global variables and task blocks.
 public struct TaskFile: Sendable {
     /// Task field names: in the globals zone such lines are skipped, not globals (§2.3).
-    public static let taskFieldNames: Set<String> = [
-        "task", "hostname", "command", "arguments", "next", "stdout_split", "stderr_split", "stdout_count",
-        "stderr_count", "sleep", "loop", "loop_break", "on_failure", "on_success", "success", "failure",
-        "condition", "exec", "timeout", "return", "type", "max_parallel", "tasks", "retry_failed", "retry_count",
-        "retry_delay", "if_true_tasks", "if_false_tasks",
-    ]
-    /// Fields the runtime keeps on a task; `hosts` (fan-out over inventory hosts) is Tasker's own.
-    public static let runtimeFieldNames = taskFieldNames.union(["hostnames", "hosts"])
+    public static let taskFieldNames: Set<String> = Set(TaskField.allCases.filter(\.isReferenceField).map(\.rawValue) + ["task"])
 
     public var path: String
     /// The file's bytes, for hashes (report ID, recovery checks).
@@ -83,12 +58,8 @@ public struct TaskFile: Sendable {
             if tasks.contains(where: { $0.id == id }) {
                 throw TaskFileError(exitCode: 20, "\(path):\(block.line): duplicate task ID \(id)")
             }
-            var fields: [String: String] = [:]
-            for (key, value, _) in block.fields where runtimeFieldNames.contains(key) { fields[key] = value }
-            fields["task"] = block.idText
-            if fields["arguments"] == nil { fields["arguments"] = "" }
-            tasks.append(TaskDefinition(id: id, idText: block.idText, line: block.line, fields: fields,
-                                        allFields: block.fields.map { (key: $0.0, value: $0.1, line: $0.2) }))
+            tasks.append(TaskDefinition(id: id, idText: block.idText, line: block.line,
+                                        written: block.fields.map { TaskDefinition.WrittenField(key: $0.0, value: $0.1, line: $0.2) }))
         }
 
         for line in lines {

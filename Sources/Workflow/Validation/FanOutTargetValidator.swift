@@ -6,9 +6,9 @@ public enum FanOutTargetValidator {
         var report = ValidationReport()
         let resolver = PlaceholderResolver(globals: file.globalValues)
         for task in file.tasks {
-            guard let raw = task["hosts"] else { continue }
+            guard let raw = task.hosts else { continue }
             let (pattern, resolved) = resolver.resolve(raw)
-            let line = task.allFields.first { $0.key == "hosts" }?.line ?? task.line
+            let line = task.line(of: .hosts)
             let place = "\(file.path):\(line): task \(task.id)"
             guard resolved else { continue }
             do {

@@ -38,14 +38,14 @@ public struct HostValidator {
         var hosts: [(name: String, types: [String])] = []
         var unresolved: [String] = []
         for task in file.tasks {
-            guard let raw = task["hostname"], !raw.isEmpty else { continue }
+            guard let raw = task.hostname, !raw.isEmpty else { continue }
             let (hostname, resolved) = resolver.resolve(raw)
             if !resolved {
                 unresolved.append("task \(task.id): \(raw)")
                 continue
             }
             // [QUIRK] no lower-casing here: only the exact text `local` is local.
-            let execField = task["exec"].map { resolver.resolve($0) }
+            let execField = task.exec.map { resolver.resolve($0) }
             if let execField, !execField.resolved { continue }
             let written = execField?.text ?? defaultExecType ?? environment["TASK_EXECUTOR_TYPE"]
                 ?? config.defaultExecType ?? "local"

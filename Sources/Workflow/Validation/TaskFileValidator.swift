@@ -34,7 +34,6 @@ public struct TaskFileValidator {
 
     enum Kind { case normal, returnTask, parallel, conditional, decision }
 
-    static let conditionFields = ["success", "failure", "condition", "loop_break"]
     static let metacharacters = Set(";&|$`()<>\\\"'\n\r")
 
     public static func validate(_ file: TaskFile, options: Options = Options()) -> ValidationReport {
@@ -48,7 +47,7 @@ public struct TaskFileValidator {
             if task.idText.count > 10 || !(0...9999).contains(task.id) {
                 error("task ID '\(task.idText)' must be an integer from 0 to 9999")
             }
-            for field in task.allFields where Self.hasInlineComment(field.value) {
+            for field in task.written where Self.hasInlineComment(field.value) {
                 error("task \(task.id): field '\(field.key)' has an inline comment (line \(field.line)); comments must be on their own line")
             }
         }
@@ -70,13 +69,14 @@ public struct TaskFileValidator {
         return value[value.index(before: hash)].isWhitespace
     }
 
+    /// The validator's classification: `return` wins even over `type` (the runtime lets `type` win).
     func kind(_ task: TaskDefinition) -> Kind {
-        if task["return"] != nil { return .returnTask }
-        switch task["type"] {
-        case "parallel": return .parallel
-        case "conditional": return .conditional
-        case "decision": return .decision
-        default: return .normal
+        if task.returnValue != nil { return .returnTask }
+        switch task.kind {
+        case .parallel: return .parallel
+        case .conditional: return .conditional
+        case .decision: return .decision
+        case .command: return .normal
         }
     }
 
@@ -90,60 +90,59 @@ public struct TaskFileValidator {
     private mutating func checkTask(_ task: TaskDefinition) {
         let id = task.id
         let kind = kind(task)
-        let fields = task.fields
-        let fansOut = fields["hosts"] != nil
-        for field in task.allFields {
+        let fansOut = task.hosts != nil
+        for field in task.written {
             checkGlobalsDefined(fansOut ? field.value.replacingOccurrences(of: "@inventory_hostname@", with: "") : field.value,
                                 task: id, field: field.key)
         }
-        for field in task.allFields where !TaskFile.runtimeFieldNames.contains(field.key) {
+        for field in task.written where TaskField(rawValue: field.key) == nil {
             warn("task \(id): unknown field '\(field.key)'")
         }
         if id >= 1000 { warn("task \(id): high task ID") }
         if kind != .parallel, kind != .conditional, !fansOut {
-            for key in ["retry_failed", "retry_count", "retry_delay"] where fields[key] != nil {
-                warn("task \(id): \(key) only has an effect on parallel and conditional blocks")
+            for field in [TaskField.retryFailed, .retryCount, .retryDelay] where task[field] != nil {
+                warn("task \(id): \(field.rawValue) only has an effect on parallel and conditional blocks")
             }
         }
         if kind == .decision {
-            for key in ["exec", "stdout_split", "stderr_split", "stdout_count", "stderr_count"] where fields[key] != nil {
-                warn("task \(id): \(key) is ignored on a decision block")
+            for field in [TaskField.exec, .stdoutSplit, .stderrSplit, .stdoutCount, .stderrCount] where task[field] != nil {
+                warn("task \(id): \(field.rawValue) is ignored on a decision block")
             }
-            if ["on_success", "on_failure", "next"].allSatisfy({ fields[$0] == nil }) {
+            if TaskField.routing.allSatisfy({ task[$0] == nil }) {
                 warn("task \(id): decision block without on_success, on_failure or next")
             }
         }
         // `exec=ssh_shell` hands the command line to the remote shell: spaces and shell syntax are its point.
-        let remoteShell = fields["exec"].map { withGlobals($0).lowercased() } == ExecutionTypes.sshShell
-        if let command = fields["command"], kind == .normal, !remoteShell, withGlobals(command).contains(" ") {
+        let remoteShell = task.exec.map { withGlobals($0).lowercased() } == ExecutionTypes.sshShell
+        if let command = task.command, kind == .normal, !remoteShell, withGlobals(command).contains(" ") {
             warn("task \(id): command contains spaces (it is not split into words; use arguments)")
         }
-        if let exec = fields["exec"], exec != "local", !remoteShell, let command = fields["command"],
+        if let exec = task.exec, exec != "local", !remoteShell, let command = task.command,
            command.contains(where: Self.metacharacters.contains) {
             warn("task \(id): remote exec with shell metacharacters in the command")
         }
-        if let command = fields["command"]?.lowercased(), ["sudo", "su ", "chmod", "chown", "passwd"].contains(where: command.contains) {
+        if let command = task.command?.lowercased(), ["sudo", "su ", "chmod", "chown", "passwd"].contains(where: command.contains) {
             warn("task \(id): command uses privilege-related words")
         }
-        if let exec = fields["exec"] {
+        if let exec = task.exec {
             let known = ["local", "shell", "pbrun", "p7s", "wwrs", "sh", "bash", "/bin/sh", "/bin/bash", "ssh", "ssh_shell"]
             let type = withGlobals(exec).lowercased()
             if !known.contains(type), !options.configuredExecTypes.contains(type) { warn("task \(id): unknown exec type '\(exec)'") }
         }
-        if let timeout = fields["timeout"].flatMap({ PythonSemantics.int(withGlobals($0)) }), !(5...1000).contains(timeout) {
+        if let timeout = task.timeout.flatMap({ PythonSemantics.int(withGlobals($0)) }), !(5...1000).contains(timeout) {
             warn("task \(id): timeout \(timeout) is outside 5-1000 and will be clamped")
         }
-        if let sleep = fields["sleep"].flatMap({ PythonSemantics.float(withGlobals($0)) }), sleep < 0 {
+        if let sleep = task.sleep.flatMap({ PythonSemantics.float(withGlobals($0)) }), sleep < 0 {
             warn("task \(id): negative sleep is ignored")
         }
-        if task.allFields.count + 3 > 25 { warn("task \(id): many fields (\(task.allFields.count))") }
+        if task.written.count + 3 > 25 { warn("task \(id): many fields (\(task.written.count))") }
 
         switch kind {
         case .normal where fansOut:
             checkFanOut(task)
         case .normal:
-            if fields["hostname"] == nil { error("task \(id): missing required field 'hostname'") }
-            if fields["command"] == nil { error("task \(id): missing required field 'command'") }
+            if task.hostname == nil { error("task \(id): missing required field 'hostname'") }
+            if task.command == nil { error("task \(id): missing required field 'command'") }
         case .parallel:
             checkParallel(task)
         case .conditional:
@@ -151,55 +150,54 @@ public struct TaskFileValidator {
         case .decision:
             checkDecision(task)
         case .returnTask:
-            if let value = fields["return"], PythonSemantics.int(withGlobals(value)) == nil {
+            if let value = task.returnValue, PythonSemantics.int(withGlobals(value)) == nil {
                 error("task \(id): invalid return value '\(value)'")
             }
         }
         if fansOut, kind != .normal { error("task \(id): hosts= is only valid on a task with a command (not on blocks or return tasks)") }
         if (kind == .normal && !fansOut) || kind == .returnTask {
-            let command = withGlobals(fields["command"] ?? "")
-            let hostname = withGlobals(fields["hostname"] ?? "")
-            let execIsLocal = fields["exec"]?.lowercased() == "local"
+            let command = withGlobals(task.command ?? "")
+            let hostname = withGlobals(task.hostname ?? "")
+            let execIsLocal = task.exec?.lowercased() == "local"
             if kind == .normal, command.isEmpty || (hostname.isEmpty && !execIsLocal) {
                 error("task \(id): cannot run: it needs a non-empty command and a hostname (or exec=local)")
             }
-            if fields["hostname"] != nil, hostname.isEmpty, fields["exec"] != "local" {
+            if task.hostname != nil, hostname.isEmpty, task.exec != "local" {
                 error("task \(id): empty hostname requires exec=local")
             }
         }
-        let aggregateSuccess = fansOut && fields["success"].map(ConditionEvaluator.isAggregate) == true
-        if fields["success"] != nil, fields["failure"] != nil, !aggregateSuccess {
+        let aggregateSuccess = fansOut && task.success.flatMap(AggregateCondition.judgingOutcomes) != nil
+        if task.success != nil, task.failure != nil, !aggregateSuccess {
             error("task \(id): success and failure cannot both be set")
         }
         checkRouting(task, kind: kind)
         checkNumbers(task, kind: kind)
-        for key in ["stdout_split", "stderr_split"] {
-            if let spec = fields[key] {
+        for field in [TaskField.stdoutSplit, .stderrSplit] {
+            if let spec = task[field] {
                 let parts = spec.split(separator: ",", omittingEmptySubsequences: false)
                 if parts.count != 2 || PythonSemantics.int(String(parts[1])) == nil {
-                    error("task \(id): invalid \(key) '\(spec)' (expected DELIMITER,INDEX)")
+                    error("task \(id): invalid \(field.rawValue) '\(spec)' (expected DELIMITER,INDEX)")
                 }
             }
         }
-        for key in Self.conditionFields {
-            guard let condition = fields[key] else { continue }
-            if (kind == .parallel || kind == .conditional), key == "success" { continue }
-            if aggregateSuccess, key == "success" { checkAggregate(condition, task: id, field: key); continue }
-            if kind == .conditional, key == "condition" { checkCondition(condition, task: id, field: key); continue }
-            checkCondition(condition, task: id, field: key)
+        for field in TaskField.conditions {
+            guard let condition = task[field] else { continue }
+            if kind == .parallel || kind == .conditional, field == .success { continue }
+            if aggregateSuccess, field == .success { checkAggregate(condition, task: id, field: field.rawValue); continue }
+            checkCondition(condition, task: id, field: field.rawValue)
         }
         if !options.skipSecurity { checkSecurity(task, kind: kind) }
     }
 
     private mutating func checkRouting(_ task: TaskDefinition, kind: Kind) {
         let id = task.id
-        let fields = task.fields
-        let next = fields["next"]
-        if next != nil, fields["on_success"] != nil || fields["on_failure"] != nil {
+        let next = task.next
+        if next != nil, task.onSuccess != nil || task.onFailure != nil {
             error("task \(id): next cannot be combined with on_success/on_failure")
         }
-        for key in ["on_success", "on_failure"] {
-            guard let value = fields[key] else { continue }
+        for field in [TaskField.onSuccess, .onFailure] {
+            guard let value = task[field] else { continue }
+            let key = field.rawValue
             guard let target = PythonSemantics.int(value) else {
                 error("task \(id): \(key) must be a task ID, got '\(value)'")
                 continue
@@ -209,39 +207,37 @@ public struct TaskFileValidator {
         }
         if let next {
             let isBlock = kind == .parallel || kind == .conditional
-            let modifier = next.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
             if PythonSemantics.int(next) != nil {
                 error("task \(id): next=\(next): direct task jumping is not supported (use on_success/on_failure)")
             } else if next == "loop" {
-                if fields["loop"] == nil { error("task \(id): next=loop requires loop") }
-            } else if ConditionEvaluator.aggregateKeywords.contains(next) || ConditionEvaluator.aggregateModifiers.contains(modifier) {
+                if task.loop == nil { error("task \(id): next=loop requires loop") }
+            } else if let aggregate = AggregateCondition.judgingOutcomes(next) {
                 if !isBlock { error("task \(id): next=\(next) is only valid on parallel and conditional blocks") }
-                else if ConditionEvaluator.aggregateModifiers.contains(modifier) { checkAggregate(next, task: id, field: "next") }
+                else if case .bound = aggregate { checkAggregate(next, task: id, field: "next") }
             } else if !["never", "always", "success"].contains(next) {
                 checkCondition(next, task: id, field: "next")
             }
         }
-        if fields["loop"] != nil, next != "loop" { error("task \(id): loop requires next=loop") }
+        if task.loop != nil, next != "loop" { error("task \(id): loop requires next=loop") }
     }
 
     private mutating func checkNumbers(_ task: TaskDefinition, kind: Kind) {
         let id = task.id
-        let fields = task.fields
-        if let loop = fields["loop"] {
+        if let loop = task.loop {
             if let count = PythonSemantics.int(withGlobals(loop)), (1...1000).contains(count) {
                 if count > 100 { warn("task \(id): loop=\(count) is high") }
             } else {
                 error("task \(id): loop must be an integer from 1 to 1000, got '\(loop)'")
             }
         }
-        if let timeout = fields["timeout"] {
-            if kind != .normal || fields["command"] == nil {
+        if let timeout = task.timeout {
+            if kind != .normal || task.command == nil {
                 error("task \(id): timeout is not allowed on blocks, return tasks or tasks without a command")
             } else if PythonSemantics.int(withGlobals(timeout)) == nil {
                 error("task \(id): timeout must be an integer, got '\(timeout)'")
             }
         }
-        if let sleep = fields["sleep"], PythonSemantics.float(withGlobals(sleep)) == nil {
+        if let sleep = task.sleep, PythonSemantics.float(withGlobals(sleep)) == nil {
             error("task \(id): sleep must be a number, got '\(sleep)'")
         }
     }
@@ -259,23 +255,24 @@ public struct TaskFileValidator {
     }
 
     private mutating func checkAggregate(_ text: String, task id: Int, field: String) {
-        if ConditionEvaluator.aggregateKeywords.contains(text) { return }
-        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 2, ConditionEvaluator.aggregateModifiers.contains(parts[0]), let n = PythonSemantics.int(parts[1]), n >= 0 else {
-            error("task \(id): invalid aggregate condition \(field)=\(text)")
+        switch AggregateCondition(text) {
+        case .allSuccess?, .anySuccess?, .majoritySuccess?:
             return
+        case let .bound(bound, n?)? where n >= 0:
+            if n == 0, bound == .minSuccess || bound == .minFailed { warn("task \(id): \(text) is always true") }
+        default:
+            error("task \(id): invalid aggregate condition \(field)=\(text)")
         }
-        if n == 0, parts[0].hasPrefix("min_") { warn("task \(id): \(text) is always true") }
     }
 
     private mutating func checkSubtasks(_ ids: [Int], block id: Int) {
         for subtaskID in ids {
             guard let subtask = file.task(subtaskID) else { continue }
             if subtaskID == id { error("task \(id): a block cannot run itself") }
-            if ["parallel", "conditional"].contains(subtask["type"] ?? "") { error("task \(id): block subtask \(subtaskID) is itself a block (no nesting)") }
-            if subtask["loop"] != nil || subtask["loop_break"] != nil { error("task \(id): subtask \(subtaskID) cannot loop") }
-            if subtask["hosts"] != nil { error("task \(id): subtask \(subtaskID) has hosts= (a fan-out task cannot be a block subtask)") }
-            if subtask["on_success"] != nil || subtask["on_failure"] != nil || subtask["next"] != nil {
+            if subtask.kind == .parallel || subtask.kind == .conditional { error("task \(id): block subtask \(subtaskID) is itself a block (no nesting)") }
+            if subtask.loop != nil || subtask.loopBreak != nil { error("task \(id): subtask \(subtaskID) cannot loop") }
+            if subtask.hosts != nil { error("task \(id): subtask \(subtaskID) has hosts= (a fan-out task cannot be a block subtask)") }
+            if subtask.onSuccess != nil || subtask.onFailure != nil || subtask.next != nil {
                 error("task \(id): subtask \(subtaskID) cannot have routing (next, on_success, on_failure)")
             }
             if !options.skipSubtaskRange, id * 100 + 99 <= 999, !(id * 100...id * 100 + 99).contains(subtaskID) {
@@ -285,29 +282,29 @@ public struct TaskFileValidator {
     }
 
     private mutating func checkBlockCommon(_ task: TaskDefinition) {
-        if task["failure"] != nil { error("task \(task.id): blocks cannot use failure") }
-        if let success = task["success"] { checkAggregate(success, task: task.id, field: "success") }
+        if task.failure != nil { error("task \(task.id): blocks cannot use failure") }
+        if let success = task.success { checkAggregate(success, task: task.id, field: "success") }
         checkRetrySettings(task)
     }
 
     /// A task with `hosts=` (Tasker's fan-out over inventory hosts).
     private mutating func checkFanOut(_ task: TaskDefinition) {
         let id = task.id
-        if task["hostname"] != nil { error("task \(id): hosts and hostname cannot both be set") }
-        if (task["command"] ?? "").isEmpty { error("task \(id): a hosts= task needs a command") }
-        if (task["hosts"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty { error("task \(id): hosts= needs a host pattern") }
-        if let value = task["max_parallel"], (PythonSemantics.int(withGlobals(value)) ?? 0) < 1 {
+        if task.hostname != nil { error("task \(id): hosts and hostname cannot both be set") }
+        if (task.command ?? "").isEmpty { error("task \(id): a hosts= task needs a command") }
+        if (task.hosts ?? "").trimmingCharacters(in: .whitespaces).isEmpty { error("task \(id): hosts= needs a host pattern") }
+        if let value = task.maxParallel, (PythonSemantics.int(withGlobals(value)) ?? 0) < 1 {
             error("task \(id): max_parallel must be an integer of at least 1")
         }
         checkRetrySettings(task)
     }
 
     private mutating func checkRetrySettings(_ task: TaskDefinition) {
-        for key in ["retry_count", "retry_delay"] {
-            guard let value = task[key] else { continue }
-            guard let number = PythonSemantics.int(withGlobals(value)), number >= (key == "retry_count" ? 1 : 0),
-                  key == "retry_delay" || number <= 1000 else {
-                error("task \(task.id): invalid \(key) '\(value)'")
+        for field in [TaskField.retryCount, .retryDelay] {
+            guard let value = task[field] else { continue }
+            guard let number = PythonSemantics.int(withGlobals(value)), number >= (field == .retryCount ? 1 : 0),
+                  field == .retryDelay || number <= 1000 else {
+                error("task \(task.id): invalid \(field.rawValue) '\(value)'")
                 continue
             }
         }
@@ -316,27 +313,27 @@ public struct TaskFileValidator {
     private mutating func checkParallel(_ task: TaskDefinition) {
         let id = task.id
         checkBlockCommon(task)
-        let hasTasks = task["tasks"] != nil
-        let hasHosts = task["hostnames"] != nil
+        let hasTasks = task.tasks != nil
+        let hasHosts = task.hostnames != nil
         if hasTasks == hasHosts { error("task \(id): a parallel block needs exactly one of tasks and hostnames") }
         if hasTasks {
-            let (ids, valid) = list(task["tasks"])
-            if !valid { error("task \(id): invalid tasks list '\(task["tasks"] ?? "")'") }
+            let (ids, valid) = list(task.tasks)
+            if !valid { error("task \(id): invalid tasks list '\(task.tasks ?? "")'") }
             checkSubtasks(ids, block: id)
         }
         if hasHosts {
-            let hosts = (task["hostnames"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let hosts = (task.hostnames ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             if !(2...1000).contains(hosts.count) { error("task \(id): hostnames needs 2 to 1000 entries") }
-            if task["command"] == nil { error("task \(id): a hostnames block needs a command") }
+            if task.command == nil { error("task \(id): a hostnames block needs a command") }
             for host in hosts where !Self.isValidHostEntry(host) {
                 error("task \(id): hostnames entry '\(host)' is not a valid IPv4 address or host name")
             }
         }
-        if task["timeout"] != nil { error("task \(id): timeout is not allowed on blocks") }
-        if let value = task["max_parallel"] {
+        if task.timeout != nil { error("task \(id): timeout is not allowed on blocks") }
+        if let value = task.maxParallel {
             if let workers = PythonSemantics.int(value), workers >= 1 {
                 if workers > 20 { warn("task \(id): max_parallel=\(workers) is high") }
-                if hasTasks, workers > list(task["tasks"]).ids.count { warn("task \(id): max_parallel exceeds the number of subtasks") }
+                if hasTasks, workers > list(task.tasks).ids.count { warn("task \(id): max_parallel exceeds the number of subtasks") }
             } else {
                 error("task \(id): max_parallel must be an integer of at least 1")
             }
@@ -346,21 +343,21 @@ public struct TaskFileValidator {
     private mutating func checkConditional(_ task: TaskDefinition) {
         let id = task.id
         checkBlockCommon(task)
-        if task["condition"] == nil { error("task \(id): a conditional block needs a condition") }
-        for key in ["if_true_tasks", "if_false_tasks"] {
-            let (ids, valid) = list(task[key])
-            if !valid { error("task \(id): \(key) is missing, empty or invalid") }
+        if task.condition == nil { error("task \(id): a conditional block needs a condition") }
+        for field in [TaskField.ifTrueTasks, .ifFalseTasks] {
+            let (ids, valid) = list(task[field])
+            if !valid { error("task \(id): \(field.rawValue) is missing, empty or invalid") }
             checkSubtasks(ids, block: id)
         }
     }
 
     private mutating func checkDecision(_ task: TaskDefinition) {
         let id = task.id
-        if (task["success"] == nil) == (task["failure"] == nil) { error("task \(id): a decision block needs exactly one of success and failure") }
-        for key in ["command", "hostname", "timeout"] where task[key] != nil {
-            error("task \(id): a decision block cannot have \(key)")
+        if (task.success == nil) == (task.failure == nil) { error("task \(id): a decision block needs exactly one of success and failure") }
+        for field in [TaskField.command, .hostname, .timeout] where task[field] != nil {
+            error("task \(id): a decision block cannot have \(field.rawValue)")
         }
-        if task.allFields.contains(where: { $0.key == "arguments" }) { error("task \(id): a decision block cannot have arguments") }
+        if task.written.contains(where: { $0.key == "arguments" }) { error("task \(id): a decision block cannot have arguments") }
     }
 
     // MARK: Conditions and globals
@@ -368,74 +365,47 @@ public struct TaskFileValidator {
     private mutating func checkGlobalsDefined(_ value: String, task id: Int, field: String) {
         for groups in PlaceholderResolver.matches(PlaceholderResolver.globalPattern, in: value) {
             let name = groups[1]
-            if name.lowercased() == "task", !Self.conditionFields.contains(field), field != "next" { continue }
+            if name.lowercased() == "task", TaskField(rawValue: field).map({ TaskField.conditions.contains($0) || $0 == .next }) != true { continue }
             if globals[name] == nil { error("task \(id): field '\(field)' uses undefined global variable @\(name)@") }
         }
     }
 
-    static let piecePatterns: [NSRegularExpression] = [
-        #"^exit_\d+$"#, #"^exit_not_0$"#, #"^stdout~"#, #"^stdout!~"#, #"^stdout(=|!=)"#, #"^stdout(<|<=|>|>=)"#,
-        #"^stdout_count[=<>]"#, #"^stderr~"#, #"^stderr!~"#, #"^stderr(=|!=)"#, #"^stderr(<|<=|>|>=)"#,
-        #"^stderr_count[=<>]"#, #"^(true|false)$"#, #"^success$"#, #"^[A-Za-z_]\w*[=!<>~]"#, #"^exit[=!<>]"#,
-        #"^@\d+_(stdout|stderr|success|exit)(\[[^\]@\s]+\])?@$"#, #"^@\d+_(stdout|stderr|success|exit)(\[[^\]@\s]+\])?@[=!<>~]"#,
-        #"^@\d+_(hosts|succeeded_hosts|failed_hosts)@[=!<>~]"#, #"^contains:"#, #"^not_contains:"#,
-    ].map { try! NSRegularExpression(pattern: $0, options: [.caseInsensitive]) }
-
     private mutating func checkCondition(_ raw: String, task id: Int, field: String) {
-        let text = withGlobals(raw).trimmingCharacters(in: .whitespaces)
-        func fail(_ why: String) { error("task \(id): invalid condition \(field)=\(raw): \(why)") }
-        if text.isEmpty { return fail("empty") }
-        if text.filter({ $0 == "(" }).count != text.filter({ $0 == ")" }).count { return fail("unbalanced parentheses") }
-        if let first = text.first, let last = text.last, "&|".contains(first) || "&|".contains(last) {
-            return fail("leading or trailing operator")
-        }
-        if text.contains("&&") || text.contains("||") { return fail("use single & and |") }
-        if text.range(of: #"exit=\d"#, options: .regularExpression) != nil { return fail("use exit_N instead of exit=N") }
-        if let match = text.range(of: #"exit_\d+"#, options: .regularExpression), let code = Int(text[match].dropFirst(5)), code > 255 {
-            warn("task \(id): unusual exit code \(code) in \(field)")
-        }
-        if text.range(of: #"\([^()]*[&|][^()]*\)"#, options: .regularExpression) != nil { return fail("operators inside parentheses") }
-        for piece in text.split(whereSeparator: { $0 == "&" || $0 == "|" }) {
-            var item = piece.trimmingCharacters(in: .whitespaces)
-            while item.hasPrefix("(") { item.removeFirst() }
-            while item.hasSuffix(")") { item.removeLast() }
-            let range = NSRange(item.startIndex..., in: item)
-            if !Self.piecePatterns.contains(where: { $0.firstMatch(in: item, range: range) != nil }) {
-                return fail("'\(item)' is not a valid condition")
-            }
-        }
+        let check = Condition(withGlobals(raw).trimmingCharacters(in: .whitespaces)).checkSyntax()
+        if let code = check.unusualExitCode { warn("task \(id): unusual exit code \(code) in \(field)") }
+        if let problem = check.problem { error("task \(id): invalid condition \(field)=\(raw): \(problem)") }
     }
 
     // MARK: Security (§5.18)
 
     private mutating func checkSecurity(_ task: TaskDefinition, kind: Kind) {
         let id = task.id
-        let context = withGlobals(task["exec"] ?? "local").lowercased()
+        let context = withGlobals(task.exec ?? "local").lowercased()
         // `exec=ssh` runs the argv on the host quoted word by word: the same strict rules as local;
         // `exec=ssh_shell` asks for the remote shell, as `exec=shell` does locally.
         let shell = ["shell", "sh", "bash", "/bin/sh", "/bin/bash", "ssh_shell"].contains(context)
-        if let command = task["command"], !shell {
+        if let command = task.command, !shell {
             let value = withGlobals(command)
             if value.contains(where: Self.metacharacters.contains) || GlobalVariableRules.injectionPattern(in: value) {
                 error("task \(id): task field security error in 'command' (shell metacharacters need exec=shell)")
             }
         }
-        if let hostname = task["hostname"], !hostname.contains("@"), hostname.count > 253 {
+        if let hostname = task.hostname, !hostname.contains("@"), hostname.count > 253 {
             error("task \(id): hostname longer than 253 characters")
         }
-        if let command = task["command"], !command.contains("@"), command.count > 4096 {
+        if let command = task.command, !command.contains("@"), command.count > 4096 {
             error("task \(id): command longer than 4096 characters")
         }
-        for field in task.allFields where !["hostname", "command", "arguments"].contains(field.key) && field.value.count > 10000 {
+        for field in task.written where !["hostname", "command", "arguments"].contains(field.key) && field.value.count > 10000 {
             error("task \(id): field '\(field.key)' longer than 10000 characters")
         }
-        if let hostname = task["hostname"] {
+        if let hostname = task.hostname {
             let value = withGlobals(hostname)
             if value.contains(where: Self.metacharacters.contains) || GlobalVariableRules.injectionPattern(in: value) {
                 error("task \(id): task field security error in 'hostname'")
             }
         }
-        if let arguments = task["arguments"], !arguments.isEmpty {
+        if let arguments = task.arguments, !arguments.isEmpty {
             let value = withGlobals(arguments)
             let exempt = value.hasPrefix("-c ") && (value.contains("\"") || value.contains("'"))
             if !shell, !exempt, GlobalVariableRules.injectionPattern(in: value) {
@@ -454,8 +424,8 @@ public struct TaskFileValidator {
     private func referenced() -> Set<Int> {
         var ids: Set<Int> = []
         for task in file.tasks {
-            for key in ["on_success", "on_failure"] { if let target = task[key].flatMap(PythonSemantics.int) { ids.insert(target) } }
-            for field in task.allFields {
+            for target in [task.onSuccess, task.onFailure].compactMap({ $0.flatMap(PythonSemantics.int) }) { ids.insert(target) }
+            for field in task.written {
                 for groups in PlaceholderResolver.matches(PlaceholderResolver.resultPattern, in: field.value) {
                     let kinds = ["stdout", "stderr", "success", "exit", "hosts", "succeeded_hosts", "failed_hosts"]
                     if let id = Int(groups[1]), kinds.contains(groups[2].lowercased()) { ids.insert(id) }
@@ -468,10 +438,10 @@ public struct TaskFileValidator {
     private func blockLists() -> (parallel: Set<Int>, conditional: Set<Int>) {
         var parallel: Set<Int> = []
         var conditional: Set<Int> = []
-        for task in file.tasks where kind(task) == .parallel { parallel.formUnion(list(task["tasks"]).ids) }
+        for task in file.tasks where kind(task) == .parallel { parallel.formUnion(list(task.tasks).ids) }
         for task in file.tasks where kind(task) == .conditional {
-            conditional.formUnion(list(task["if_true_tasks"]).ids)
-            conditional.formUnion(list(task["if_false_tasks"]).ids)
+            conditional.formUnion(list(task.ifTrueTasks).ids)
+            conditional.formUnion(list(task.ifFalseTasks).ids)
         }
         return (parallel, conditional)
     }
@@ -483,7 +453,7 @@ public struct TaskFileValidator {
         for (a, b) in zip(ids, ids.dropFirst()) where b - a >= 2 {
             // [QUIRK] task a is found by its ID text.
             let previous = file.tasks.first { $0.idText == String(a) }
-            let routed = ["on_success", "on_failure", "next", "return"].contains { previous?[$0] != nil }
+            let routed = [TaskField.onSuccess, .onFailure, .next, .returnValue].contains { previous?[$0] != nil }
             if mentioned.contains(b) || routed || (90...99).contains(b) || (100...999).contains(b) { continue }
             error("task sequence has gaps (after task \(a) comes task \(b), which nothing routes to)")
         }
@@ -507,11 +477,11 @@ public struct TaskFileValidator {
             let id = queue.removeFirst()
             guard let task = file.task(id) else { continue }
             var edges: [Int] = []
-            let routed = ["on_success", "on_failure", "return"].contains { task[$0] != nil }
-            if !routed, task["type"] != "parallel", task["type"] != "conditional" { edges.append(id + 1) }
-            for key in ["on_success", "on_failure"] { if let target = task[key].flatMap(PythonSemantics.int) { edges.append(target) } }
-            if task["type"] == "parallel" { edges += list(task["tasks"]).ids }
-            if task["type"] == "conditional" { edges += list(task["if_true_tasks"]).ids + list(task["if_false_tasks"]).ids }
+            let routed = task.onSuccess != nil || task.onFailure != nil || task.returnValue != nil
+            if !routed, task.kind != .parallel, task.kind != .conditional { edges.append(id + 1) }
+            edges += [task.onSuccess, task.onFailure].compactMap { $0.flatMap(PythonSemantics.int) }
+            if task.kind == .parallel { edges += list(task.tasks).ids }
+            if task.kind == .conditional { edges += list(task.ifTrueTasks).ids + list(task.ifFalseTasks).ids }
             for edge in edges where defined.contains(edge) && reached.insert(edge).inserted { queue.append(edge) }
         }
         let lists = blockLists()
@@ -530,7 +500,7 @@ public struct TaskFileValidator {
     private mutating func checkUsedGlobalsWithUnsetEnvironment() {
         var used: Set<String> = []
         for task in file.tasks {
-            for field in task.allFields {
+            for field in task.written {
                 for groups in PlaceholderResolver.matches(PlaceholderResolver.globalPattern, in: field.value) { used.insert(groups[1]) }
             }
         }
@@ -552,8 +522,9 @@ extension TaskFileValidator {
         let pattern = try! NSRegularExpression(pattern: "@([0-9]+)_(stdout|stderr|success|exit)@")
         var issues: [String] = []
         for task in file.tasks {
-            for key in ["condition", "arguments"] {
-                guard let value = task[key] else { continue }
+            for field in [TaskField.condition, .arguments] {
+                guard let value = task[field] else { continue }
+                let key = field.rawValue
                 for groups in PlaceholderResolver.matches(pattern, in: value) {
                     guard let referenced = Int(groups[1]) else { continue }
                     if file.task(referenced) == nil {

@@ -1,0 +1,67 @@
+/// The fields a task block may have (§5.1 of the reference), with Tasker's own
+/// `hosts`, and the property of `TaskDefinition` each one fills.
+public enum TaskField: String, CaseIterable, Sendable {
+    case hostname, command, arguments, exec, timeout, sleep
+    case success, failure, condition
+    case next, loop
+    case loopBreak = "loop_break"
+    case onSuccess = "on_success"
+    case onFailure = "on_failure"
+    case returnValue = "return"
+    case stdoutSplit = "stdout_split"
+    case stderrSplit = "stderr_split"
+    case stdoutCount = "stdout_count"
+    case stderrCount = "stderr_count"
+    case type, tasks
+    case maxParallel = "max_parallel"
+    case retryFailed = "retry_failed"
+    case retryCount = "retry_count"
+    case retryDelay = "retry_delay"
+    case ifTrueTasks = "if_true_tasks"
+    case ifFalseTasks = "if_false_tasks"
+    /// The hosts of a generated parallel block; not a task field name for the globals zone (§2.3).
+    case hostnames
+    /// Tasker's fan-out over inventory hosts.
+    case hosts
+
+    /// Whether the reference's reader knows the name: such lines in the globals zone are skipped, not globals.
+    public var isReferenceField: Bool { self != .hostnames && self != .hosts }
+
+    /// The fields holding conditions (`next` holds a keyword or a condition and is checked apart).
+    public static let conditions: [TaskField] = [.success, .failure, .condition, .loopBreak]
+    public static let routing: [TaskField] = [.onSuccess, .onFailure, .next]
+
+    public var keyPath: WritableKeyPath<TaskDefinition, String?> {
+        switch self {
+        case .hostname: \.hostname
+        case .command: \.command
+        case .arguments: \.arguments
+        case .exec: \.exec
+        case .timeout: \.timeout
+        case .sleep: \.sleep
+        case .success: \.success
+        case .failure: \.failure
+        case .condition: \.condition
+        case .next: \.next
+        case .loop: \.loop
+        case .loopBreak: \.loopBreak
+        case .onSuccess: \.onSuccess
+        case .onFailure: \.onFailure
+        case .returnValue: \.returnValue
+        case .stdoutSplit: \.stdoutSplit
+        case .stderrSplit: \.stderrSplit
+        case .stdoutCount: \.stdoutCount
+        case .stderrCount: \.stderrCount
+        case .type: \.type
+        case .tasks: \.tasks
+        case .maxParallel: \.maxParallel
+        case .retryFailed: \.retryFailed
+        case .retryCount: \.retryCount
+        case .retryDelay: \.retryDelay
+        case .ifTrueTasks: \.ifTrueTasks
+        case .ifFalseTasks: \.ifFalseTasks
+        case .hostnames: \.hostnames
+        case .hosts: \.hosts
+        }
+    }
+}
