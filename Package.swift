@@ -25,8 +25,8 @@ let package = Package(
         ),
         .systemLibrary(name: "CSystem"),
         .target(name: "Locking", swiftSettings: strict),
-        .target(name: "SSH", dependencies: ["CLibSSH2", "CSystem", "Locking"], swiftSettings: strict),
         .target(name: "TextFormats", swiftSettings: strict),
+        .target(name: "SSH", dependencies: ["CLibSSH2", "CSystem", "Locking", "TextFormats"], swiftSettings: strict),
         .target(name: "AnsibleInventory", dependencies: ["SSH", "TextFormats", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(name: "Fleet", dependencies: ["SSH", "AnsibleInventory", "TextFormats", "Locking"], swiftSettings: strict),
         .target(

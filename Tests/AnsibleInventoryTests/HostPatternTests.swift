@@ -1,5 +1,6 @@
 import XCTest
 @testable import AnsibleInventory
+import TextFormats
 
 final class InventoryPatternTests: XCTestCase {
     private var inventory: Inventory!

@@ -15,10 +15,13 @@ final class HostPatternTests: XCTestCase {
             ("a*b*c", "aXXbYYc", true),
             ("a*b*c", "aXXbYY", false),
             ("", "", true),
+            ("web[12]", "web[12]", true),
+            ("web[12]", "web1", false),
         ]
         for (pattern, text, expected) in cases {
             XCTAssertEqual(HostPattern.glob(pattern, matches: text), expected, "\(pattern) vs \(text)")
         }
+        XCTAssertFalse(HostPattern.glob("Admin", matches: "admin", caseSensitive: true), "user names keep their case")
     }
 
     func testNegationVetoesTheList() {

@@ -1,32 +1,12 @@
-/// OpenSSH's wildcard matching (`*` and `?`), shared by known_hosts host
-/// patterns and ssh_config `Host` lines.
+import TextFormats
+
+/// OpenSSH's host patterns (`*` and `?` wildcards, `!` negation), shared by known_hosts
+/// lines and ssh_config `Host` lines.
 public enum HostPattern {
     /// Whether `text` matches the glob `pattern` (case-insensitive, as OpenSSH
     /// compares host names, unless `caseSensitive`, as it compares user names).
     public static func glob(_ pattern: String, matches text: String, caseSensitive: Bool = false) -> Bool {
-        let p = Array((caseSensitive ? pattern : pattern.lowercased()).utf8)
-        let t = Array((caseSensitive ? text : text.lowercased()).utf8)
-        var (pi, ti) = (0, 0)
-        var star: Int? = nil
-        var resume = 0
-        while ti < t.count {
-            if pi < p.count, p[pi] == UInt8(ascii: "?") || p[pi] == t[ti] {
-                pi += 1
-                ti += 1
-            } else if pi < p.count, p[pi] == UInt8(ascii: "*") {
-                star = pi
-                resume = ti
-                pi += 1
-            } else if let s = star {
-                pi = s + 1
-                resume += 1
-                ti = resume
-            } else {
-                return false
-            }
-        }
-        while pi < p.count, p[pi] == UInt8(ascii: "*") { pi += 1 }
-        return pi == p.count
+        Glob(pattern, syntax: .openSSH, caseSensitive: caseSensitive).matches(text)
     }
 
     /// Matches a comma-separated pattern list as OpenSSH's `match_hostname`:
