@@ -58,36 +58,14 @@ public final class FleetRunner: Sendable {
         let runDeadline = Deadline.after(seconds: options.runTimeout)
         let expired = RunDeadlineFlag()
         var tally = RunTally()
-        var next = 0
-        await withTaskGroup(of: HostResult?.self) { group in
-            if runDeadline != .distantFuture {
-                group.addTask {
-                    try? await Task.sleep(for: .seconds(max(0, runDeadline.secondsRemaining)))
-                    if !Task.isCancelled { expired.set() }
-                    return nil
-                }
-            }
-            var running = 0
-            while true {
-                // Start hosts while there is room; each child task owns its spec.
-                while next < specs.count, running < max(1, options.forks), !expired.isSet, !Task.isCancelled {
-                    let spec = specs[next]
-                    next += 1
-                    running += 1
-                    group.addTask { [spec] in await job(spec, runDeadline, expired) }
-                }
-                guard running > 0, let finished = await group.next() else { break }
-                guard let result = finished else {
-                    group.cancelAll()
-                    continue
-                }
-                running -= 1
-                tally.record(result.status)
-                onResult(result)
-            }
-            group.cancelAll()
+        let started = await forEachConcurrently(
+            count: specs.count, limit: options.forks, deadline: runDeadline, onDeadline: { expired.set() },
+            mayStart: { !expired.isSet }, { index in await job(specs[index], runDeadline, expired) }
+        ) { _, result in
+            tally.record(result.status)
+            onResult(result)
         }
-        for spec in specs[next...] {
+        for spec in specs[started...] {
             let result = HostResult(host: spec.name, status: expired.isSet ? .timeout : .error,
                                     error: expired.isSet ? "run timeout passed before the host started" : "cancelled before the host started")
             tally.record(result.status)

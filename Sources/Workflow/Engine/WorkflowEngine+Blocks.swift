@@ -62,7 +62,7 @@ extension WorkflowEngine {
         log.info(line + ")")
         let snapshot = resolver
         // After a signal no further subtask starts; running ones are stopped by the cancel flag.
-        let outcomes = await concurrentMap(count: subtasks.count, limit: workers, cancel: cancel) { [self] index in
+        let outcomes = await concurrentMap(count: subtasks.count, limit: workers, mayStart: { !cancel.isSet }) { [self] index in
             let subtask = subtasks[index]
             var outcome = await runWithRetry(subtask, parent: id, retry: retry, resolver: snapshot)
             // The sleep runs after the subtask, without holding up the others.

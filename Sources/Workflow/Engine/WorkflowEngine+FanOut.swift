@@ -39,7 +39,7 @@ extension WorkflowEngine {
         let workers = max(1, task.maxParallel.flatMap { PythonSemantics.int(resolver.resolve($0).text) } ?? ssh.settings.forks)
         log.info("Task \(display): Running on \(hosts.count) host(s) of hosts=\(pattern) [\(execType)] (max_parallel=\(workers))")
 
-        let records = await concurrentMap(count: hosts.count, limit: workers, cancel: cancel) { [self] index in
+        let records = await concurrentMap(count: hosts.count, limit: workers, mayStart: { !cancel.isSet }) { [self] index in
             await runOnHost(hosts[index], task: task, display: display, execType: execType, timeout: timeout,
                             plan: plan, retry: retry, resolver: resolver)
         }
