@@ -15,16 +15,26 @@ final class TaskFileValidatorTests: XCTestCase {
         XCTAssertEqual(try report("task=0\ntype=parallel\ntasks=100,101\nsuccess=min_success=1\ntask=1\nreturn=0\ntask=100\n\(ok)task=101\n\(ok)").errors, [])
     }
 
-    func testExecTypesTheConfigurationDefinesAreKnownButAliasesStillWarnAsInTASKER() throws {
-        let file = try TaskFile.parse("task=0\nhostname=h\ncommand=true\nexec=mytype\ntask=1\nhostname=h\ncommand=true\nexec=cmd\n",
-                                      path: "v.txt", environment: [:])
+    func testExecTypesAndAliasesComeFromTheConfigurationTheRunUses() throws {
+        let file = try TaskFile.parse("task=0\nhostname=h\ncommand=true\nexec=mytype\ntask=1\nhostname=h\ncommand=true\nexec=cmd\n"
+                                      + "task=2\nhostname=h\ncommand=true\nexec=Shell\n", path: "v.txt", environment: [:])
         let plain = TaskFileValidator.validate(file).warnings
         XCTAssertTrue(plain.contains("task 0: unknown exec type 'mytype'"), "\(plain)")
+        XCTAssertTrue(plain.contains("task 1: unknown exec type 'cmd'"), "without a configuration, TASKER's own list: \(plain)")
         var options = TaskFileValidator.Options()
-        options.configuredExecTypes = ["shell", "mytype"]
+        options.executionTypes = try ExecutionTypes.parse(yaml: """
+        platforms:
+          linux:
+            mytype: {binary: /bin/true}
+            shell: {binary: /bin/bash}
+        aliases:
+          cmd: shell
+        """)
         let configured = TaskFileValidator.validate(file, options: options).warnings
-        XCTAssertFalse(configured.contains { $0.contains("'mytype'") }, "\(configured)")
-        XCTAssertTrue(configured.contains("task 1: unknown exec type 'cmd'"), "the reference's own list leaves the cmd alias out: \(configured)")
+        XCTAssertFalse(configured.contains { $0.contains("unknown exec type") }, "\(configured)")
+        options.executionTypes = ExecutionTypes()
+        XCTAssertEqual(TaskFileValidator.validate(file, options: options).warnings.filter { $0.contains("unknown exec type") }.count, 3,
+                       "an empty configuration knows only the built-in types")
     }
 
     func testErrors() throws {

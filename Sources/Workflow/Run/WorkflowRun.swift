@@ -259,9 +259,7 @@ public struct WorkflowRun: Sendable {
             validation.recoveredGlobals = RecoveryState(taskFile: file, logDirectory: settings.logDirectory).savedGlobalNames()
         }
         // A broken configuration is reported after validation, where the run loads it.
-        if let configuration = try? ExecutionTypes.load(explicit: settings.executionTypesFile) {
-            validation.configuredExecTypes = Set(configuration.types.keys)
-        }
+        validation.executionTypes = try? ExecutionTypes.load(explicit: settings.executionTypesFile)
         let report = TaskFileValidator.validate(file, options: validation)
         if !report.passed {
             interaction.print("# Task validation FAILED.\n")

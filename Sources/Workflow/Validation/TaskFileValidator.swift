@@ -15,9 +15,10 @@ public struct TaskFileValidator {
         /// Globals a saved auto-recovery state holds values for: a resume uses those,
         /// so their environment variables may be missing now.
         public var recoveredGlobals: Set<String> = []
-        /// Exec types the execution-type configuration defines: known to the
-        /// validator beside TASKER's own list (whose aliases it keeps, `cmd` not among them).
-        public var configuredExecTypes: Set<String> = []
+        /// The execution-type configuration the run uses: its types and aliases are
+        /// the known exec types, as at run time. Without one the validator knows
+        /// TASKER's own list (the shipped types and aliases, `cmd` not among them).
+        public var executionTypes: ExecutionTypes?
         public init() {}
     }
 
@@ -80,6 +81,15 @@ public struct TaskFileValidator {
         }
     }
 
+    func isKnownExecType(_ written: String) -> Bool {
+        let builtIn = ["local", ExecutionTypes.ssh, ExecutionTypes.sshShell]
+        guard let configuration = options.executionTypes else {
+            return (builtIn + ["shell", "pbrun", "p7s", "wwrs", "sh", "bash", "/bin/sh", "/bin/bash"]).contains(written.lowercased())
+        }
+        let type = configuration.normalise(written)
+        return builtIn.contains(type) || configuration.types[type] != nil
+    }
+
     /// Globals substituted, task-result placeholders left alone: what the validator checks against.
     func withGlobals(_ text: String) -> String {
         PlaceholderResolver(globals: globals).resolve(text).text
@@ -125,9 +135,7 @@ public struct TaskFileValidator {
             warn("task \(id): command uses privilege-related words")
         }
         if let exec = task.exec {
-            let known = ["local", "shell", "pbrun", "p7s", "wwrs", "sh", "bash", "/bin/sh", "/bin/bash", "ssh", "ssh_shell"]
-            let type = withGlobals(exec).lowercased()
-            if !known.contains(type), !options.configuredExecTypes.contains(type) { warn("task \(id): unknown exec type '\(exec)'") }
+            if !isKnownExecType(withGlobals(exec)) { warn("task \(id): unknown exec type '\(exec)'") }
         }
         if let timeout = task.timeout.flatMap({ PythonSemantics.int(withGlobals($0)) }), !(5...1000).contains(timeout) {
             warn("task \(id): timeout \(timeout) is outside 5-1000 and will be clamped")
