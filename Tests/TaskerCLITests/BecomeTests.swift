@@ -288,6 +288,70 @@ final class BecomeTests: XCTestCase {
         XCTAssertFalse(written.contains("not-" + password), "the password is in no log or report")
     }
 
+    func testTaskFieldsTurnBecomeOnAndOffAndChooseTheUserPerTask() throws {
+        let inventory = directory.path + "/mixed.ini"
+        func line(_ index: Int, _ extra: String = "") -> String {
+            "\(TestFleet.name(index)) ansible_host=127.0.\(TestFleet.baseOctet).\(index) ansible_port=\(TestFleet.port) "
+                + "ansible_user=\(BecomeUsers.withoutPassword)\(extra)"
+        }
+        try "[plain]\n\(line(41))\n[rooted]\n\(line(42, " ansible_become=true"))\n".write(toFile: inventory, atomically: true, encoding: .utf8)
+        let flow = directory.path + "/flow.txt"
+        try """
+            --default-exec=ssh
+            BECOME=yes
+
+            task=0
+            hostname=\(TestFleet.name(41))
+            command=id
+            arguments=-un
+
+            task=1
+            hostname=\(TestFleet.name(41))
+            command=id
+            arguments=-un
+            become=@BECOME@
+
+            task=2
+            hostname=\(TestFleet.name(41))
+            command=id
+            arguments=-un
+            become=true
+            become_user=\(BecomeUsers.withPassword)
+
+            task=3
+            hosts=rooted
+            command=id
+            arguments=-un
+            become=false
+
+            task=4
+            hosts=rooted
+            command=id
+            arguments=-un
+
+            """.write(toFile: flow, atomically: true, encoding: .utf8)
+        let json = directory.path + "/report.json"
+        let result = try ProcessRunner.run(tasker, ["-r", flow, "--output-json=\(json)", "-F", fleet.sshConfig, "-i", inventory,
+                                                    "-l", directory.path + "/logs"], timeout: 120)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let results = try XCTUnwrap(report["task_results"] as? [String: [String: Any]])
+        XCTAssertEqual(results["0"]?["stdout"] as? String, BecomeUsers.withoutPassword + "\n")
+        XCTAssertEqual(results["1"]?["stdout"] as? String, "root\n", "become=@BECOME@ resolves to yes")
+        XCTAssertEqual(results["2"]?["stdout"] as? String, BecomeUsers.withPassword + "\n")
+        func onlyHost(_ id: String) -> String? {
+            ((results[id]?["hosts"] as? [String: [String: Any]])?[TestFleet.name(42)])?["stdout"] as? String
+        }
+        XCTAssertEqual(onlyHost("3"), BecomeUsers.withoutPassword + "\n", "become=false wins over ansible_become")
+        XCTAssertEqual(onlyHost("4"), "root\n")
+
+        let local = directory.path + "/local.txt"
+        try "task=0\nhostname=localhost\ncommand=id\nexec=local\nbecome=true\n".write(toFile: local, atomically: true, encoding: .utf8)
+        let refused = try ProcessRunner.run(tasker, ["-r", local, "-l", directory.path + "/logs"], timeout: 60)
+        XCTAssertEqual(refused.status, 20)
+        XCTAssertTrue((refused.stdout + refused.stderr).contains("become=true needs an SSH exec type"), refused.stdout + refused.stderr)
+    }
+
     func testAskBecomePassAsksOnceAndAnOpenPasswordFileIsRefused() throws {
         let askpass = directory.path + "/askpass"
         let asked = directory.path + "/asked"

@@ -1,4 +1,6 @@
+import Fleet
 import Foundation
+import SSH
 import XCTest
 @testable import Workflow
 
@@ -96,5 +98,30 @@ final class ExecutionTests: XCTestCase {
         XCTAssertLessThan(exit.stdout.utf8.count, ChildProcess.memoryLimit + 70_000)
         let resolver = PlaceholderResolver(results: [0: TaskResult(exitCode: 0, stdout: exit.stdout, stderr: "", success: true, stdoutFile: file)])
         XCTAssertEqual(resolver.resolve("@0_stdout@").text.count, PlaceholderResolver.spillLimit)
+    }
+}
+
+extension ExecutionTests {
+    func testATasksBecomeSwitchesTheHostsOnOrOffAndPicksUserAndMethod() throws {
+        func task(_ fields: KeyValuePairs<String, String>) -> TaskDefinition {
+            TaskDefinition(id: 1, idText: "1", line: 1, written: fields.map { .init(key: $0.key, value: $0.value, line: 1) })
+        }
+        var spec = ConnectionSpec(name: "web1", settings: SSHConnectionSettings(address: "127.0.0.1", user: "deploy", knownHosts: KnownHosts(files: [])))
+        let password = Secret("pw")
+        spec.becomeWhenAsked = Become(method: .doas, user: "admin", password: password)
+        let resolver = PlaceholderResolver(globals: ["ON": "On"])
+        XCTAssertNil(try TaskBecome.of(task(["command": "id"]), resolver: resolver))
+        let on = try XCTUnwrap(TaskBecome.of(task(["become": "@ON@"]), resolver: resolver))
+        XCTAssertEqual(on.applied(to: spec)?.description, "doas to admin", "the host's method and user when only turned on")
+        let asPostgres = try XCTUnwrap(TaskBecome.of(task(["become": "1", "become_user": "postgres", "become_method": "sudo"]), resolver: resolver))
+        XCTAssertEqual(asPostgres.applied(to: spec)?.description, "sudo to postgres")
+        XCTAssertTrue(asPostgres.applied(to: spec)?.password === password, "the host's password goes with it")
+        let userOnly = try XCTUnwrap(TaskBecome.of(task(["become_user": "postgres"]), resolver: resolver))
+        XCTAssertNil(userOnly.applied(to: spec), "become_user alone does not turn become on")
+        spec.become = Become(user: "root")
+        XCTAssertEqual(userOnly.applied(to: spec)?.description, "sudo to postgres")
+        XCTAssertNil(try XCTUnwrap(TaskBecome.of(task(["become": "no"]), resolver: resolver)).applied(to: spec))
+        XCTAssertThrowsError(try TaskBecome.of(task(["become": "perhaps"]), resolver: resolver))
+        XCTAssertThrowsError(try TaskBecome.of(task(["become_method": "runas"]), resolver: resolver))
     }
 }

@@ -112,3 +112,25 @@ final class TaskFileValidatorTests: XCTestCase {
         XCTAssertEqual(errors.count, 1, "an inline comment is reported alone, without the gap: \(errors)")
     }
 }
+
+extension TaskFileValidatorTests {
+    func testBecomeFieldsAreCheckedWhereTheyCanBe() throws {
+        func errors(_ text: String) throws -> [String] {
+            TaskFileValidator.validate(try TaskFile.parse(text, path: "b.txt", environment: [:])).errors
+        }
+        let remote = "task=0\nhostname=h\ncommand=id\nexec=ssh\n"
+        XCTAssertEqual(try errors(remote + "become=Yes\nbecome_user=postgres\nbecome_method=SU\n"), [])
+        XCTAssertEqual(try errors("B=off\n" + remote + "become=@B@\n"), [])
+        XCTAssertEqual(try errors("task=0\nhostname=h\ncommand=id\nexec=local\nbecome=false\n"), [], "become off runs anywhere")
+        XCTAssertEqual(try errors(remote + "become=maybe\n"), ["task 0: become=maybe is not a boolean (true/false, yes/no, on/off, 1/0)"])
+        XCTAssertEqual(try errors(remote + "become_method=pbrun\n"), ["task 0: become_method=pbrun is not one of sudo, su, doas"])
+        XCTAssertEqual(try errors(remote + "become_user= \n"), ["task 0: become_user is empty"])
+        XCTAssertEqual(try errors("task=0\nhostname=h\ncommand=id\nexec=local\nbecome=true\n"),
+                       ["task 0: become=true needs an SSH exec type (ssh, ssh_shell), not exec=local"])
+        XCTAssertEqual(try errors("task=0\ntype=decision\nsuccess=true\nbecome=true\n"),
+                       ["task 0: become only apply to a task that runs a command"])
+        XCTAssertEqual(try errors("task=0\ntype=parallel\nhostnames=a,b\ncommand=id\nexec=ssh\nbecome=true\n"), [])
+        let file = try TaskFile.parse("become=x\ntask=0\n\(ok)", path: "g.txt", environment: [:])
+        XCTAssertEqual(file.globalValues["become"], "x", "outside a task it is a global, as TASKER reads unknown keys")
+    }
+}

@@ -45,8 +45,13 @@ public struct BecomeSettings: Sendable {
     /// The command line over the inventory: become, or nil when neither turns it on.
     func merged(over inventory: BecomeSettings) -> Become? {
         guard enabled ?? inventory.enabled ?? false else { return nil }
-        return Become(method: method ?? inventory.method ?? .sudo, user: user ?? inventory.user ?? "root",
-                      password: password ?? inventory.password)
+        return whenAsked(over: inventory)
+    }
+
+    /// The method, user and password become uses, whether or not it is on.
+    func whenAsked(over inventory: BecomeSettings) -> Become {
+        Become(method: method ?? inventory.method ?? .sudo, user: user ?? inventory.user ?? "root",
+               password: password ?? inventory.password)
     }
 }
 
@@ -266,7 +271,10 @@ public struct ConnectionResolver: Sendable {
         for (name, value) in overrides.environment.variables { settings.environment.set(name, value) }
         applyAuthentication(config, commandLine: commandLine, to: &settings, host: target.host)
         var spec = ConnectionSpec(name: name, settings: settings)
-        if !isJumpHost { spec.become = overrides.become.merged(over: inventory.become) }
+        if !isJumpHost {
+            spec.become = overrides.become.merged(over: inventory.become)
+            spec.becomeWhenAsked = overrides.become.whenAsked(over: inventory.become)
+        }
         return spec
     }
 

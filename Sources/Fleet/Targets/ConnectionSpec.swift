@@ -13,6 +13,9 @@ public struct ConnectionSpec: Sendable {
     public var transport: ConnectionTransport = .ssh
     /// Commands run as another user through sudo, su or doas; nil: as the login user.
     public var become: Become?
+    /// How become would run here if something turned it on (a workflow task's `become=true`):
+    /// the method, user and password the command line and inventory give, whether or not they enable it.
+    public var becomeWhenAsked = Become()
 
     public init(name: String, settings: SSHConnectionSettings, jumps: [ConnectionSpec] = []) {
         self.name = name

@@ -83,7 +83,7 @@ extension WorkflowEngine {
                 let generated = 100_000 + task.id * 10_000 + index
                 var subtask = TaskDefinition(id: generated, idText: String(generated), line: task.line)
                 subtask.hostname = host
-                for field in [TaskField.command, .exec, .timeout, .retryCount, .retryDelay, .success, .failure] {
+                for field in [TaskField.command, .exec, .timeout, .retryCount, .retryDelay, .success, .failure, .become, .becomeUser, .becomeMethod] {
                     subtask[field] = task[field]
                 }
                 subtask.arguments = (task.arguments ?? "").replacingOccurrences(of: "@task@", with: String(generated))
@@ -254,8 +254,10 @@ extension WorkflowEngine {
         let argv: [String]
         let timeout: Int
         let remoteLine: String?
+        let become: TaskBecome?
         do {
             let execType = try resolveExecType(task.exec, resolver: resolver)
+            become = try taskBecome(task, display: display, resolver: resolver)
             argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
                                                arguments: arguments, hostname: hostname)
             remoteLine = CommandLineBuilder.remoteCommandLine(execType: execType, argv: argv, command: command, arguments: arguments)
@@ -269,7 +271,8 @@ extension WorkflowEngine {
         }
         let exit: ChildExit
         do {
-            exit = try await launch(argv, remoteLine: remoteLine, hostname: hostname, timeout: timeout, outputSubdirectory: display)
+            exit = try await launch(argv, remoteLine: remoteLine, hostname: hostname, timeout: timeout, become: become,
+                                    outputSubdirectory: display)
             reportConnectionProblem(exit, display: display, hostname: hostname)
         } catch {
             exit = ChildExit(ending: .exited, status: 1, stdout: "", stderr: "\(error)")

@@ -35,13 +35,14 @@ extension WorkflowEngine {
         let execType = options.executionTypes.normalise(
             task.exec.map { resolver.resolve($0).text } ?? options.defaultExecType ?? ExecutionTypes.ssh)
         let timeout = resolveTimeout(task.timeout, execType: execType, resolver: resolver, display: display)
-        let retry = retryPolicy(task)
+        let shared = FanOutTask(task: task, display: display, execType: execType, timeout: timeout, plan: plan,
+                                retry: retryPolicy(task), become: try taskBecome(task, display: display, resolver: resolver),
+                                resolver: resolver)
         let workers = max(1, task.maxParallel.flatMap { PythonSemantics.int(resolver.resolve($0).text) } ?? ssh.settings.forks)
         log.info("Task \(display): Running on \(hosts.count) host(s) of hosts=\(pattern) [\(execType)] (max_parallel=\(workers))")
 
         let records = await concurrentMap(count: hosts.count, limit: workers, mayStart: { !cancel.isSet }) { [self] index in
-            await runOnHost(hosts[index], task: task, display: display, execType: execType, timeout: timeout,
-                            plan: plan, retry: retry, resolver: resolver)
+            await runOnHost(hosts[index], shared)
         }
         // Hosts never started because the run was interrupted.
         let finished = hosts.indices.map { index in
@@ -49,6 +50,18 @@ extension WorkflowEngine {
                                              success: false, status: .cancelled, attempts: 0)
         }
         return aggregate(finished, pattern: pattern, plan: plan, display: display)
+    }
+
+    /// What every host of a fan-out task shares: the task and its settings, resolved once.
+    struct FanOutTask: Sendable {
+        var task: TaskDefinition
+        var display: String
+        var execType: String
+        var timeout: Int
+        var plan: FanOutPlan
+        var retry: RetryPolicy?
+        var become: TaskBecome?
+        var resolver: PlaceholderResolver
     }
 
     /// How a fan-out task judges one host and the whole set.
@@ -70,8 +83,8 @@ extension WorkflowEngine {
         }
     }
 
-    private func runOnHost(_ host: String, task: TaskDefinition, display: String, execType: String, timeout: Int,
-                           plan: FanOutPlan, retry: RetryPolicy?, resolver: PlaceholderResolver) async -> HostTaskResult {
+    private func runOnHost(_ host: String, _ shared: FanOutTask) async -> HostTaskResult {
+        let (task, display, retry, resolver) = (shared.task, shared.display, shared.retry, shared.resolver)
         func expand(_ text: String) -> String {
             resolver.resolve(text.replacingOccurrences(of: "@inventory_hostname@", with: host)).text
         }
@@ -79,8 +92,7 @@ extension WorkflowEngine {
         let arguments = PythonSemantics.expandVariables(expand(task.arguments ?? ""), environment: options.environment)
         func label(_ attempt: Int) -> String { retry == nil ? "\(display)@\(host)" : "\(display)@\(host).\(attempt)" }
         func attempt(_ number: Int) async -> HostTaskResult {
-            var record = await runAttempt(host: host, label: label(number), task: task, execType: execType, command: command,
-                                          arguments: arguments, timeout: timeout, plan: plan, resolver: resolver,
+            var record = await runAttempt(host: host, label: label(number), shared, command: command, arguments: arguments,
                                           outputSubdirectory: retry == nil || number == 1 ? display : "\(display).attempt\(number)")
             record.attempts = number
             return record
@@ -105,9 +117,9 @@ extension WorkflowEngine {
         return record
     }
 
-    private func runAttempt(host: String, label: String, task: TaskDefinition, execType: String, command: String,
-                            arguments: String, timeout: Int, plan: FanOutPlan, resolver: PlaceholderResolver,
+    private func runAttempt(host: String, label: String, _ shared: FanOutTask, command: String, arguments: String,
                             outputSubdirectory: String) async -> HostTaskResult {
+        let execType = shared.execType
         func failed(_ status: HostTaskStatus, _ message: String, exitCode: Int = 255) -> HostTaskResult {
             HostTaskResult(host: host, exitCode: exitCode, stdout: "", stderr: message, success: false, status: status, attempts: 1)
         }
@@ -126,7 +138,7 @@ extension WorkflowEngine {
         log.debug("Task \(label): Executing [\(execType)]: \(log.mask(remoteLine ?? argv.joined(separator: " ")))")
         let exit: ChildExit
         do {
-            exit = try await launch(argv, remoteLine: remoteLine, hostname: host, timeout: timeout,
+            exit = try await launch(argv, remoteLine: remoteLine, hostname: host, timeout: shared.timeout, become: shared.become,
                                     outputSubdirectory: outputSubdirectory, fanOut: true)
         } catch {
             return failed(.host(.error), "\(error)", exitCode: 1)
@@ -137,10 +149,11 @@ extension WorkflowEngine {
                 for line in text.split(whereSeparator: \.isNewline) { liveLines.emit(host, stream, ArraySlice(line.utf8)) }
             }
         }
-        let condition: Judgement.Condition = plan.hostCondition.map { $0.isFailure ? .failure($0.text) : .success($0.text) } ?? .exitZero
-        let run = finish(exit, judgement: Judgement(split: .fields, stdoutSplit: task.stdoutSplit, stderrSplit: task.stderrSplit,
+        let condition: Judgement.Condition = shared.plan.hostCondition.map { $0.isFailure ? .failure($0.text) : .success($0.text) }
+            ?? .exitZero
+        let run = finish(exit, judgement: Judgement(split: .fields, stdoutSplit: shared.task.stdoutSplit, stderrSplit: shared.task.stderrSplit,
                                                     condition: condition, hostProblemsFail: true),
-                         resolver: resolver)
+                         resolver: shared.resolver)
         return HostTaskResult(host: host, exitCode: exit.exitCode, stdout: run.stdout, stderr: run.stderr, success: run.success,
                               status: exit.hostProblem ?? (run.success ? .ok : .failed), attempts: 1)
     }

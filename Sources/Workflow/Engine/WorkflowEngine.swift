@@ -291,6 +291,7 @@ public final class WorkflowEngine: @unchecked Sendable {
         let arguments = PythonSemantics.expandVariables(resolver.resolve(task.arguments ?? "").text,
                                                         environment: options.environment)
         let execType = try resolveExecType(task.exec, resolver: resolver)
+        let become = try taskBecome(task, display: display, resolver: resolver)
         let argv: [String]
         do {
             argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
@@ -313,7 +314,8 @@ public final class WorkflowEngine: @unchecked Sendable {
         } else {
             log.info("Task \(display): Executing [\(execType)]: \(commandLine)")
             do {
-                exit = try await launch(argv, remoteLine: remoteLine, hostname: hostname, timeout: timeout, outputSubdirectory: display)
+                exit = try await launch(argv, remoteLine: remoteLine, hostname: hostname, timeout: timeout, become: become,
+                                        outputSubdirectory: display)
                 if exit.timedOut { log.warn("Task \(display): Timeout after \(timeout) seconds. Process killed.") }
                 reportConnectionProblem(exit, display: display, hostname: hostname)
             } catch let error as ChildProcess.SpawnError {

@@ -73,20 +73,22 @@ public final class SSHTaskRunner: Sendable {
 
     /// Runs `commandLine` on `host`. A command that never ran there ends `notRun`
     /// with the reason in stderr; a timeout after the remote process group was killed.
-    public func run(host: String, commandLine: String, timeout: Double?, cancel: CancellationFlag,
+    /// `become` is the task's own become, over the host's.
+    public func run(host: String, commandLine: String, timeout: Double?, cancel: CancellationFlag, become: TaskBecome? = nil,
                     fanOut: Bool = false, outputSubdirectory: String? = nil, live: LiveLines? = nil) async -> ChildExit {
-        let spec: ConnectionSpec
+        var spec: ConnectionSpec
         do {
             spec = try self.spec(for: host)
         } catch {
             return ChildExit(ending: .notRun(.error), stdout: "", stderr: "invalid host '\(host)': \(error)", remote: true)
         }
+        if let become { spec.become = become.applied(to: spec) }
         let directory = settings.outputDirectory.map { base in outputSubdirectory.map { "\(base)/\($0)" } ?? base }
         let options = FleetRunOptions(commandTimeout: timeout,
                                       capture: CaptureOptions(headBytes: fanOut ? settings.fanOutKeepBytes : ChildProcess.memoryLimit,
                                                               tailBytes: fanOut ? settings.fanOutKeepBytes : 64 << 10,
                                                               outputDirectory: directory, live: live))
-        let work = Task { await runner.runHost(spec, commands: [commandLine], options: options) }
+        let work = Task { [spec] in await runner.runHost(spec, commands: [commandLine], options: options) }
         let result = await cancel.whileWatching(onSet: { work.cancel() }) { await work.value }
         let stdout = result.stdout.text
         let stderr = result.stderr.text

@@ -50,6 +50,9 @@ public struct TaskDefinition: Sendable, Equatable {
     public var ifFalseTasks: String?
     public var hostnames: String?
     public var hosts: String?
+    public var become: String?
+    public var becomeUser: String?
+    public var becomeMethod: String?
 
     public var written: [WrittenField]
 

@@ -23,9 +23,18 @@ public enum TaskField: String, CaseIterable, Sendable {
     case hostnames
     /// Tasker's fan-out over inventory hosts.
     case hosts
+    /// Tasker's become for one task (SSH exec types): on or off, as whom, how.
+    case become
+    case becomeUser = "become_user"
+    case becomeMethod = "become_method"
 
     /// Whether the reference's reader knows the name: such lines in the globals zone are skipped, not globals.
-    public var isReferenceField: Bool { self != .hostnames && self != .hosts }
+    public var isReferenceField: Bool {
+        switch self {
+        case .hostnames, .hosts, .become, .becomeUser, .becomeMethod: false
+        default: true
+        }
+    }
 
     /// The fields holding conditions (`next` holds a keyword or a condition and is checked apart).
     public static let conditions: [TaskField] = [.success, .failure, .condition, .loopBreak]
@@ -62,6 +71,9 @@ public enum TaskField: String, CaseIterable, Sendable {
         case .ifFalseTasks: \.ifFalseTasks
         case .hostnames: \.hostnames
         case .hosts: \.hosts
+        case .become: \.become
+        case .becomeUser: \.becomeUser
+        case .becomeMethod: \.becomeMethod
         }
     }
 }

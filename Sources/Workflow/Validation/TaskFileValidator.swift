@@ -1,4 +1,5 @@
 import Foundation
+import SSH
 
 /// The errors and warnings of TASKER's task-file validator (§5 and §5.19 of
 /// the reference). Any error ends the run with exit 20 before anything runs.
@@ -179,6 +180,7 @@ public struct TaskFileValidator {
             error("task \(id): success and failure cannot both be set")
         }
         checkRouting(task, kind: kind)
+        checkBecome(task, kind: kind)
         checkNumbers(task, kind: kind)
         for field in [TaskField.stdoutSplit, .stderrSplit] {
             if let spec = task[field] {
@@ -227,6 +229,38 @@ public struct TaskFileValidator {
             }
         }
         if task.loop != nil, next != "loop" { error("task \(id): loop requires next=loop") }
+    }
+
+    /// Tasker's `become`, `become_user`, `become_method`: values that can be judged once globals
+    /// are in, and only where a command runs over SSH (a hostnames= block hands them to its subtasks).
+    private mutating func checkBecome(_ task: TaskDefinition, kind: Kind) {
+        let fields = [TaskField.become, .becomeUser, .becomeMethod].filter { task[$0] != nil }
+        guard !fields.isEmpty else { return }
+        let id = task.id
+        let runsCommand = kind == .normal || (kind == .parallel && task.hostnames != nil)
+        if !runsCommand || task.command == nil {
+            error("task \(id): \(fields.map(\.rawValue).joined(separator: ", ")) only apply to a task that runs a command")
+            return
+        }
+        func settled(_ value: String) -> String? {
+            let text = withGlobals(value)
+            return PlaceholderResolver.matches(PlaceholderResolver.resultPattern, in: text).isEmpty ? text : nil
+        }
+        if let value = task.become.flatMap(settled) {
+            guard let enabled = TaskBecome.boolean(value) else {
+                return error("task \(id): become=\(value) is not a boolean (true/false, yes/no, on/off, 1/0)")
+            }
+            if enabled, let exec = task.exec.flatMap(settled),
+               !ExecutionTypes.isSSH(options.executionTypes?.normalise(exec) ?? exec.lowercased()) {
+                error("task \(id): become=true needs an SSH exec type (ssh, ssh_shell), not exec=\(exec)")
+            }
+        }
+        if let value = task.becomeUser.flatMap(settled), value.trimmingCharacters(in: .whitespaces).isEmpty {
+            error("task \(id): become_user is empty")
+        }
+        if let value = task.becomeMethod.flatMap(settled), Become.Method(rawValue: value.lowercased()) == nil {
+            error("task \(id): become_method=\(value) is not one of sudo, su, doas")
+        }
     }
 
     private mutating func checkNumbers(_ task: TaskDefinition, kind: Kind) {
