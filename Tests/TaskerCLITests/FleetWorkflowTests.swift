@@ -335,6 +335,8 @@ final class FleetWorkflowTests: XCTestCase {
         XCTAssertEqual(broken.status, 1, broken.stdout)
         XCTAssertTrue(broken.stdout.contains("Rolled back 1.1-broken: hosts=fleet: 64/64 successful"), broken.stdout)
         for host in ["node001", "node024"] {
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(host)/incoming/app-1.0.tar.gz")),
+                           try Data(contentsOf: URL(fileURLWithPath: "\(root)/build/app-1.0.tar.gz")), "the artifact was shipped to \(host)")
             XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: "\(root)/\(host)/current"), "releases/app-1.0")
             XCTAssertFalse(FileManager.default.fileExists(atPath: "\(root)/\(host)/drain"), "\(host) is back in service")
         }

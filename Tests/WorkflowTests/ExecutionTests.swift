@@ -125,3 +125,36 @@ extension ExecutionTests {
         XCTAssertThrowsError(try TaskBecome.of(task(["become_method": "runas"]), resolver: resolver))
     }
 }
+
+extension ExecutionTests {
+    func testFileTaskArgumentsReadAsTheCommandLineToolsDo() throws {
+        let push = try RemoteTask.pushRequest(sources: ["a.tgz", "conf/"],
+                                              arguments: ["-r", "--mode=0640", "--owner", "app", "--checksum", "/opt/app/"])
+        XCTAssertEqual(push.sources, ["a.tgz", "conf/"])
+        XCTAssertEqual(push.destination, "/opt/app/")
+        XCTAssertTrue(push.recursive)
+        XCTAssertEqual(push.mode, 0o640)
+        XCTAssertEqual(push.owner, "app")
+        func failure(_ body: () throws -> Any) -> String {
+            do { _ = try body(); return "" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(failure { try RemoteTask.pushRequest(sources: ["a"], arguments: ["/x", "/y"]) },
+                       "ssh_push: arguments= needs exactly one remote destination after the options, got 2")
+        XCTAssertEqual(failure { try RemoteTask.pushRequest(sources: ["a"], arguments: ["--checksum", "--update", "/x"]) },
+                       "ssh_push: --checksum and --update cannot be combined")
+        XCTAssertEqual(failure { try RemoteTask.pushRequest(sources: ["a"], arguments: ["--owner"]) }, "ssh_push: --owner needs a value")
+        XCTAssertEqual(failure { try RemoteTask.pullRequest(sources: ["/etc/hosts"], arguments: ["--mode", "1", "out"]) },
+                       "ssh_pull: unknown option --mode in arguments")
+        let pull = try RemoteTask.pullRequest(sources: ["/var/log/app/"], arguments: ["-r", "--preserve", "logs/{host}"])
+        XCTAssertEqual(pull.destination, "logs/{host}")
+        XCTAssertTrue(pull.recursive && pull.preserveTimes)
+
+        let missing = try XCTUnwrap(RemoteTask.make(execType: "ssh_push", argv: [], command: spill + "/nothing-here", arguments: "/tmp/x",
+                                                    timeout: 30))
+        XCTAssertEqual(missing.kind, .push)
+        XCTAssertTrue(missing.job is UnpreparedJob, "a source that cannot be read fails each host, with the reason")
+        XCTAssertNil(try RemoteTask.make(execType: "local", argv: ["true"], command: "true", arguments: "", timeout: nil))
+        XCTAssertEqual(try RemoteTask.make(execType: "ssh", argv: ["echo", "a b"], command: "echo", arguments: "'a b'", timeout: nil)?.summary,
+                       "echo 'a b'")
+    }
+}

@@ -126,7 +126,7 @@ extension TaskFileValidatorTests {
         XCTAssertEqual(try errors(remote + "become_method=pbrun\n"), ["task 0: become_method=pbrun is not one of sudo, su, doas"])
         XCTAssertEqual(try errors(remote + "become_user= \n"), ["task 0: become_user is empty"])
         XCTAssertEqual(try errors("task=0\nhostname=h\ncommand=id\nexec=local\nbecome=true\n"),
-                       ["task 0: become=true needs an SSH exec type (ssh, ssh_shell), not exec=local"])
+                       ["task 0: become=true needs an SSH exec type (ssh, ssh_shell, ssh_push, ssh_pull, ssh_script), not exec=local"])
         XCTAssertEqual(try errors("task=0\ntype=decision\nsuccess=true\nbecome=true\n"),
                        ["task 0: become only apply to a task that runs a command"])
         XCTAssertEqual(try errors("task=0\ntype=parallel\nhostnames=a,b\ncommand=id\nexec=ssh\nbecome=true\n"), [])

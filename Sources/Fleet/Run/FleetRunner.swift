@@ -43,9 +43,7 @@ public final class FleetRunner: Sendable {
     /// many hosts ended in each status.
     public func run(_ specs: [ConnectionSpec], commands: [String], options: FleetRunOptions,
                     onResult: @escaping @Sendable (HostResult) -> Void = { _ in }) async -> RunTally {
-        await run(specs, options: options, onResult: onResult) { spec, runDeadline, expired in
-            await self.runHost(spec, commands: commands, options: options, runDeadline: runDeadline, expired: expired)
-        }
+        await RemoteCommands(commands).run(specs, pool: pool, options: options, onResult: onResult)
     }
 
     /// Runs `job` for every host, at most `options.forks` at once, within the

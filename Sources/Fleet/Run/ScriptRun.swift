@@ -20,7 +20,7 @@ public struct ScriptRequest: Sendable {
 /// temporary directory (`mktemp -d`, mode 0700), run as `exec` runs a command
 /// (live output, bounded capture, a timeout that kills its process group),
 /// and removed afterwards whatever happened: exit, failure, timeout, Ctrl-C.
-public final class ScriptRun: Sendable {
+public final class ScriptRun: HostJob {
     public let request: ScriptRequest
     private let script: [UInt8]
     /// Scripts are read into memory once; anything larger belongs to `push`.
@@ -37,15 +37,9 @@ public final class ScriptRun: Sendable {
         script = [UInt8](data)
     }
 
-    public func run(_ specs: [ConnectionSpec], pool: ConnectionPool, options: FleetRunOptions,
-                    onResult: @escaping @Sendable (HostResult) -> Void = { _ in }) async -> RunTally {
-        await FleetRunner(pool: pool).run(specs, options: options, onResult: onResult) { spec, runDeadline, expired in
-            await self.runScript(on: spec, pool: pool, options: options, runDeadline: runDeadline, expired: expired)
-        }
-    }
-
-    func runScript(on spec: ConnectionSpec, pool: ConnectionPool, options: FleetRunOptions, runDeadline: Deadline,
-                   expired: RunDeadlineFlag) async -> HostResult {
+    /// One host's run of the script.
+    public func run(on spec: ConnectionSpec, pool: ConnectionPool, options: FleetRunOptions,
+                    runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
         let started = Deadline.now()
         var result = HostResult(starting: spec)
         guard let capture = FleetRunner.makeCapture(for: spec, options: options, result: &result) else { return result }

@@ -29,7 +29,7 @@ public struct PullRequest: Sendable {
 /// Fetches files from hosts over SFTP, streamed to local disk through a
 /// bounded buffer, each file written to a temporary name and renamed into
 /// place when complete; a host's missing file fails that host only.
-public final class FilePull: Sendable {
+public final class FilePull: HostJob {
     public let request: PullRequest
     /// Bytes asked of libssh2 per read: it keeps that much in read-ahead requests per file.
     static let chunkSize = 256 << 10
@@ -38,19 +38,14 @@ public final class FilePull: Sendable {
         self.request = request
     }
 
-    public func run(_ specs: [ConnectionSpec], pool: ConnectionPool, options: FleetRunOptions,
-                    onResult: @escaping @Sendable (HostResult) -> Void = { _ in }) async -> RunTally {
-        await FleetRunner(pool: pool).run(specs, options: options, onResult: onResult) { spec, runDeadline, expired in
-            await self.pull(from: spec, pool: pool, runDeadline: runDeadline, expired: expired)
-        }
-    }
-
     /// The name a pulled file or tree gets locally: the remote path's last component.
     static func name(of remote: String) -> String {
         ((remote.count > 1 && remote.hasSuffix("/") ? String(remote.dropLast()) : remote) as NSString).lastPathComponent
     }
 
-    func pull(from spec: ConnectionSpec, pool: ConnectionPool, runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
+    /// One host's pull.
+    public func run(on spec: ConnectionSpec, pool: ConnectionPool, options: FleetRunOptions,
+                    runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
         let started = Deadline.now()
         var result = HostResult(starting: spec)
         let deadline = min(Deadline.after(seconds: request.timeout), runDeadline)

@@ -6,7 +6,7 @@ import SSH
 /// written to a temporary name beside its destination and renamed over it
 /// only once every file of the host is complete, so a failed, timed-out or
 /// cancelled push leaves neither a partial file nor a temporary one behind.
-public final class FilePush: Sendable {
+public final class FilePush: HostJob {
     public let request: PushRequest
     private let readers = SharedFileReaders()
     private let checksums = LocalChecksums()
@@ -23,16 +23,9 @@ public final class FilePush: Sendable {
         sharedEntries = shared
     }
 
-    /// Pushes to every host, `options.forks` at once.
-    public func run(_ specs: [ConnectionSpec], pool: ConnectionPool, options: FleetRunOptions,
-                    onResult: @escaping @Sendable (HostResult) -> Void = { _ in }) async -> RunTally {
-        await FleetRunner(pool: pool).run(specs, options: options, onResult: onResult) { spec, runDeadline, expired in
-            await self.push(to: spec, pool: pool, runDeadline: runDeadline, expired: expired)
-        }
-    }
-
     /// One host's push.
-    func push(to spec: ConnectionSpec, pool: ConnectionPool, runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
+    public func run(on spec: ConnectionSpec, pool: ConnectionPool, options: FleetRunOptions,
+                    runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
         let started = Deadline.now()
         var result = HostResult(starting: spec)
         let deadline = min(Deadline.after(seconds: request.timeout), runDeadline)

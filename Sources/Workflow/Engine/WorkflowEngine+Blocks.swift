@@ -253,15 +253,15 @@ extension WorkflowEngine {
         let arguments = PythonSemantics.expandVariables(resolver.resolve(task.arguments ?? "").text, environment: options.environment)
         let argv: [String]
         let timeout: Int
-        let remoteLine: String?
+        let remote: RemoteTask?
         let become: TaskBecome?
         do {
             let execType = try resolveExecType(task.exec, resolver: resolver)
             become = try taskBecome(task, display: display, resolver: resolver)
             argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
                                                arguments: arguments, hostname: hostname)
-            remoteLine = CommandLineBuilder.remoteCommandLine(execType: execType, argv: argv, command: command, arguments: arguments)
             timeout = resolveTimeout(task.timeout, execType: execType, resolver: resolver, display: display)
+            remote = try RemoteTask.make(execType: execType, argv: argv, command: command, arguments: arguments, timeout: Double(timeout))
             log.info("Task \(display): Executing [\(execType)]: \(argv.joined(separator: " "))")
         } catch {
             return done(TaskResult(exitCode: 255, stdout: "", stderr: "Execution error: \(error)", success: false))
@@ -271,7 +271,7 @@ extension WorkflowEngine {
         }
         let exit: ChildExit
         do {
-            exit = try await launch(argv, remoteLine: remoteLine, hostname: hostname, timeout: timeout, become: become,
+            exit = try await launch(argv, remote: remote, hostname: hostname, timeout: timeout, become: become,
                                     outputSubdirectory: display)
             reportConnectionProblem(exit, display: display, hostname: hostname)
         } catch {

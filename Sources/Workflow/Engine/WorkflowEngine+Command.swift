@@ -73,21 +73,21 @@ extension WorkflowEngine {
         }
     }
 
-    /// Starts a task's command locally or, with a `remoteLine` (SSH exec types), on `hostname` over the pool,
+    /// Starts a task's command locally or, with `remote` work (SSH exec types), on `hostname` over the pool,
     /// through the task's own `become` if it has one; `--output-dir` keeps its streams under
     /// `outputSubdirectory` (the task's display ID).
-    func launch(_ argv: [String], remoteLine: String?, hostname: String, timeout: Int, become: TaskBecome?,
+    func launch(_ argv: [String], remote: RemoteTask?, hostname: String, timeout: Int, become: TaskBecome?,
                 outputSubdirectory: String, fanOut: Bool = false) async throws -> ChildExit {
-        guard let remoteLine else {
+        guard let remote else {
             if become?.turnsOn == true {
-                throw TaskFileError(exitCode: 20, "become=true needs an SSH exec type (ssh, ssh_shell); this task runs on the controller")
+                throw TaskFileError(exitCode: 20, "become=true needs an SSH exec type (\(ExecutionTypes.overSSH.joined(separator: ", "))); this task runs on the controller")
             }
             return try await ChildProcess.run(argv, timeout: Double(timeout), spillDirectory: options.temporaryDirectory, cancel: cancel)
         }
         guard let ssh = options.ssh else {
             throw TaskFileError(exitCode: 20, "exec=ssh needs Tasker's SSH settings (run through the tasker command)")
         }
-        return await ssh.run(host: hostname, commandLine: remoteLine, timeout: Double(timeout), cancel: cancel, become: become,
+        return await ssh.run(host: hostname, task: remote, timeout: Double(timeout), cancel: cancel, become: become,
                              fanOut: fanOut, outputSubdirectory: outputSubdirectory, live: liveLines)
     }
 

@@ -1,5 +1,6 @@
 import Fleet
 import Foundation
+import Locking
 import SSH
 
 /// Fan-out tasks (`hosts=PATTERN`, a Tasker extension): the task runs once per
@@ -62,6 +63,23 @@ extension WorkflowEngine {
         var retry: RetryPolicy?
         var become: TaskBecome?
         var resolver: PlaceholderResolver
+        var remoteTasks = RemoteTaskCache()
+    }
+
+    /// A fan-out task's remote work per distinct command and arguments (after each host's
+    /// placeholders): hosts that come out the same share one, so a push reads its files once.
+    final class RemoteTaskCache: Sendable {
+        private let tasks = Locked<[String: RemoteTask]>([:])
+
+        func task(command: String, arguments: String, make: () throws -> RemoteTask?) throws -> RemoteTask? {
+            try tasks.withLock { tasks in
+                let key = command + "\u{0}" + arguments
+                if let task = tasks[key] { return task }
+                guard let task = try make() else { return nil }
+                tasks[key] = task
+                return task
+            }
+        }
     }
 
     /// How a fan-out task judges one host and the whole set.
@@ -124,26 +142,30 @@ extension WorkflowEngine {
             HostTaskResult(host: host, exitCode: exitCode, stdout: "", stderr: message, success: false, status: status, attempts: 1)
         }
         let argv: [String]
+        let remote: RemoteTask?
         do {
             argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
                                                arguments: arguments, hostname: host)
+            remote = try shared.remoteTasks.task(command: command, arguments: arguments) {
+                try RemoteTask.make(execType: execType, argv: argv, command: command, arguments: arguments, timeout: Double(shared.timeout))
+            }
         } catch {
             return failed(.host(.error), "\(error)")
         }
-        let remoteLine = CommandLineBuilder.remoteCommandLine(execType: execType, argv: argv, command: command, arguments: arguments)
+        let shown = log.mask(remote?.summary ?? argv.joined(separator: " "))
         guard options.execute else {
-            log.info("Task \(label): [DRY RUN] Would execute: \(log.mask(remoteLine ?? argv.joined(separator: " ")))")
+            log.info("Task \(label): [DRY RUN] Would execute: \(shown)")
             return HostTaskResult(host: host, exitCode: 0, stdout: "DRY RUN STDOUT", stderr: "", success: true, status: .ok, attempts: 1)
         }
-        log.debug("Task \(label): Executing [\(execType)]: \(log.mask(remoteLine ?? argv.joined(separator: " ")))")
+        log.debug("Task \(label): Executing [\(execType)]: \(shown)")
         let exit: ChildExit
         do {
-            exit = try await launch(argv, remoteLine: remoteLine, hostname: host, timeout: shared.timeout, become: shared.become,
+            exit = try await launch(argv, remote: remote, hostname: host, timeout: shared.timeout, become: shared.become,
                                     outputSubdirectory: outputSubdirectory, fanOut: true)
         } catch {
             return failed(.host(.error), "\(error)", exitCode: 1)
         }
-        if remoteLine == nil {
+        if remote == nil {
             // A local command per host (e.g. a check run from the controller): its lines, once it is done.
             for (text, stream) in [(exit.stdout, OutputStreamKind.stdout), (exit.stderr, .stderr)] {
                 for line in text.split(whereSeparator: \.isNewline) { liveLines.emit(host, stream, ArraySlice(line.utf8)) }

@@ -292,19 +292,20 @@ public final class WorkflowEngine: @unchecked Sendable {
                                                         environment: options.environment)
         let execType = try resolveExecType(task.exec, resolver: resolver)
         let become = try taskBecome(task, display: display, resolver: resolver)
+        let timeout = resolveTimeout(task.timeout, execType: execType, resolver: resolver, display: display)
         let argv: [String]
+        let remote: RemoteTask?
         do {
             argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
                                                arguments: arguments, hostname: hostname)
+            remote = try RemoteTask.make(execType: execType, argv: argv, command: command, arguments: arguments, timeout: Double(timeout))
         } catch let failure as CommandLineBuilder.Failure {
             if failure.description.contains("not found in configuration") {
                 throw TaskFileError(exitCode: 20, "Task \(display): \(failure)")
             }
             throw TaskFileError(exitCode: 1, "Task \(display): \(failure)")
         }
-        let timeout = resolveTimeout(task.timeout, execType: execType, resolver: resolver, display: display)
-        let remoteLine = CommandLineBuilder.remoteCommandLine(execType: execType, argv: argv, command: command, arguments: arguments)
-        let commandLine = log.mask(remoteLine.map { "\(hostname): \($0)" }
+        let commandLine = log.mask(remote.map { "\(hostname): \($0.summary)" }
             ?? argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
 
         let exit: ChildExit
@@ -314,7 +315,7 @@ public final class WorkflowEngine: @unchecked Sendable {
         } else {
             log.info("Task \(display): Executing [\(execType)]: \(commandLine)")
             do {
-                exit = try await launch(argv, remoteLine: remoteLine, hostname: hostname, timeout: timeout, become: become,
+                exit = try await launch(argv, remote: remote, hostname: hostname, timeout: timeout, become: become,
                                         outputSubdirectory: display)
                 if exit.timedOut { log.warn("Task \(display): Timeout after \(timeout) seconds. Process killed.") }
                 reportConnectionProblem(exit, display: display, hostname: hostname)
@@ -326,7 +327,7 @@ public final class WorkflowEngine: @unchecked Sendable {
             }
             log.info("Task \(display): Exit code: \(exit.exitCode)")
             // Remote output was already shown line by line as it arrived.
-            let summaryLevel: WorkflowLog.Level = remoteLine == nil ? .info : .debug
+            let summaryLevel: WorkflowLog.Level = remote == nil ? .info : .debug
             if !exit.stdout.isEmpty { log.write(summaryLevel, "Task \(display): STDOUT: \(log.mask(WorkflowLog.oneLine(exit.stdout)))") }
             if !exit.stderr.isEmpty { log.write(summaryLevel, "Task \(display): STDERR: \(log.mask(WorkflowLog.oneLine(exit.stderr)))") }
         }

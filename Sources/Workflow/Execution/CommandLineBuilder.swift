@@ -30,17 +30,6 @@ public enum CommandLineBuilder {
         return argv
     }
 
-    /// What an SSH exec type sends, nil for the types that run locally: `ssh` quotes each
-    /// argv word so substituted values stay single words; `ssh_shell` asks for the remote
-    /// shell and sends the text as written.
-    public static func remoteCommandLine(execType: String, argv: [String], command: String, arguments: String) -> String? {
-        switch execType {
-        case ExecutionTypes.sshShell: return arguments.isEmpty ? command : "\(command) \(arguments)"
-        case ExecutionTypes.ssh: return ShellWords.join(argv)
-        default: return nil
-        }
-    }
-
     static func format(_ template: String, values: [String: String]) throws -> String {
         var output = ""
         var rest = Substring(template)

@@ -36,9 +36,17 @@ public struct ExecutionTypes: Sendable {
     /// Built into Tasker: the native SSH transport, `command arguments` handed to the remote shell as written.
     public static let sshShell = "ssh_shell"
 
+    /// Built into Tasker, over SFTP on the same connections: copy local files to the host,
+    /// fetch files from it, run a local script there (see `RemoteTask`).
+    public static let sshPush = "ssh_push"
+    public static let sshPull = "ssh_pull"
+    public static let sshScript = "ssh_script"
+    /// Every exec type that runs over Tasker's SSH transport.
+    public static let overSSH = [ssh, sshShell, sshPush, sshPull, sshScript]
+
     /// Whether `type` (normalised) runs over Tasker's SSH transport.
     public static func isSSH(_ type: String) -> Bool {
-        type == ssh || type == sshShell
+        overSSH.contains(type)
     }
 
     /// The type name after trimming, lower-casing and alias mapping.

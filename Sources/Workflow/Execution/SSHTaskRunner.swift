@@ -3,7 +3,7 @@ import Foundation
 import Locking
 import AnsibleInventory
 
-/// `exec=ssh` and `exec=ssh_shell`: runs task commands on hosts over Tasker's
+/// The SSH exec types (`ssh`, `ssh_shell`, `ssh_push`, `ssh_pull`, `ssh_script`): runs task work on hosts over Tasker's
 /// pooled SSH connections (one connection per host for the whole run). Host
 /// names are looked up in the inventory first (ansible_host, port, user, key),
 /// then taken as `[user@]host[:port]` through ssh_config.
@@ -71,10 +71,10 @@ public final class SSHTaskRunner: Sendable {
         return spec
     }
 
-    /// Runs `commandLine` on `host`. A command that never ran there ends `notRun`
-    /// with the reason in stderr; a timeout after the remote process group was killed.
+    /// Runs `task` on `host`. Work that never ran there ends `notRun` with the reason
+    /// in stderr; a command's timeout comes after its remote process group was killed.
     /// `become` is the task's own become, over the host's.
-    public func run(host: String, commandLine: String, timeout: Double?, cancel: CancellationFlag, become: TaskBecome? = nil,
+    public func run(host: String, task: RemoteTask, timeout: Double?, cancel: CancellationFlag, become: TaskBecome? = nil,
                     fanOut: Bool = false, outputSubdirectory: String? = nil, live: LiveLines? = nil) async -> ChildExit {
         var spec: ConnectionSpec
         do {
@@ -88,17 +88,25 @@ public final class SSHTaskRunner: Sendable {
                                       capture: CaptureOptions(headBytes: fanOut ? settings.fanOutKeepBytes : ChildProcess.memoryLimit,
                                                               tailBytes: fanOut ? settings.fanOutKeepBytes : 64 << 10,
                                                               outputDirectory: directory, live: live))
-        let work = Task { [spec] in await runner.runHost(spec, commands: [commandLine], options: options) }
+        let pool = runner.pool
+        let work = Task { [spec] in await task.job.run(on: spec, pool: pool, options: options) }
         let result = await cancel.whileWatching(onSet: { work.cancel() }) { await work.value }
         let stdout = result.stdout.text
         let stderr = result.stderr.text
+        // Work that ended without an exit status (a push, a pull, a script that never started) says why in its error.
+        let withError = [stderr, result.error ?? ""].filter { !$0.isEmpty }.joined(separator: "\n")
         switch result.status {
-        case .ok, .failed:
-            let code = result.signal.map { -(Self.signalNumbers[$0] ?? 1) } ?? Int(result.exitCode ?? 255)
-            return ChildExit(ending: .exited, status: code, stdout: stdout, stderr: stderr, remote: true)
+        case .ok, .unchanged, .failed:
+            if let code = result.signal.map({ -(Self.signalNumbers[$0] ?? 1) }) ?? result.exitCode.map(Int.init) {
+                return ChildExit(ending: .exited, status: code, stdout: stdout, stderr: stderr, remote: true)
+            }
+            return ChildExit(ending: .exited, status: result.status == .failed ? 1 : 0, stdout: stdout, stderr: withError, remote: true)
         case .error where cancel.isSet:
-            return ChildExit(ending: .cancelled, stdout: stdout, stderr: stderr + "\nInterrupted: remote command stopped", remote: true)
+            return ChildExit(ending: .cancelled, stdout: stdout, stderr: stderr + "\nInterrupted: remote \(task.kind.rawValue) stopped", remote: true)
         case .timeout where result.connectMilliseconds != nil:
+            if task.kind == .push || task.kind == .pull {
+                return ChildExit(ending: .timedOut, stdout: stdout, stderr: withError, remote: true)
+            }
             return ChildExit(ending: .timedOut, stdout: stdout,
                              stderr: stderr + "\nProcess killed after timeout of \(Int(timeout ?? 0)) seconds", remote: true)
         default:

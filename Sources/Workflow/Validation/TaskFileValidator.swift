@@ -83,7 +83,7 @@ public struct TaskFileValidator {
     }
 
     func isKnownExecType(_ written: String) -> Bool {
-        let builtIn = ["local", ExecutionTypes.ssh, ExecutionTypes.sshShell]
+        let builtIn = ["local"] + ExecutionTypes.overSSH
         guard let configuration = options.executionTypes else {
             return (builtIn + ["shell", "pbrun", "p7s", "wwrs", "sh", "bash", "/bin/sh", "/bin/bash"]).contains(written.lowercased())
         }
@@ -124,8 +124,11 @@ public struct TaskFileValidator {
             }
         }
         // `exec=ssh_shell` hands the command line to the remote shell: spaces and shell syntax are its point.
-        let remoteShell = task.exec.map { withGlobals($0).lowercased() } == ExecutionTypes.sshShell
-        if let command = task.command, kind == .normal, !remoteShell, withGlobals(command).contains(" ") {
+        let execType = task.exec.map { withGlobals($0).lowercased() }
+        let remoteShell = execType == ExecutionTypes.sshShell
+        // A push's or pull's command lists paths.
+        let commandIsPaths = execType == ExecutionTypes.sshPush || execType == ExecutionTypes.sshPull
+        if let command = task.command, kind == .normal, !remoteShell, !commandIsPaths, withGlobals(command).contains(" ") {
             warn("task \(id): command contains spaces (it is not split into words; use arguments)")
         }
         if let exec = task.exec, exec != "local", !remoteShell, let command = task.command,
@@ -181,6 +184,7 @@ public struct TaskFileValidator {
         }
         checkRouting(task, kind: kind)
         checkBecome(task, kind: kind)
+        checkFileTask(task, execType: execType)
         checkNumbers(task, kind: kind)
         for field in [TaskField.stdoutSplit, .stderrSplit] {
             if let spec = task[field] {
@@ -231,6 +235,27 @@ public struct TaskFileValidator {
         if task.loop != nil, next != "loop" { error("task \(id): loop requires next=loop") }
     }
 
+    /// `exec=ssh_push` and `exec=ssh_pull`: their options and destination, once globals are in
+    /// (values from earlier tasks' results are judged when the task runs).
+    private mutating func checkFileTask(_ task: TaskDefinition, execType: String?) {
+        guard execType == ExecutionTypes.sshPush || execType == ExecutionTypes.sshPull else { return }
+        guard let command = task.command.map(withGlobals), let arguments = task.arguments.map(withGlobals) else {
+            return error("task \(task.id): exec=\(execType!) needs command= (the sources) and arguments= (the destination)")
+        }
+        guard PlaceholderResolver.matches(PlaceholderResolver.resultPattern, in: command + arguments).isEmpty else { return }
+        do {
+            let sources = try CommandLineBuilder.words(command)
+            let words = try CommandLineBuilder.words(arguments)
+            if execType == ExecutionTypes.sshPush {
+                _ = try RemoteTask.pushRequest(sources: sources, arguments: words)
+            } else {
+                _ = try RemoteTask.pullRequest(sources: sources, arguments: words)
+            }
+        } catch {
+            self.error("task \(task.id): \(error)")
+        }
+    }
+
     /// Tasker's `become`, `become_user`, `become_method`: values that can be judged once globals
     /// are in, and only where a command runs over SSH (a hostnames= block hands them to its subtasks).
     private mutating func checkBecome(_ task: TaskDefinition, kind: Kind) {
@@ -252,7 +277,7 @@ public struct TaskFileValidator {
             }
             if enabled, let exec = task.exec.flatMap(settled),
                !ExecutionTypes.isSSH(options.executionTypes?.normalise(exec) ?? exec.lowercased()) {
-                error("task \(id): become=true needs an SSH exec type (ssh, ssh_shell), not exec=\(exec)")
+                error("task \(id): become=true needs an SSH exec type (\(ExecutionTypes.overSSH.joined(separator: ", "))), not exec=\(exec)")
             }
         }
         if let value = task.becomeUser.flatMap(settled), value.trimmingCharacters(in: .whitespaces).isEmpty {
