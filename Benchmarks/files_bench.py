@@ -1,5 +1,7 @@
 """Push and pull across the fleet with every peer, measured in the same run.
 Run through Benchmarks/files.sh, which installs the peers and starts the fleet.
+Workloads: push, pull (cold: each client's run opens its connections) and
+push-warm, pull-warm (over connections the client already holds).
 
 The fleet's hosts share this machine's file system. Tasker and Ansible write
 one file per host ({host} / inventory_hostname); the other tools cannot name
@@ -109,6 +111,77 @@ joinall(client.copy_remote_file('{remote}', '{local}/file.bin'), raise_error=Tru
     }
 
 
+def warm_rows(args, fleet, count, source, direction, repeats):
+    """Transfers over connections the client already holds. Tasker runs a workflow
+    whose first task connects every host (`true`) and whose second pushes or
+    pulls; the transfer's time is that workflow's minus the connect-only one's.
+    parallel-ssh connects with run_command('true') and times copy_file /
+    copy_remote_file alone, in the same process."""
+    names = fleet.hosts_file(count)
+    addresses = fleet.hosts_file(count, addresses=True)
+    target = f"{WORK}/dest" if direction == "push" else f"{WORK}/pulled"
+    connect = f"--default-exec=ssh\ntask=0\nhosts=fleet\ncommand=true\nmax_parallel={count}\n"
+    if direction == "push":
+        step = f"task=1\nhosts=fleet\nexec=ssh_push\ncommand={source}\narguments={target}/{{host}}.bin\nmax_parallel={count}\n"
+    else:
+        step = f"task=1\nhosts=fleet\nexec=ssh_pull\ncommand={source}\narguments={target}\nmax_parallel={count}\n"
+    flows = {}
+    for name, text in [("connect", connect), ("transfer", connect + step)]:
+        flows[name] = f"{WORK}/warm-{name}.txt"
+        with open(flows[name], "w") as out:
+            out.write(text)
+
+    def tasker(flow):
+        return with_cleanup(target, lambda: measure(fleet, [args.tasker, "-r", flow, "-F", fleet.ssh_config, "-i", inventory(fleet, count),
+                                                             "-l", f"{WORK}/logs", "--log-level=ERROR", "--no-task-backup"]))
+
+    def seconds(values):
+        return sorted(values)[len(values) // 2]
+
+    connect_runs = [tasker(flows["connect"])() for _ in range(repeats)]
+    transfer_runs = [tasker(flows["transfer"])() for _ in range(repeats)]
+    failed = sum(1 for run in connect_runs + transfer_runs if run["status"] != 0)
+    rows = {"tasker (workflow: connect, then transfer)": {
+        "wall": seconds([r["wall"] for r in transfer_runs]) - seconds([r["wall"] for r in connect_runs]),
+        "cpu": seconds([r["cpu"] for r in transfer_runs]) - seconds([r["cpu"] for r in connect_runs]), "failed_runs": failed}}
+    call = (f"client.copy_file('{source}', '{target}/same.bin')" if direction == "push"
+            else f"client.copy_remote_file('{source}', '{target}/file.bin')")
+    script = f"""
+import time
+from pssh.clients import ParallelSSHClient
+from gevent import joinall
+hosts = [l.strip() for l in open('{addresses}') if l.strip()]
+client = ParallelSSHClient(hosts, user='{args.user}', pkey='{fleet.key}', port={fleet.port}, pool_size=len(hosts), timeout=120)
+client.join(client.run_command('true'))
+cpu, started = time.process_time(), time.monotonic()
+joinall({call}, raise_error=True)
+print(time.monotonic() - started, time.process_time() - cpu)
+"""
+    walls, cpus, failed = [], [], 0
+    for _ in range(repeats):
+        fresh(target)
+        result = subprocess.run(["python3", "-c", script], capture_output=True, text=True)
+        if result.returncode != 0:
+            failed += 1
+            continue
+        wall, cpu = map(float, result.stdout.split())
+        walls.append(wall)
+        cpus.append(cpu)
+    rows[f"parallel-ssh {'copy_file' if direction == 'push' else 'copy_remote_file'}"] = {
+        "wall": seconds(walls) if walls else float("nan"), "cpu": seconds(cpus) if cpus else float("nan"), "failed_runs": failed}
+    return rows
+
+
+def warm_report(title, rows, megabytes):
+    print(f"\n### {title}\n")
+    print("| client | transfer wall s | client CPU s | aggregate MB/s | tasker wall ÷ client | failed runs |")
+    print("|---|---|---|---|---|---|")
+    base = next(iter(rows.values()))["wall"]
+    for name, row in rows.items():
+        print(f"| {name} | {row['wall']:.2f} | {row['cpu']:.2f} | {megabytes / row['wall']:.0f} | {base / row['wall']:.2f} "
+              f"| {row['failed_runs']} |")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasker", required=True)
@@ -133,6 +206,11 @@ def main():
         if "pull" in workloads:
             rows = {name: best_of(args.repeats, run) for name, run in pull_peers(args, fleet, count, source).items()}
             report(f"pull {megabytes} MiB from {count} hosts, cold", rows, total)
+        for direction in ["push", "pull"]:
+            if f"{direction}-warm" in workloads:
+                rows = warm_rows(args, fleet, count, source, direction, args.repeats)
+                preposition = "to" if direction == "push" else "from"
+                warm_report(f"{direction} {megabytes} MiB {preposition} {count} hosts, warm connections", rows, total)
 
 
 if __name__ == "__main__":
