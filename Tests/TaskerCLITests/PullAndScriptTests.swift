@@ -69,7 +69,9 @@ final class PullAndScriptTests: XCTestCase {
     func testScriptRunsWithItsArgumentsAndIsRemovedWhateverHappens() throws {
         let before = try scriptDirectories()
         let script = directory.path + "/check.sh"
-        try "#!/bin/sh\necho \"args: $# [$1] [$2]\"\ncase \"$1\" in fail) exit 3 ;; hang) sleep 30 ;; esac\n"
+        // A duration no other test sleeps: other tests' remote `sleep 30`s may still be ending.
+        let hang = "sleep 30.\(Int.random(in: 100...999))"
+        try "#!/bin/sh\necho \"args: $# [$1] [$2]\"\ncase \"$1\" in fail) exit 3 ;; hang) \(hang) ;; esac\n"
             .write(toFile: script, atomically: true, encoding: .utf8)
         let ok = try tasker("script", ["-H", hosts(24...25), script, "--", "first", "two words"])
         XCTAssertEqual(ok.status, 0, ok.stderr)
@@ -81,7 +83,7 @@ final class PullAndScriptTests: XCTestCase {
         let timedOut = try tasker("script", ["-H", hosts(24...25), "--timeout", "1", "--json", script, "--", "hang"])
         XCTAssertEqual(timedOut.status, 4)
         XCTAssertEqual(try jsonLines(timedOut.stdout).first?["status"] as? String, "timeout")
-        XCTAssertEqual(try ProcessTable.count("sleep 30"), 0, "the script's process group was killed")
+        XCTAssertEqual(try ProcessTable.count(hang), 0, "the script's process group was killed")
         XCTAssertEqual(try scriptDirectories(), before, "every temporary directory was removed")
     }
 
