@@ -134,3 +134,17 @@ extension TaskFileValidatorTests {
         XCTAssertEqual(file.globalValues["become"], "x", "outside a task it is a global, as TASKER reads unknown keys")
     }
 }
+
+extension TaskFileValidatorTests {
+    func testFileTaskPathsMayBeQuotedButNotInjected() throws {
+        func errors(_ command: String, exec: String = "ssh_push") throws -> [String] {
+            let text = "task=0\nhostname=h\nexec=\(exec)\ncommand=\(command)\narguments=/opt/app/\n"
+            return TaskFileValidator.validate(try TaskFile.parse(text, path: "p.txt", environment: [:])).errors
+        }
+        XCTAssertEqual(try errors("\"build/my app.tgz\" conf/app.ini"), [])
+        XCTAssertEqual(try errors("'logs/a b.txt'", exec: "ssh_pull"), [])
+        XCTAssertEqual(try errors("a.tgz;rm"), ["task 0: task field security error in 'command' (shell metacharacters need exec=shell)"])
+        XCTAssertEqual(try errors("$(id).tgz"), ["task 0: task field security error in 'command' (shell metacharacters need exec=shell)"])
+        XCTAssertEqual(try errors("\"a b\"", exec: "ssh").count, 1, "other types keep the strict rule")
+    }
+}

@@ -131,7 +131,7 @@ public struct TaskFileValidator {
         if let command = task.command, kind == .normal, !remoteShell, !commandIsPaths, withGlobals(command).contains(" ") {
             warn("task \(id): command contains spaces (it is not split into words; use arguments)")
         }
-        if let exec = task.exec, exec != "local", !remoteShell, let command = task.command,
+        if let exec = task.exec, exec != "local", !remoteShell, !commandIsPaths, let command = task.command,
            command.contains(where: Self.metacharacters.contains) {
             warn("task \(id): remote exec with shell metacharacters in the command")
         }
@@ -451,9 +451,14 @@ public struct TaskFileValidator {
         // `exec=ssh` runs the argv on the host quoted word by word: the same strict rules as local;
         // `exec=ssh_shell` asks for the remote shell, as `exec=shell` does locally.
         let shell = ["shell", "sh", "bash", "/bin/sh", "/bin/bash", "ssh_shell"].contains(context)
+        // A push's or pull's command lists paths, split into words without a shell: quotes may group
+        // a path with spaces; anything that looks like an injection is still refused.
+        let paths = context == ExecutionTypes.sshPush || context == ExecutionTypes.sshPull
         if let command = task.command, !shell {
             let value = withGlobals(command)
-            if value.contains(where: Self.metacharacters.contains) || GlobalVariableRules.injectionPattern(in: value) {
+            let quotes: Set<Character> = ["\"", "'"]
+            let refused = paths ? Self.metacharacters.subtracting(quotes) : Self.metacharacters
+            if value.contains(where: refused.contains) || GlobalVariableRules.injectionPattern(in: value) {
                 error("task \(id): task field security error in 'command' (shell metacharacters need exec=shell)")
             }
         }
