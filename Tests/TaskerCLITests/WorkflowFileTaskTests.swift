@@ -111,6 +111,31 @@ final class WorkflowFileTaskTests: XCTestCase {
         XCTAssertEqual(leftovers, [], "no temporary files stay behind")
     }
 
+    func testAHostnamesBlockPushesToEachOfItsHosts() throws {
+        let artifact = directory.path + "/my app.bin"
+        try Data((0..<(64 << 10)).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: artifact))
+        let flow = directory.path + "/block.txt"
+        try """
+            task=0
+            type=parallel
+            hostnames=\(TestFleet.name(15)),\(TestFleet.name(16))
+            exec=ssh_push
+            command="\(artifact)"
+            arguments=--preserve \(remoteBase!)/{host}/
+
+            """.write(toFile: flow, atomically: true, encoding: .utf8)
+        let result = try ProcessRunner.run(TestFleet.taskerExecutable,
+                                           ["-r", flow, "-F", fleet.sshConfig, "-i", fleet.inventory, "-l", directory.path + "/logs"],
+                                           timeout: 120)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        for host in [TestFleet.name(15), TestFleet.name(16)] {
+            let copy = "\(remoteBase!)/\(host)/my app.bin"
+            XCTAssertEqual(try sha256(copy), try sha256(artifact), host)
+            let times = try [artifact, copy].map { try FileManager.default.attributesOfItem(atPath: $0)[.modificationDate] as? Date }
+            XCTAssertEqual(times[0].map { Int($0.timeIntervalSince1970) }, times[1].map { Int($0.timeIntervalSince1970) }, "--preserve")
+        }
+    }
+
     func testTheValidatorChecksFileTaskOptions() throws {
         let flow = directory.path + "/bad.txt"
         try "task=0\nhostname=h\nexec=ssh_push\ncommand=a.tgz\narguments=--mode 999 /opt/a.tgz\n"

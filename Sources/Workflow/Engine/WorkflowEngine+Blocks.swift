@@ -61,10 +61,11 @@ extension WorkflowEngine {
         if let retry { line += ", retry_failed=true (count=\(retry.count), delay=\(retry.delay)s)" }
         log.info(line + ")")
         let snapshot = resolver
+        let remoteTasks = RemoteTaskCache()
         // After a signal no further subtask starts; running ones are stopped by the cancel flag.
         let outcomes = await concurrentMap(count: subtasks.count, limit: workers, mayStart: { !cancel.isSet }) { [self] index in
             let subtask = subtasks[index]
-            var outcome = await runWithRetry(subtask, parent: id, retry: retry, resolver: snapshot)
+            var outcome = await runWithRetry(subtask, parent: id, retry: retry, resolver: snapshot, remoteTasks: remoteTasks)
             // The sleep runs after the subtask, without holding up the others.
             if let sleep = outcome.sleep { await subtaskSleep(sleep, parent: id, subtask: subtask.id) }
             outcome.sleep = nil
@@ -127,7 +128,7 @@ extension WorkflowEngine {
         var outcomes: [SubtaskOutcome] = []
         for subtask in subtasks {
             if cancel.isSet { break }
-            let outcome = await runWithRetry(subtask, parent: id, retry: retry, resolver: resolver)
+            let outcome = await runWithRetry(subtask, parent: id, retry: retry, resolver: resolver, remoteTasks: RemoteTaskCache())
             // Stored at once: later subtasks of the branch may use it.
             store(outcome.id, outcome.result, attempts: outcome.attempts)
             if let sleep = outcome.sleep { await subtaskSleep(sleep, parent: id, subtask: subtask.id) }
@@ -213,14 +214,20 @@ extension WorkflowEngine {
         return RetryPolicy(count: count, delay: delay)
     }
 
-    private func runWithRetry(_ subtask: TaskDefinition, parent: Int, retry: RetryPolicy?, resolver: PlaceholderResolver) async -> SubtaskOutcome {
-        guard let retry else { return await runSubtask(subtask, display: "\(parent)-\(subtask.id)", resolver: resolver) }
+    /// `remoteTasks` is shared by subtasks that run at the same time (and by a subtask's attempts).
+    private func runWithRetry(_ subtask: TaskDefinition, parent: Int, retry: RetryPolicy?, resolver: PlaceholderResolver,
+                              remoteTasks: RemoteTaskCache) async -> SubtaskOutcome {
+        guard let retry else {
+            return await runSubtask(subtask, display: "\(parent)-\(subtask.id)", resolver: resolver, remoteTasks: remoteTasks)
+        }
         var (outcome, attempts) = await withRetries(
             retry, succeeded: { $0.result.success }, isFinal: { $0.result.exitCode == 124 || $0.skipped },
             retrying: { attempt, _ in
                 log.info("Task \(parent)-\(subtask.id).\(attempt): FAILED - will retry as Task \(parent)-\(subtask.id).\(attempt + 1) in \(retry.delay)s")
             },
-            attempt: { attempt in await runSubtask(subtask, display: "\(parent)-\(subtask.id).\(attempt)", resolver: resolver) })
+            attempt: { attempt in
+                await runSubtask(subtask, display: "\(parent)-\(subtask.id).\(attempt)", resolver: resolver, remoteTasks: remoteTasks)
+            })
         outcome.attempts = attempts
         let display = "\(parent)-\(subtask.id).\(attempts)"
         if outcome.result.success {
@@ -233,7 +240,8 @@ extension WorkflowEngine {
 
     /// One subtask (§13): its gate, a return, or its command, launched and finished as every
     /// command is, with TASKER's subtask rules: split on the literal delimiter, `success` or exit 0.
-    private func runSubtask(_ task: TaskDefinition, display: String, resolver: PlaceholderResolver) async -> SubtaskOutcome {
+    private func runSubtask(_ task: TaskDefinition, display: String, resolver: PlaceholderResolver,
+                            remoteTasks: RemoteTaskCache) async -> SubtaskOutcome {
         func done(_ result: TaskResult, skipped: Bool = false) -> SubtaskOutcome {
             let note = skipped ? " (skipped)" : (result.exitCode == 124 ? " (timeout)" : "")
             log.info("Task \(display): Completed - Success: \(result.success ? "True" : "False")\(note)")
@@ -261,7 +269,9 @@ extension WorkflowEngine {
             argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
                                                arguments: arguments, hostname: hostname)
             timeout = resolveTimeout(task.timeout, execType: execType, resolver: resolver, display: display)
-            remote = try RemoteTask.make(execType: execType, argv: argv, command: command, arguments: arguments, timeout: Double(timeout))
+            remote = try remoteTasks.task(command: command, arguments: arguments) {
+                try RemoteTask.make(execType: execType, argv: argv, command: command, arguments: arguments, timeout: Double(timeout))
+            }
             log.info("Task \(display): Executing [\(execType)]: \(argv.joined(separator: " "))")
         } catch {
             return done(TaskResult(exitCode: 255, stdout: "", stderr: "Execution error: \(error)", success: false))

@@ -1,6 +1,5 @@
 import Fleet
 import Foundation
-import Locking
 import SSH
 
 /// Fan-out tasks (`hosts=PATTERN`, a Tasker extension): the task runs once per
@@ -64,22 +63,6 @@ extension WorkflowEngine {
         var become: TaskBecome?
         var resolver: PlaceholderResolver
         var remoteTasks = RemoteTaskCache()
-    }
-
-    /// A fan-out task's remote work per distinct command and arguments (after each host's
-    /// placeholders): hosts that come out the same share one, so a push reads its files once.
-    final class RemoteTaskCache: Sendable {
-        private let tasks = Locked<[String: RemoteTask]>([:])
-
-        func task(command: String, arguments: String, make: () throws -> RemoteTask?) throws -> RemoteTask? {
-            try tasks.withLock { tasks in
-                let key = command + "\u{0}" + arguments
-                if let task = tasks[key] { return task }
-                guard let task = try make() else { return nil }
-                tasks[key] = task
-                return task
-            }
-        }
     }
 
     /// How a fan-out task judges one host and the whole set.
