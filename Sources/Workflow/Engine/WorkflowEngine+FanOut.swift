@@ -62,7 +62,7 @@ extension WorkflowEngine {
         var retry: RetryPolicy?
         var become: TaskBecome?
         var resolver: PlaceholderResolver
-        var remoteTasks = RemoteTaskCache()
+        let remoteTasks = RemoteTaskCache()
     }
 
     /// How a fan-out task judges one host and the whole set.

@@ -34,16 +34,14 @@ public final class SSHTaskRunner: Sendable {
     }
 
     public let settings: Settings
-    let runner: FleetRunner
+    /// Should not remember failures: a host that was down for one step may be back for the next.
+    public let pool: ConnectionPool
     private let specs = Locked<[String: ConnectionSpec]>([:])
 
-    /// `pool` should not remember failures: a host that was down for one step may be back for the next.
     public init(settings: Settings, pool: ConnectionPool = ConnectionPool(options: .init(remembersFailures: false))) {
         self.settings = settings
-        runner = FleetRunner(pool: pool)
+        self.pool = pool
     }
-
-    public var pool: ConnectionPool { runner.pool }
 
     /// The inventory hosts `pattern` selects (narrowed by `--limit`), with Ansible-style warnings.
     public func hosts(matching pattern: String) throws -> (hosts: [String], warnings: [String]) {
@@ -88,8 +86,7 @@ public final class SSHTaskRunner: Sendable {
                                       capture: CaptureOptions(headBytes: fanOut ? settings.fanOutKeepBytes : ChildProcess.memoryLimit,
                                                               tailBytes: fanOut ? settings.fanOutKeepBytes : 64 << 10,
                                                               outputDirectory: directory, live: live))
-        let pool = runner.pool
-        let work = Task { [spec] in await task.job.run(on: spec, pool: pool, options: options) }
+        let work = Task { [spec, pool] in await task.job.run(on: spec, pool: pool, options: options) }
         let result = await cancel.whileWatching(onSet: { work.cancel() }) { await work.value }
         let stdout = result.stdout.text
         let stderr = result.stderr.text
