@@ -16,6 +16,8 @@ command -v socat >/dev/null || need+=(socat)
 # Become tests: sudo, su and doas as operators have them.
 command -v sudo >/dev/null || need+=(sudo)
 command -v doas >/dev/null || need+=(opendoas)
+# Test references and helpers: Python's fnmatch, the bastion delay relay, --interpreter python3.
+command -v python3 >/dev/null || need+=(python3)
 # ProxyCommand tests: `nc %h %p` as operators write it.
 command -v nc >/dev/null || need+=(netcat-openbsd)
 if ((${#need[@]})); then

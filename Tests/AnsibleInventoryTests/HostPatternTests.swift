@@ -98,69 +98,29 @@ final class InventoryPatternTests: XCTestCase {
                        "whitespace separates patterns only outside brackets")
     }
 
-    /// Python's fnmatch.translate as a regular expression, for comparison: sets
-    /// lose their empty ranges (`c-a`) as Python removes them, an empty set
-    /// matches nothing and `[!c-a]` anything; a `[` inside a set is escaped
-    /// (Python's `re` reads it literally, ICU would start a nested set).
-    private func regexMatches(_ glob: String, _ name: String) -> Bool {
-        var source = ""
-        let characters = Array(glob)
-        var index = 0
-        while index < characters.count {
-            let character = characters[index]
-            index += 1
-            switch character {
-            case "*": source += ".*"
-            case "?": source += "."
-            case "[":
-                var end = index
-                if end < characters.count, characters[end] == "!" { end += 1 }
-                if end < characters.count, characters[end] == "]" { end += 1 }
-                while end < characters.count, characters[end] != "]" { end += 1 }
-                if end >= characters.count {
-                    source += "\\["
-                } else {
-                    source += pythonSet(Array(characters[index..<end]))
-                    index = end + 1
-                }
-            default: source += NSRegularExpression.escapedPattern(for: String(character))
-            }
+    /// Python's own `fnmatch.fnmatchcase` for each (glob, name) pair: the reference Ansible's patterns follow.
+    private func pythonMatches(_ pairs: [(glob: String, name: String)]) throws -> [Bool] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import fnmatch, json, sys
+            for line in sys.stdin:
+                glob, name = json.loads(line)
+                print(int(fnmatch.fnmatchcase(name, glob)))
+            """]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        for pair in pairs {
+            input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: [pair.glob, pair.name]) + Data("\n".utf8))
         }
-        guard let regex = try? NSRegularExpression(pattern: source + "$", options: [.dotMatchesLineSeparators]) else {
-            XCTFail("reference regex did not compile: \(source)")
-            return false
-        }
-        return regex.firstMatch(in: name, options: [.anchored], range: NSRange(name.startIndex..., in: name)) != nil
-    }
-
-    /// One `[...]` body as fnmatch.translate renders it.
-    private func pythonSet(_ body: [Character]) -> String {
-        var chunks: [[Character]] = []
-        var start = 0
-        var scan = body.first == "!" ? 2 : 1
-        while let dash = body.indices.first(where: { $0 >= scan && body[$0] == "-" }) {
-            chunks.append(Array(body[start..<dash]))
-            start = dash + 1
-            scan = dash + 3
-        }
-        let last = Array(body[start...])
-        if last.isEmpty { chunks[chunks.count - 1].append("-") } else { chunks.append(last) }
-        var k = chunks.count - 1
-        while k > 0 {
-            if let high = chunks[k - 1].last, let low = chunks[k].first, high > low {
-                chunks[k - 1] = Array(chunks[k - 1].dropLast()) + chunks[k].dropFirst()
-                chunks.remove(at: k)
-            }
-            k -= 1
-        }
-        var stuff = chunks.map { chunk in
-            String(chunk).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "-", with: "\\-")
-                .replacingOccurrences(of: "[", with: "\\[")
-        }.joined(separator: "-")
-        if stuff.isEmpty { return "(?!)" }
-        if stuff == "!" { return "." }
-        if stuff.hasPrefix("!") { stuff = "^" + stuff.dropFirst() } else if stuff.hasPrefix("^") { stuff = "\\" + stuff }
-        return "[\(stuff)]"
+        try input.fileHandleForWriting.close()
+        let answers = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        return answers.split(separator: "\n").map { $0 == "1" }
     }
 
     func testSetsFollowPythonsQuirks() {
@@ -173,13 +133,17 @@ final class InventoryPatternTests: XCTestCase {
         XCTAssertFalse(Glob("[a-c-e]").matches("d"))
     }
 
-    func testGlobsMatchWhatFnmatchsRegularExpressionMatches() {
+    func testGlobsMatchWhatPythonsFnmatchMatches() throws {
         let globPieces = ["*", "?", "a", "b", "-", "[ab]", "[!a]", "[a-c]", "[]a]", "[!]]", "[", "]", "[c-a]", "."]
         let namePieces = ["a", "b", "c", "-", "]", "[", "."]
-        for _ in 0..<5_000 {
-            let glob = (0..<Int.random(in: 0...5)).map { _ in globPieces.randomElement()! }.joined()
-            let name = (0..<Int.random(in: 0...6)).map { _ in namePieces.randomElement()! }.joined()
-            XCTAssertEqual(Glob(glob).matches(name), regexMatches(glob, name), "\(glob) ~ \(name)")
+        let pairs = (0..<5_000).map { _ in
+            (glob: (0..<Int.random(in: 0...5)).map { _ in globPieces.randomElement()! }.joined(),
+             name: (0..<Int.random(in: 0...6)).map { _ in namePieces.randomElement()! }.joined())
+        }
+        let expected = try pythonMatches(pairs)
+        XCTAssertEqual(expected.count, pairs.count)
+        for (pair, python) in zip(pairs, expected) {
+            XCTAssertEqual(Glob(pair.glob).matches(pair.name), python, "\(pair.glob) ~ \(pair.name)")
         }
     }
 
