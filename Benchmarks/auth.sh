@@ -13,10 +13,7 @@ while getopts "n:r:" opt; do
         *) echo "usage: $0 [-n hosts] [-r repeats]" >&2; exit 2 ;;
     esac
 done
-scripts/install-deps.sh
-python3 -c "import pssh" 2>/dev/null || pip install -q parallel-ssh
-swift build -c release >/dev/null
-state="$PWD/.bench-fleet"
-scripts/fleet.sh up -n "$hosts" -d "$state" -b 40 -p 2200 -i "$state/inventory.ini"
-trap 'scripts/fleet.sh down -d "$state" >/dev/null' EXIT
+source Benchmarks/fleet_setup.sh
+install_peers parallel-ssh
+start_fleet "$hosts"
 python3 Benchmarks/auth_bench.py --tasker .build/release/tasker --state "$state" --hosts "$hosts" --repeats "$repeats"

@@ -14,11 +14,7 @@ while getopts "n:r:" opt; do
         *) echo "usage: $0 [-n hosts] [-r repeats]" >&2; exit 2 ;;
     esac
 done
-scripts/install-deps.sh
-python3 -c "import pssh" 2>/dev/null || pip install -q parallel-ssh
-command -v ansible >/dev/null || pip install -q ansible-core
-swift build -c release >/dev/null
-state="$PWD/.bench-fleet"
-scripts/fleet.sh up -n "$hosts" -d "$state" -b 40 -p 2200 -i "$state/inventory.ini"
-trap 'scripts/fleet.sh down -d "$state" >/dev/null; rm -f /etc/sudoers.d/tasker-bench' EXIT
+source Benchmarks/fleet_setup.sh
+install_peers parallel-ssh ansible
+start_fleet "$hosts" "rm -f /etc/sudoers.d/tasker-bench"
 python3 Benchmarks/become_bench.py --tasker .build/release/tasker --state "$state" --hosts "$hosts" --repeats "$repeats"

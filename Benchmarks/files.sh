@@ -17,14 +17,7 @@ while getopts "r:w:" opt; do
         *) echo "usage: $0 [-r repeats] [-w push,pull,push-warm,pull-warm]" >&2; exit 2 ;;
     esac
 done
-scripts/install-deps.sh
-command -v pdcp >/dev/null && command -v parallel-scp >/dev/null || {
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pdsh pssh >/dev/null; }
-python3 -c "import pssh" 2>/dev/null || pip install -q parallel-ssh
-command -v clush >/dev/null || pip install -q clustershell
-command -v ansible >/dev/null || pip install -q ansible-core
-swift build -c release >/dev/null
-state="$PWD/.bench-fleet"
-scripts/fleet.sh up -n 200 -d "$state" -b 40 -p 2200 -i "$state/inventory.ini"
-trap 'scripts/fleet.sh down -d "$state" >/dev/null; rm -rf /tmp/tasker-files-bench' EXIT
+source Benchmarks/fleet_setup.sh
+install_peers pdsh pssh parallel-ssh clush ansible
+start_fleet 200 "rm -rf /tmp/tasker-files-bench"
 python3 Benchmarks/files_bench.py --tasker .build/release/tasker --state "$state" --repeats "$repeats" --workloads "$workloads"

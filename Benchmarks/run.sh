@@ -16,15 +16,11 @@ while getopts "n:s:r:w:" opt; do
         *) echo "usage: $0 [-n 'host counts'] [-s scale_hosts] [-r repeats] [-w workloads]" >&2; exit 2 ;;
     esac
 done
-scripts/install-deps.sh
-command -v pdsh >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pdsh >/dev/null; }
-python3 -c "import pssh" 2>/dev/null || pip install -q parallel-ssh
-swift build -c release >/dev/null
+source Benchmarks/fleet_setup.sh
+install_peers pdsh parallel-ssh
 max=$scale
 for n in $hosts; do (( n > max )) && max=$n; done
-state="$PWD/.bench-fleet"
-scripts/fleet.sh up -n "$max" -d "$state" -b 40 -p 2200 -i "$state/inventory.ini"
-trap 'scripts/fleet.sh down -d "$state" >/dev/null' EXIT
+start_fleet "$max"
 # shellcheck disable=SC2086
 python3 Benchmarks/bench.py --tasker .build/release/tasker --state "$state" --hosts $hosts \
     --scale "$scale" --repeats "$repeats" --workloads "$workloads"

@@ -14,11 +14,7 @@ while getopts "n:r:" opt; do
         *) echo "usage: $0 [-n hosts] [-r repeats]" >&2; exit 2 ;;
     esac
 done
-scripts/install-deps.sh
-command -v pdsh >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pdsh >/dev/null; }
-command -v ansible >/dev/null || pip install -q ansible-core
-swift build -c release >/dev/null
-state="$PWD/.bench-fleet"
-scripts/fleet.sh up -n "$hosts" -d "$state" -b 40 -p 2200 -i "$state/inventory.ini"
-trap 'scripts/fleet.sh down -d "$state" >/dev/null' EXIT
+source Benchmarks/fleet_setup.sh
+install_peers pdsh ansible
+start_fleet "$hosts"
 python3 Benchmarks/workflow_fleet.py --tasker .build/release/tasker --state "$state" --hosts "$hosts" --repeats "$repeats"
