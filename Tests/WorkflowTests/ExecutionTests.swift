@@ -128,8 +128,7 @@ extension ExecutionTests {
 
 extension ExecutionTests {
     func testFileTaskArgumentsReadAsTheCommandLineToolsDo() throws {
-        let push = try RemoteTask.pushRequest(sources: ["a.tgz", "conf/"],
-                                              arguments: ["-r", "--mode=0640", "--owner", "app", "--checksum", "/opt/app/"])
+        let push = try RemoteTask.pushRequest(command: "a.tgz conf/", arguments: "-r --mode=0640 --owner app --checksum /opt/app/")
         XCTAssertEqual(push.sources, ["a.tgz", "conf/"])
         XCTAssertEqual(push.destination, "/opt/app/")
         XCTAssertTrue(push.recursive)
@@ -138,14 +137,14 @@ extension ExecutionTests {
         func failure(_ body: () throws -> Any) -> String {
             do { _ = try body(); return "" } catch { return "\(error)" }
         }
-        XCTAssertEqual(failure { try RemoteTask.pushRequest(sources: ["a"], arguments: ["/x", "/y"]) },
+        XCTAssertEqual(failure { try RemoteTask.pushRequest(command: "a", arguments: "/x /y") },
                        "ssh_push: arguments= needs exactly one remote destination after the options, got 2")
-        XCTAssertEqual(failure { try RemoteTask.pushRequest(sources: ["a"], arguments: ["--checksum", "--update", "/x"]) },
+        XCTAssertEqual(failure { try RemoteTask.pushRequest(command: "a", arguments: "--checksum --update /x") },
                        "ssh_push: --checksum and --update cannot be combined")
-        XCTAssertEqual(failure { try RemoteTask.pushRequest(sources: ["a"], arguments: ["--owner"]) }, "ssh_push: --owner needs a value")
-        XCTAssertEqual(failure { try RemoteTask.pullRequest(sources: ["/etc/hosts"], arguments: ["--mode", "1", "out"]) },
+        XCTAssertEqual(failure { try RemoteTask.pushRequest(command: "a", arguments: "--owner") }, "ssh_push: --owner needs a value")
+        XCTAssertEqual(failure { try RemoteTask.pullRequest(command: "/etc/hosts", arguments: "--mode 1 out") },
                        "ssh_pull: unknown option --mode in arguments")
-        let pull = try RemoteTask.pullRequest(sources: ["/var/log/app/"], arguments: ["-r", "--preserve", "logs/{host}"])
+        let pull = try RemoteTask.pullRequest(command: "'/var/log/app/'", arguments: "-r --preserve logs/{host}")
         XCTAssertEqual(pull.destination, "logs/{host}")
         XCTAssertTrue(pull.recursive && pull.preserveTimes)
 

@@ -33,12 +33,12 @@ public struct RemoteTask: Sendable {
         case ExecutionTypes.ssh:
             return commandLine(ShellWords.join(argv))
         case ExecutionTypes.sshPush:
-            var request = try pushRequest(sources: CommandLineBuilder.words(command), arguments: CommandLineBuilder.words(arguments))
+            var request = try pushRequest(command: command, arguments: arguments)
             request.timeout = timeout
             let summary = "push \(request.sources.joined(separator: " ")) → \(request.destination)"
             return RemoteTask(kind: .push, job: prepared { try FilePush(request) }, summary: summary)
         case ExecutionTypes.sshPull:
-            var request = try pullRequest(sources: CommandLineBuilder.words(command), arguments: CommandLineBuilder.words(arguments))
+            var request = try pullRequest(command: command, arguments: arguments)
             request.timeout = timeout
             return RemoteTask(kind: .pull, job: FilePull(request),
                               summary: "pull \(request.sources.joined(separator: " ")) → \(request.destination)")
@@ -60,9 +60,11 @@ public struct RemoteTask: Sendable {
         do { return try make() } catch { return UnpreparedJob(reason: "\(error)") }
     }
 
-    /// `tasker push`'s options and destination, from a task's arguments.
-    static func pushRequest(sources: [String], arguments: [String]) throws -> PushRequest {
-        var options = OptionReader(arguments, command: "ssh_push")
+    /// A push task's sources (its command) and `tasker push`'s options and destination (its
+    /// arguments), each split into words as a shell would, without one.
+    static func pushRequest(command: String, arguments: String) throws -> PushRequest {
+        let sources = try CommandLineBuilder.words(command)
+        var options = OptionReader(try CommandLineBuilder.words(arguments), command: "ssh_push")
         var request = PushRequest(sources: sources, destination: "")
         var checksum = false
         var update = false
@@ -90,9 +92,10 @@ public struct RemoteTask: Sendable {
         return request
     }
 
-    /// `tasker pull`'s options and local directory, from a task's arguments.
-    static func pullRequest(sources: [String], arguments: [String]) throws -> PullRequest {
-        var options = OptionReader(arguments, command: "ssh_pull")
+    /// A pull task's remote paths (its command) and `tasker pull`'s options and local directory (its arguments).
+    static func pullRequest(command: String, arguments: String) throws -> PullRequest {
+        let sources = try CommandLineBuilder.words(command)
+        var options = OptionReader(try CommandLineBuilder.words(arguments), command: "ssh_pull")
         var request = PullRequest(sources: sources, destination: "")
         while let option = try options.next() {
             switch option.name {

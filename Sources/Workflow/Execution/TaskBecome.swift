@@ -14,19 +14,24 @@ public struct TaskBecome: Sendable, Equatable {
 
     /// Nil when the task sets none of the fields.
     static func of(_ task: TaskDefinition, resolver: PlaceholderResolver) throws -> TaskBecome? {
+        try of(task) { resolver.resolve($0).text }
+    }
+
+    /// The fields with `resolve` applied; one it returns nil for (a value not known yet) is left unset.
+    static func of(_ task: TaskDefinition, resolve: (String) -> String?) throws -> TaskBecome? {
         guard task.become != nil || task.becomeUser != nil || task.becomeMethod != nil else { return nil }
         var result = TaskBecome()
-        if let text = task.become.map({ resolver.resolve($0).text }) {
+        if let text = task.become.flatMap(resolve) {
             guard let value = Self.boolean(text) else {
                 throw TaskFileError(exitCode: 20, "become=\(text) is not a boolean (true/false, yes/no, on/off, 1/0)")
             }
             result.enabled = value
         }
-        if let text = task.becomeUser.map({ resolver.resolve($0).text.trimmingCharacters(in: .whitespaces) }) {
+        if let text = task.becomeUser.flatMap(resolve)?.trimmingCharacters(in: .whitespaces) {
             guard !text.isEmpty else { throw TaskFileError(exitCode: 20, "become_user is empty") }
             result.user = text
         }
-        if let text = task.becomeMethod.map({ resolver.resolve($0).text }) {
+        if let text = task.becomeMethod.flatMap(resolve) {
             guard let method = Become.Method(rawValue: text.lowercased()) else {
                 throw TaskFileError(exitCode: 20, "become_method=\(text) is not one of sudo, su, doas")
             }

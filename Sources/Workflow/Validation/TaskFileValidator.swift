@@ -1,5 +1,4 @@
 import Foundation
-import SSH
 
 /// The errors and warnings of TASKER's task-file validator (§5 and §5.19 of
 /// the reference). Any error ends the run with exit 20 before anything runs.
@@ -89,6 +88,13 @@ public struct TaskFileValidator {
         }
         let type = configuration.normalise(written)
         return builtIn.contains(type) || configuration.types[type] != nil
+    }
+
+    /// `text` with globals substituted, or nil while it still holds a task-result placeholder
+    /// (such a value is judged when the task runs).
+    func settled(_ text: String) -> String? {
+        let value = withGlobals(text)
+        return PlaceholderResolver.matches(PlaceholderResolver.resultPattern, in: value).isEmpty ? value : nil
     }
 
     /// Globals substituted, task-result placeholders left alone: what the validator checks against.
@@ -239,17 +245,15 @@ public struct TaskFileValidator {
     /// (values from earlier tasks' results are judged when the task runs).
     private mutating func checkFileTask(_ task: TaskDefinition, execType: String?) {
         guard execType == ExecutionTypes.sshPush || execType == ExecutionTypes.sshPull else { return }
-        guard let command = task.command.map(withGlobals), let arguments = task.arguments.map(withGlobals) else {
+        guard let writtenCommand = task.command, let writtenArguments = task.arguments else {
             return error("task \(task.id): exec=\(execType!) needs command= (the sources) and arguments= (the destination)")
         }
-        guard PlaceholderResolver.matches(PlaceholderResolver.resultPattern, in: command + arguments).isEmpty else { return }
+        guard let command = settled(writtenCommand), let arguments = settled(writtenArguments) else { return }
         do {
-            let sources = try CommandLineBuilder.words(command)
-            let words = try CommandLineBuilder.words(arguments)
             if execType == ExecutionTypes.sshPush {
-                _ = try RemoteTask.pushRequest(sources: sources, arguments: words)
+                _ = try RemoteTask.pushRequest(command: command, arguments: arguments)
             } else {
-                _ = try RemoteTask.pullRequest(sources: sources, arguments: words)
+                _ = try RemoteTask.pullRequest(command: command, arguments: arguments)
             }
         } catch {
             self.error("task \(task.id): \(error)")
@@ -267,24 +271,17 @@ public struct TaskFileValidator {
             error("task \(id): \(fields.map(\.rawValue).joined(separator: ", ")) only apply to a task that runs a command")
             return
         }
-        func settled(_ value: String) -> String? {
-            let text = withGlobals(value)
-            return PlaceholderResolver.matches(PlaceholderResolver.resultPattern, in: text).isEmpty ? text : nil
+        let become: TaskBecome?
+        do {
+            become = try TaskBecome.of(task) { settled($0) }
+        } catch let failure as TaskFileError {
+            return error("task \(id): \(failure.message)")
+        } catch {
+            return self.error("task \(id): \(error)")
         }
-        if let value = task.become.flatMap(settled) {
-            guard let enabled = TaskBecome.boolean(value) else {
-                return error("task \(id): become=\(value) is not a boolean (true/false, yes/no, on/off, 1/0)")
-            }
-            if enabled, let exec = task.exec.flatMap(settled),
-               !ExecutionTypes.isSSH(options.executionTypes?.normalise(exec) ?? exec.lowercased()) {
-                error("task \(id): become=true needs an SSH exec type (\(ExecutionTypes.overSSH.joined(separator: ", "))), not exec=\(exec)")
-            }
-        }
-        if let value = task.becomeUser.flatMap(settled), value.trimmingCharacters(in: .whitespaces).isEmpty {
-            error("task \(id): become_user is empty")
-        }
-        if let value = task.becomeMethod.flatMap(settled), Become.Method(rawValue: value.lowercased()) == nil {
-            error("task \(id): become_method=\(value) is not one of sudo, su, doas")
+        if become?.turnsOn == true, let exec = task.exec.flatMap(settled),
+           !ExecutionTypes.isSSH(options.executionTypes?.normalise(exec) ?? exec.lowercased()) {
+            error("task \(id): become=true needs an SSH exec type (\(ExecutionTypes.overSSH.joined(separator: ", "))), not exec=\(exec)")
         }
     }
 
