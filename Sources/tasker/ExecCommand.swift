@@ -42,6 +42,8 @@ struct ExecCommand: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
+    @OptionGroup var records: RunRecordOptions
+
     @Argument(help: "With -i: the inventory host pattern (e.g. 'web:&eu').")
     var pattern: String?
 
@@ -62,15 +64,16 @@ struct ExecCommand: AsyncParsableCommand {
         let commandList = commands.isEmpty ? [words.joined(separator: " ")] : commands
         let capture = output.capture
         let input = try CommandStandardInput.open(stdin)
-        try await FleetCommandRun(connection: connection, targets: targets, forks: forks, hosts: specs.count, json: output.json, fold: output.fold)
+        try await FleetCommandRun("exec", subject: commandList.joined(separator: "\n"), connection: connection, targets: targets, records: records,
+                                  forks: forks, hosts: specs.count, json: output.json, fold: output.fold)
             .perform(options: {
                 var options = FleetRunOptions(forks: $0, commandTimeout: timeout, runTimeout: runTimeout, keepGoing: keepGoing, capture: capture)
                 options.input = input
                 options.pty = pty
                 return options
             },
-                     filesPerHost: output.filesPerHost) { pool, options, record in
-                await FleetRunner(pool: pool).run(specs, commands: commandList, options: options, onResult: record)
+                     filesPerHost: output.filesPerHost) { pool, options in
+                await FleetRunner(pool: pool).run(specs, commands: commandList, options: options)
             }
     }
 }

@@ -1,9 +1,10 @@
 import Fleet
 import Locking
 
-/// What `tasker exec` prints for each host as it finishes and at the end.
-/// Only `--fold` keeps anything of finished hosts: one copy per distinct output.
-final class ExecReporter: Sendable {
+/// What `tasker exec` prints for each host as it finishes (`host_ended`) and
+/// at the end (`run_ended`). Only `--fold` keeps anything of finished hosts:
+/// one copy per distinct output.
+final class ExecReporter: RunEventSubscriber {
     enum Mode { case live, json, fold }
 
     private let mode: Mode
@@ -16,7 +17,15 @@ final class ExecReporter: Sendable {
         progress = mode == .live ? nil : ProgressLine.ifUseful(total: hosts)
     }
 
-    func record(_ result: HostResult) {
+    func receive(_ event: RunEvent) {
+        switch event.kind {
+        case .hostEnded(let record): self.record(record)
+        case .runEnded(let summary): finish(summary)
+        default: break
+        }
+    }
+
+    private func record(_ result: HostRecord) {
         progress?.record(result)
         switch mode {
         case .json:
@@ -31,7 +40,7 @@ final class ExecReporter: Sendable {
         }
     }
 
-    func finish(_ summary: RunSummary) {
+    private func finish(_ summary: RunSummary) {
         progress?.clear()
         if mode == .json {
             ConsoleWriter.shared.write(JSONLines.summaryLine(summary) + "\n")

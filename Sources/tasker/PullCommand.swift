@@ -16,6 +16,8 @@ struct PullCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    @OptionGroup var records: RunRecordOptions
+
     @Flag(name: [.customShort("r"), .long], help: "Fetch directory trees.")
     var recursive = false
 
@@ -55,9 +57,10 @@ struct PullCommand: AsyncParsableCommand {
         request.preserveTimes = preserve
         request.timeout = timeout
         let pull = FilePull(request)
-        try await FleetCommandRun(connection: connection, targets: targets, forks: forks, hosts: specs.count, json: json)
-            .perform(options: { FleetRunOptions(forks: $0, runTimeout: runTimeout) }, filesPerHost: 1) { pool, options, record in
-                await pull.run(specs, pool: pool, options: options, onResult: record)
+        try await FleetCommandRun("pull", subject: paths.joined(separator: " "), connection: connection, targets: targets, records: records,
+                                  forks: forks, hosts: specs.count, json: json)
+            .perform(options: { FleetRunOptions(forks: $0, runTimeout: runTimeout) }, filesPerHost: 1) { pool, options in
+                await pull.run(specs, pool: pool, options: options)
             }
     }
 }

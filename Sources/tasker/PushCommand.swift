@@ -19,6 +19,8 @@ struct PushCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    @OptionGroup var records: RunRecordOptions
+
     @Flag(name: [.customShort("r"), .long], help: "Copy directory trees.")
     var recursive = false
 
@@ -81,9 +83,10 @@ struct PushCommand: AsyncParsableCommand {
 
         let push: FilePush
         do { push = try FilePush(request) } catch let error as FleetError { throw UsageError(error.description) }
-        try await FleetCommandRun(connection: connection, targets: targets, forks: forks, hosts: specs.count, json: json)
-            .perform(options: { FleetRunOptions(forks: $0, runTimeout: runTimeout) }, filesPerHost: 1) { pool, options, record in
-                await push.run(specs, pool: pool, options: options, onResult: record)
+        try await FleetCommandRun("push", subject: paths.joined(separator: " "), connection: connection, targets: targets, records: records,
+                                  forks: forks, hosts: specs.count, json: json)
+            .perform(options: { FleetRunOptions(forks: $0, runTimeout: runTimeout) }, filesPerHost: 1) { pool, options in
+                await push.run(specs, pool: pool, options: options)
             }
     }
 }

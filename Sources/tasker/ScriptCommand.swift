@@ -30,6 +30,8 @@ struct ScriptCommand: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
+    @OptionGroup var records: RunRecordOptions
+
     @Argument(help: "With -i, the host pattern; otherwise the local script.")
     var first: String?
 
@@ -59,10 +61,11 @@ struct ScriptCommand: AsyncParsableCommand {
             throw UsageError(error.description)
         }
         let capture = output.capture
-        try await FleetCommandRun(connection: connection, targets: targets, forks: forks, hosts: specs.count, json: output.json, fold: output.fold)
+        try await FleetCommandRun("script", subject: ([script[0]] + scriptArguments).joined(separator: " "), connection: connection, targets: targets,
+                                  records: records, forks: forks, hosts: specs.count, json: output.json, fold: output.fold)
             .perform(options: { FleetRunOptions(forks: $0, commandTimeout: timeout, runTimeout: runTimeout, capture: capture) },
-                     filesPerHost: output.filesPerHost) { pool, options, record in
-                await scriptRun.run(specs, pool: pool, options: options, onResult: record)
+                     filesPerHost: output.filesPerHost) { pool, options in
+                await scriptRun.run(specs, pool: pool, options: options)
             }
     }
 }

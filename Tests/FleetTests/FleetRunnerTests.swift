@@ -21,8 +21,8 @@ final class FleetRunnerTests: XCTestCase {
 
     /// Every host's result, in the order of `specs`.
     private func collect(_ specs: [ConnectionSpec], runner: FleetRunner, commands: [String],
-                         options: FleetRunOptions) async -> [HostResult] {
-        let results = Locked<[String: HostResult]>([:])
+                         options: FleetRunOptions) async -> [HostRecord] {
+        let results = Locked<[String: HostRecord]>([:])
         let tally = await runner.run(specs, commands: commands, options: options) { result in
             results.withLock { $0[result.host] = result }
         }

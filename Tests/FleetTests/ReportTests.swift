@@ -22,22 +22,32 @@ final class ReportTests: XCTestCase {
     }
 
     func testJSONLineEscapesAndUsesNulls() {
-        let result = HostResult(host: "web\"1", status: .failed, exitCode: 2,
+        let result = HostRecord(host: "web\"1", status: .failed, exitCode: 2,
                                 stdout: CapturedStream(text: "a\nb\t\u{1}", bytes: 5, truncated: false))
         let line = JSONLines.hostLine(result)
-        XCTAssertTrue(line.hasPrefix(#"{"type":"host","host":"web\"1","status":"failed","exit_code":2,"signal":null,"stdout":"a\nb\t\u0001""#), line)
+        XCTAssertTrue(line.contains(#""host":"web\"1""#), line)
+        XCTAssertTrue(line.contains(#""stdout":"a\nb\t\u0001""#), line)
+        XCTAssertFalse(line.contains("\n"), "one line")
         let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        XCTAssertEqual(object?["type"] as? String, "host")
+        XCTAssertEqual(object?["status"] as? String, "failed")
+        XCTAssertEqual(object?["exit_code"] as? Int, 2)
         XCTAssertEqual(object?["stdout_bytes"] as? Int, 5)
         XCTAssertTrue(object?["error"] is NSNull)
+        XCTAssertTrue(object?["signal"] is NSNull)
+        XCTAssertEqual(Set(object?.keys.map { $0 } ?? []), [
+            "type", "host", "status", "exit_code", "signal", "stdout", "stderr", "stdout_bytes", "stderr_bytes", "stdout_truncated",
+            "stderr_truncated", "connect_ms", "run_ms", "commands_run", "error", "via", "bytes_transferred", "pty", "started_ms", "ended_ms",
+        ], "today's keys, plus the run offsets")
     }
 
     func testFoldGroupsIdenticalOutput() {
         let out = CapturedStream(text: "same\n", bytes: 5)
         let results = [
-            HostResult(host: "n1", status: .ok, stdout: out, commandsRun: 1),
-            HostResult(host: "n2", status: .ok, stdout: CapturedStream(text: "other\n", bytes: 6), commandsRun: 1),
-            HostResult(host: "n3", status: .ok, stdout: out, commandsRun: 1),
-            HostResult(host: "n4", status: .unreachable),
+            HostRecord(host: "n1", status: .ok, stdout: out, commandsRun: 1),
+            HostRecord(host: "n2", status: .ok, stdout: CapturedStream(text: "other\n", bytes: 6), commandsRun: 1),
+            HostRecord(host: "n3", status: .ok, stdout: out, commandsRun: 1),
+            HostRecord(host: "n4", status: .unreachable),
         ]
         var fold = FoldReport()
         for result in results { fold.add(result) }
@@ -48,10 +58,10 @@ final class ReportTests: XCTestCase {
     }
 
     func testProblemLines() {
-        XCTAssertNil(HostProblemLine.text(for: HostResult(host: "a", status: .ok)))
-        XCTAssertEqual(HostProblemLine.text(for: HostResult(host: "a", status: .failed, exitCode: 3)), "a: exit code 3")
-        XCTAssertEqual(HostProblemLine.text(for: HostResult(host: "a", status: .failed, signal: "KILL")), "a: killed by signal KILL")
-        XCTAssertEqual(HostProblemLine.text(for: HostResult(host: "a", status: .unreachable, error: "connect: refused")),
+        XCTAssertNil(HostProblemLine.text(for: HostRecord(host: "a", status: .ok)))
+        XCTAssertEqual(HostProblemLine.text(for: HostRecord(host: "a", status: .failed, exitCode: 3)), "a: exit code 3")
+        XCTAssertEqual(HostProblemLine.text(for: HostRecord(host: "a", status: .failed, signal: "KILL")), "a: killed by signal KILL")
+        XCTAssertEqual(HostProblemLine.text(for: HostRecord(host: "a", status: .unreachable, error: "connect: refused")),
                        "a: unreachable: connect: refused")
     }
 }

@@ -97,6 +97,11 @@ public final class OutputCapture: OutputSink {
         return writer.canAcceptMore(orResume: resume)
     }
 
+    /// Bytes written to each stream so far.
+    public var byteCounts: (stdout: UInt64, stderr: UInt64) {
+        state.withLock { ($0.streams[0].buffer.totalBytes, $0.streams[1].buffer.totalBytes) }
+    }
+
     /// Flushes partial live lines, closes spill files and returns both streams.
     public func finish() -> (stdout: CapturedStream, stderr: CapturedStream) {
         state.withLock { state in

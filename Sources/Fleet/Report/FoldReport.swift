@@ -15,7 +15,7 @@ public struct FoldReport: Sendable {
 
     public init() {}
 
-    public mutating func add(_ result: HostResult) {
+    public mutating func add(_ result: HostRecord) {
         guard result.commandsRun > 0 else { return }
         let digest = Digest.sha256(Array(result.stdout.text.utf8) + [0] + Array(result.stderr.text.utf8))
         if let index = groupByDigest[digest] {

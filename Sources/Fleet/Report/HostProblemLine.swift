@@ -1,7 +1,7 @@
 /// The one-line account of a host that did not succeed, e.g.
 /// `node003: exit code 1` or `node004: unreachable: connect: connection refused`.
 public enum HostProblemLine {
-    public static func text(for result: HostResult) -> String? {
+    public static func text(for result: HostRecord) -> String? {
         switch result.status {
         case .ok, .unchanged:
             return nil

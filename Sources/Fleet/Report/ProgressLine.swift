@@ -22,7 +22,7 @@ public final class ProgressLine: Sendable {
         self.total = total
     }
 
-    public func record(_ result: HostResult) {
+    public func record(_ result: HostRecord) {
         let line = state.withLock { state -> String in
             state.done += 1
             state.counts[result.status, default: 0] += 1

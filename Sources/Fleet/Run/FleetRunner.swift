@@ -16,6 +16,8 @@ public struct FleetRunOptions: Sendable {
     public var input: (any CommandInput)?
     /// Run each command on a pseudo-terminal (`--pty`): stdout and stderr arrive merged.
     public var pty = false
+    /// Where the run's events go (hosts connecting, commands, hosts ending); nil for none.
+    public var events: RunEventSink?
 
     public init(forks: Int = 64, commandTimeout: Double? = nil, runTimeout: Double? = nil,
                 keepGoing: Bool = false, capture: CaptureOptions = .init()) {
@@ -29,7 +31,7 @@ public struct FleetRunOptions: Sendable {
 
 /// Runs commands on many hosts at once over pooled connections: at most
 /// `forks` hosts in flight, each host's commands in order on its one
-/// connection, every host ending as a `HostResult` whatever happens to the others.
+/// connection, every host ending as a `HostRecord` whatever happens to the others.
 public final class FleetRunner: Sendable {
     public let pool: ConnectionPool
 
@@ -39,10 +41,10 @@ public final class FleetRunner: Sendable {
 
     /// Runs `commands` on every host; `onResult` sees each result as its host
     /// finishes (hosts never started, because the run was cancelled or out of
-    /// time, at the end). Finished results are not kept: the run returns how
-    /// many hosts ended in each status.
+    /// time, at the end), and so does `options.events` as `host_ended`. Finished
+    /// results are not kept: the run returns how many hosts ended in each status.
     public func run(_ specs: [ConnectionSpec], commands: [String], options: FleetRunOptions,
-                    onResult: @escaping @Sendable (HostResult) -> Void = { _ in }) async -> RunTally {
+                    onResult: @escaping @Sendable (HostRecord) -> Void = { _ in }) async -> RunTally {
         await RemoteCommands(commands).run(specs, pool: pool, options: options, onResult: onResult)
     }
 
@@ -51,37 +53,47 @@ public final class FleetRunner: Sendable {
     /// time are reported as such. The job gets the run deadline and the flag
     /// that says it passed.
     public func run(_ specs: [ConnectionSpec], options: FleetRunOptions,
-                    onResult: @escaping @Sendable (HostResult) -> Void = { _ in },
-                    job: @escaping @Sendable (ConnectionSpec, Deadline, RunDeadlineFlag) async -> HostResult) async -> RunTally {
+                    onResult: @escaping @Sendable (HostRecord) -> Void = { _ in },
+                    job: @escaping @Sendable (ConnectionSpec, Deadline, RunDeadlineFlag) async -> HostRecord) async -> RunTally {
         let runDeadline = Deadline.after(seconds: options.runTimeout)
         let expired = RunDeadlineFlag()
         var tally = RunTally()
-        let started = await forEachConcurrently(
-            count: specs.count, limit: options.forks, deadline: runDeadline, onDeadline: { expired.set() },
-            mayStart: { !expired.isSet }, { index in await job(specs[index], runDeadline, expired) }
-        ) { _, result in
+        let events = options.events
+        func ended(_ result: HostRecord) {
             tally.record(result.status)
+            events?.emit(.hostEnded(result))
             onResult(result)
         }
+        let started = await forEachConcurrently(
+            count: specs.count, limit: options.forks, deadline: runDeadline, onDeadline: { expired.set() },
+            mayStart: { !expired.isSet }, { index in
+                let startedAt = events?.clock.offset()
+                var result = await job(specs[index], runDeadline, expired)
+                result.startedMilliseconds = startedAt
+                result.endedMilliseconds = events?.clock.offset()
+                return result
+            }
+        ) { _, result in
+            ended(result)
+        }
         for spec in specs[started...] {
-            let result = HostResult(host: spec.name, status: expired.isSet ? .timeout : .error,
-                                    error: expired.isSet ? "run timeout passed before the host started" : "cancelled before the host started")
-            tally.record(result.status)
-            onResult(result)
+            ended(HostRecord(host: spec.name, status: expired.isSet ? .timeout : .error,
+                             error: expired.isSet ? "run timeout passed before the host started" : "cancelled before the host started"))
         }
         return tally
     }
 
     /// Runs `commands` in order on one host.
     public func runHost(_ spec: ConnectionSpec, commands: [String], options: FleetRunOptions,
-                        runDeadline: Deadline = .distantFuture, expired: RunDeadlineFlag = RunDeadlineFlag()) async -> HostResult {
+                        runDeadline: Deadline = .distantFuture, expired: RunDeadlineFlag = RunDeadlineFlag()) async -> HostRecord {
         let started = Deadline.now()
-        var result = HostResult(starting: spec)
+        var result = HostRecord(starting: spec)
         guard let capture = FleetRunner.makeCapture(for: spec, options: options, result: &result) else { return result }
         let local = spec.transport == .local
         let terminal = options.pty && !local ? TerminalLineEndings(capture) : nil
         let sink: any OutputSink = terminal ?? capture
         result.streamsMerged = terminal != nil
+        let events = HostEvents(spec, options)
         do {
             if local {
                 // `ansible_connection=local`: the commands run on the controller.
@@ -89,14 +101,17 @@ public final class FleetRunner: Sendable {
                     throw FleetError.badInput("become (\(become)) is not supported for a local host (ansible_connection=local)")
                 }
                 result.connectMilliseconds = 0
-                try await Self.run(commands, options: options, runDeadline: runDeadline, into: &result) { command, deadline in
+                events.connectedLocally()
+                try await Self.run(commands, options: options, runDeadline: runDeadline, events: events, capture: capture,
+                                   into: &result) { command, deadline in
                     try await LocalCommand.run(command, output: capture, deadline: deadline)
                 }
             } else {
-                try await pool.withConnection(for: spec) { pooled in
+                try await events.withConnection(pool, for: spec, since: started) { pooled, connectMilliseconds in
                     var connection = pooled
-                    result.connectMilliseconds = Deadline.milliseconds(since: started)
-                    try await Self.run(commands, options: options, runDeadline: runDeadline, into: &result) { command, deadline in
+                    result.connectMilliseconds = connectMilliseconds
+                    try await Self.run(commands, options: options, runDeadline: runDeadline, events: events, capture: capture,
+                                       into: &result) { command, deadline in
                         do {
                             return try await connection.execute(command, input: options.input, pty: options.pty, become: spec.become,
                                                                 output: sink, deadline: deadline)
@@ -121,7 +136,7 @@ public final class FleetRunner: Sendable {
     }
 
     /// The host's output capture; nil, with the result an error, when it cannot be set up (an `--output-dir` file).
-    static func makeCapture(for spec: ConnectionSpec, options: FleetRunOptions, result: inout HostResult) -> OutputCapture? {
+    static func makeCapture(for spec: ConnectionSpec, options: FleetRunOptions, result: inout HostRecord) -> OutputCapture? {
         do {
             return try OutputCapture(label: spec.name, options: options.capture)
         } catch {
@@ -133,10 +148,13 @@ public final class FleetRunner: Sendable {
 
     /// Runs `commands` in order through `execute`, recording each exit; stops at
     /// the first failure unless `keepGoing`.
-    private static func run(_ commands: [String], options: FleetRunOptions, runDeadline: Deadline, into result: inout HostResult,
+    private static func run(_ commands: [String], options: FleetRunOptions, runDeadline: Deadline, events: HostEvents,
+                            capture: OutputCapture, into result: inout HostRecord,
                             _ execute: (String, Deadline) async throws -> RemoteExit) async throws {
-        for command in commands {
-            let exit = try await execute(command, min(Deadline.after(seconds: options.commandTimeout), runDeadline))
+        for (index, command) in commands.enumerated() {
+            let exit = try await events.command(index, command, capture: capture) {
+                try await execute(command, min(Deadline.after(seconds: options.commandTimeout), runDeadline))
+            }
             result.commandsRun += 1
             result.exitCode = exit.exitCode
             result.signal = exit.signal

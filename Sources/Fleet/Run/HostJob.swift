@@ -6,20 +6,20 @@ import SSH
 public protocol HostJob: Sendable {
     /// One host's run, ending by `runDeadline` (`expired` is set once the run's time is up).
     func run(on spec: ConnectionSpec, pool: ConnectionPool, options: FleetRunOptions,
-             runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult
+             runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostRecord
 }
 
 extension HostJob {
     /// Runs on every host, `options.forks` at once; `onResult` sees each host's result as it ends.
     public func run(_ specs: [ConnectionSpec], pool: ConnectionPool, options: FleetRunOptions,
-                    onResult: @escaping @Sendable (HostResult) -> Void = { _ in }) async -> RunTally {
+                    onResult: @escaping @Sendable (HostRecord) -> Void = { _ in }) async -> RunTally {
         await FleetRunner(pool: pool).run(specs, options: options, onResult: onResult) { spec, runDeadline, expired in
             await self.run(on: spec, pool: pool, options: options, runDeadline: runDeadline, expired: expired)
         }
     }
 
     /// One host, with no deadline but the job's own.
-    public func run(on spec: ConnectionSpec, pool: ConnectionPool, options: FleetRunOptions) async -> HostResult {
+    public func run(on spec: ConnectionSpec, pool: ConnectionPool, options: FleetRunOptions) async -> HostRecord {
         await run(on: spec, pool: pool, options: options, runDeadline: .distantFuture, expired: RunDeadlineFlag())
     }
 }
@@ -33,7 +33,7 @@ public struct RemoteCommands: HostJob {
     }
 
     public func run(on spec: ConnectionSpec, pool: ConnectionPool, options: FleetRunOptions,
-                    runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
+                    runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostRecord {
         await FleetRunner(pool: pool).runHost(spec, commands: commands, options: options, runDeadline: runDeadline, expired: expired)
     }
 }

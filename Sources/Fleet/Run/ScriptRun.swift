@@ -39,14 +39,15 @@ public final class ScriptRun: HostJob {
 
     /// One host's run of the script.
     public func run(on spec: ConnectionSpec, pool: ConnectionPool, options: FleetRunOptions,
-                    runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
+                    runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostRecord {
         let started = Deadline.now()
-        var result = HostResult(starting: spec)
+        var result = HostRecord(starting: spec)
         guard let capture = FleetRunner.makeCapture(for: spec, options: options, result: &result) else { return result }
         let name = (request.localPath as NSString).lastPathComponent
+        let events = HostEvents(spec, options)
         do {
-            try await pool.withConnection(for: spec) { connection in
-                result.connectMilliseconds = Deadline.milliseconds(since: started)
+            try await events.withConnection(pool, for: spec, since: started) { connection, connectMilliseconds in
+                result.connectMilliseconds = connectMilliseconds
                 let setUpDeadline = min(.after(seconds: spec.settings.connectTimeout + 10), runDeadline)
                 let sftp = try await connection.openSFTP(deadline: setUpDeadline)
                 var directory: RemoteTemporaryDirectory?
@@ -68,7 +69,9 @@ public final class ScriptRun: HostJob {
                     }
                     let command = (request.interpreter.map { $0 + " " } ?? "") + ShellWords.join([path] + request.arguments)
                     let deadline = min(Deadline.after(seconds: options.commandTimeout), runDeadline)
-                    let exit = try await connection.execute(command, become: spec.become, output: capture, deadline: deadline)
+                    let exit = try await events.command(0, command, capture: capture) {
+                        try await connection.execute(command, become: spec.become, output: capture, deadline: deadline)
+                    }
                     result.commandsRun = 1
                     result.exitCode = exit.exitCode
                     result.signal = exit.signal

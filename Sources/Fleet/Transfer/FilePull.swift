@@ -45,13 +45,13 @@ public final class FilePull: HostJob {
 
     /// One host's pull.
     public func run(on spec: ConnectionSpec, pool: ConnectionPool, options: FleetRunOptions,
-                    runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
+                    runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostRecord {
         let started = Deadline.now()
-        var result = HostResult(starting: spec)
+        var result = HostRecord(starting: spec)
         let deadline = min(Deadline.after(seconds: request.timeout), runDeadline)
         do {
-            try await pool.withConnection(for: spec) { connection in
-                result.connectMilliseconds = Deadline.milliseconds(since: started)
+            try await HostEvents(spec, options).withConnection(pool, for: spec, since: started) { connection, connectMilliseconds in
+                result.connectMilliseconds = connectMilliseconds
                 let sftp = try await connection.openSFTP(deadline: deadline)
                 var download = LocalDownload(connection: connection, sftp: sftp, deadline: deadline,
                                              preserveTimes: request.preserveTimes)

@@ -25,17 +25,17 @@ public final class FilePush: HostJob {
 
     /// One host's push.
     public func run(on spec: ConnectionSpec, pool: ConnectionPool, options: FleetRunOptions,
-                    runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
+                    runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostRecord {
         let started = Deadline.now()
-        var result = HostResult(starting: spec)
+        var result = HostRecord(starting: spec)
         let deadline = min(Deadline.after(seconds: request.timeout), runDeadline)
         do {
             let sources = try request.sources.map { source -> [LocalEntry] in
                 if let entries = sharedEntries[source] { return entries }
                 return try LocalSource.entries(of: PushRequest.expand(source, for: spec), recursive: request.recursive)
             }
-            try await pool.withConnection(for: spec) { connection in
-                result.connectMilliseconds = Deadline.milliseconds(since: started)
+            try await HostEvents(spec, options).withConnection(pool, for: spec, since: started) { connection, connectMilliseconds in
+                result.connectMilliseconds = connectMilliseconds
                 let transfer = try await HostTransfer.start(on: connection, become: spec.become, deadline: deadline)
                 do {
                     let outcome = try await transfer.push(sources, request: request, spec: spec, readers: readers,

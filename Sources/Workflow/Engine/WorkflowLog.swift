@@ -37,8 +37,8 @@ public final class WorkflowLog: Sendable {
     private let state: Locked<(file: Int32?, formatter: DateFormatter)>
     private let echo: Bool
     private let console: ConsoleWriter
-    /// Global values whose names mark them as secrets; masked in command lines.
-    private let secrets: [String]
+    /// Hides the global values whose names mark them as secrets.
+    public let masker: SecretMasker
 
     /// `file` is a descriptor open for writing; the log closes it.
     public init(level: Level = .info, echo: Bool = true, file: Int32? = nil, secrets: [String] = [],
@@ -46,7 +46,7 @@ public final class WorkflowLog: Sendable {
         self.level = level
         self.echo = echo
         self.console = console
-        self.secrets = secrets.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
+        masker = SecretMasker(secrets: secrets)
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "ddMMMyy HH:mm:ss"
@@ -68,12 +68,7 @@ public final class WorkflowLog: Sendable {
 
     /// Replaces secret values that are not part of a longer word with `<masked len=N>`.
     public func mask(_ text: String) -> String {
-        var output = text
-        for secret in secrets {
-            let pattern = "(?<![A-Za-z0-9_])" + NSRegularExpression.escapedPattern(for: secret) + "(?![A-Za-z0-9_])"
-            output = output.replacingOccurrences(of: pattern, with: "<masked len=\(secret.count)>", options: .regularExpression)
-        }
-        return output
+        masker.mask(text)
     }
 
     /// `SECRET_*`, `MASK_*`, `HIDE_*`, `PASSWORD_*`, `TOKEN_*`, `*_PASSWORD`, `*_TOKEN`, `*_SECRET`, `*_KEY`.

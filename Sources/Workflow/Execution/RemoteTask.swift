@@ -166,7 +166,7 @@ struct UnpreparedJob: HostJob {
     var reason: String
 
     func run(on spec: ConnectionSpec, pool: ConnectionPool, options: FleetRunOptions,
-             runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostResult {
-        HostResult(host: spec.name, status: .failed, error: reason)
+             runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostRecord {
+        HostRecord(host: spec.name, status: .failed, error: reason)
     }
 }
