@@ -50,6 +50,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Remote tasks (exec=ssh, exec=ssh_shell, hosts=)") var remote: WorkflowRemoteOptions
 
+    @OptionGroup(title: "Run records") var records: RunRecordOptions
+
     @Flag(name: .long, help: "Unrouted failing tasks continue.") var fireAndForget = false
     @Flag(name: .long, help: "Strict environment checks for globals.") var strictEnvValidation = false
     @Flag(name: .long, help: "Stop after parsing and validation.") var validateOnly = false
@@ -153,8 +155,12 @@ struct RunCommand: AsyncParsableCommand {
             log.close()
         }
         let alert = alertOnFailure.flatMap { AlertScript.prepare($0, log: log) }
+        var interaction = interaction()
+        let journal = try records.openJournal(masker: log.masker)
+        defer { journal?.close() }
+        interaction.eventSubscribers = [journal].compactMap { $0 }
         let workflow = WorkflowRun(file: file, settings: settings(logFile: logFile?.path, timestamp: runTimestamp), log: log,
-                                   interaction: interaction())
+                                   interaction: interaction)
         let ending = try await workflow.perform()
         guard ending.exitCode != 0 else { return }
         if let failure = ending.failure, let alert {

@@ -218,7 +218,7 @@ extension WorkflowEngine {
     private func runWithRetry(_ subtask: TaskDefinition, parent: Int, retry: RetryPolicy?, resolver: PlaceholderResolver,
                               remoteTasks: RemoteTaskCache) async -> SubtaskOutcome {
         guard let retry else {
-            return await runSubtask(subtask, display: "\(parent)-\(subtask.id)", resolver: resolver, remoteTasks: remoteTasks)
+            return await runSubtask(subtask, display: "\(parent)-\(subtask.id)", attempt: 1, resolver: resolver, remoteTasks: remoteTasks)
         }
         var (outcome, attempts) = await withRetries(
             retry, succeeded: { $0.result.success }, isFinal: { $0.result.exitCode == 124 || $0.skipped },
@@ -226,7 +226,8 @@ extension WorkflowEngine {
                 log.info("Task \(parent)-\(subtask.id).\(attempt): FAILED - will retry as Task \(parent)-\(subtask.id).\(attempt + 1) in \(retry.delay)s")
             },
             attempt: { attempt in
-                await runSubtask(subtask, display: "\(parent)-\(subtask.id).\(attempt)", resolver: resolver, remoteTasks: remoteTasks)
+                await runSubtask(subtask, display: "\(parent)-\(subtask.id).\(attempt)", attempt: attempt, resolver: resolver,
+                                 remoteTasks: remoteTasks)
             })
         outcome.attempts = attempts
         let display = "\(parent)-\(subtask.id).\(attempts)"
@@ -240,16 +241,19 @@ extension WorkflowEngine {
 
     /// One subtask (§13): its gate, a return, or its command, launched and finished as every
     /// command is, with TASKER's subtask rules: split on the literal delimiter, `success` or exit 0.
-    private func runSubtask(_ task: TaskDefinition, display: String, resolver: PlaceholderResolver,
+    private func runSubtask(_ task: TaskDefinition, display: String, attempt: Int, resolver: PlaceholderResolver,
                             remoteTasks: RemoteTaskCache) async -> SubtaskOutcome {
-        func done(_ result: TaskResult, skipped: Bool = false) -> SubtaskOutcome {
+        func done(_ result: TaskResult, skipped: Bool = false, ending: CommandEnding = .exited) -> SubtaskOutcome {
             let note = skipped ? " (skipped)" : (result.exitCode == 124 ? " (timeout)" : "")
             log.info("Task \(display): Completed - Success: \(result.success ? "True" : "False")\(note)")
+            taskEnded(task.id, display, attempt: attempt, status: skipped ? "skipped" : ending.statusWord(success: result.success),
+                      exitCode: result.exitCode, success: result.success)
             return SubtaskOutcome(id: task.id, result: result, sleep: task.sleep, skipped: skipped)
         }
         if let gate = task.condition, !Condition.evaluate(gate, context: .gate, resolver: resolver) {
             return done(.skipped, skipped: true)
         }
+        taskStarted(task.id, display, attempt: attempt)
         if let returnText = task.returnValue {
             guard let code = PythonSemantics.int(returnText) else {
                 return done(TaskResult(exitCode: 255, stdout: "", stderr: "Execution error: invalid return value '\(returnText)'", success: false))
@@ -291,7 +295,7 @@ extension WorkflowEngine {
         let run = finish(exit, judgement: Judgement(split: .literal, stdoutSplit: task.stdoutSplit, stderrSplit: task.stderrSplit,
                                                     condition: .success(task.success ?? "exit_0")),
                          resolver: resolver)
-        return done(TaskResult(exitCode: run.exit.exitCode, stdout: run.stdout, stderr: run.stderr, success: run.success))
+        return done(TaskResult(exitCode: run.exit.exitCode, stdout: run.stdout, stderr: run.stderr, success: run.success), ending: exit.ending)
     }
 
     private func subtaskSleep(_ text: String, parent: Int, subtask: Int) async {

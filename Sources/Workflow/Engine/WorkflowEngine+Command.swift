@@ -88,7 +88,7 @@ extension WorkflowEngine {
             throw TaskFileError(exitCode: 20, "exec=ssh needs Tasker's SSH settings (run through the tasker command)")
         }
         return await ssh.run(host: hostname, task: remote, timeout: Double(timeout), cancel: cancel, become: become,
-                             fanOut: fanOut, outputSubdirectory: outputSubdirectory, live: liveLines)
+                             fanOut: fanOut, outputSubdirectory: outputSubdirectory, live: liveLines, events: options.events)
     }
 
     /// The task's own become fields, resolved; an invalid one is the task's error.

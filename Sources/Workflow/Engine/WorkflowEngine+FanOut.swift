@@ -46,8 +46,10 @@ extension WorkflowEngine {
         }
         // Hosts never started because the run was interrupted.
         let finished = hosts.indices.map { index in
-            records[index] ?? HostTaskResult(host: hosts[index], exitCode: 130, stdout: "", stderr: "interrupted before the host started",
-                                             success: false, status: .cancelled, attempts: 0)
+            if let record = records[index] { return record }
+            taskEnded(task.id, display, host: hosts[index], attempt: 0, status: HostTaskStatus.cancelled.rawValue, exitCode: 130, success: false)
+            return HostTaskResult(host: hosts[index], exitCode: 130, stdout: "", stderr: "interrupted before the host started",
+                                  success: false, status: .cancelled, attempts: 0)
         }
         return aggregate(finished, pattern: pattern, plan: plan, display: display)
     }
@@ -93,9 +95,12 @@ extension WorkflowEngine {
         let arguments = PythonSemantics.expandVariables(expand(task.arguments ?? ""), environment: options.environment)
         func label(_ attempt: Int) -> String { retry == nil ? "\(display)@\(host)" : "\(display)@\(host).\(attempt)" }
         func attempt(_ number: Int) async -> HostTaskResult {
+            taskStarted(task.id, display, host: host, attempt: number)
             var record = await runAttempt(host: host, label: label(number), shared, command: command, arguments: arguments,
                                           outputSubdirectory: retry == nil || number == 1 ? display : "\(display).attempt\(number)")
             record.attempts = number
+            taskEnded(task.id, display, host: host, attempt: number, status: record.status.rawValue, exitCode: record.exitCode,
+                      success: record.success)
             return record
         }
         let (record, attempts) = if let retry {

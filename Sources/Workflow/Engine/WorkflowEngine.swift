@@ -15,6 +15,8 @@ public struct WorkflowOptions: Sendable {
     public var temporaryDirectory: String = NSTemporaryDirectory()
     /// Runs `exec=ssh` tasks over pooled connections; nil when the run has no SSH settings.
     public var ssh: SSHTaskRunner?
+    /// Where the run's events go (tasks starting and ending, routing; remote tasks' hosts and commands).
+    public var events: RunEventSink?
     /// Results restored from a recovery file (auto-recovery resume).
     public var restoredResults: [Int: TaskResult] = [:]
     /// Called after every main-loop task with (task ID, the next task the loop intends to run,
@@ -126,17 +128,21 @@ public final class WorkflowEngine: @unchecked Sendable {
             }
             switch step {
             case .next(let id):
+                routed(from: task.id, to: file.task(id) == nil ? nil : id)
                 afterTask(task.id, id, results)
                 next = id
             case .again:
+                routed(from: task.id, to: task.id)
                 afterTask(task.id, nil, results)
                 continue
             case .stop(let reason):
+                routed(from: task.id, to: nil)
                 // After a failure the recovery file points at the same task, to run it again.
                 afterTask(task.id, reason == .completed ? nil : task.id, results)
                 if reason == .failedByCondition { final.failedByCondition = true }
                 return outcome(final.exitCode(endedBecauseNextUndefined: false), reason == .completed ? .completed : reason, finalTask: task.id)
             case .exit(let code, let reason):
+                routed(from: task.id, to: nil)
                 afterTask(task.id, code == 0 ? nil : task.id, results)
                 return outcome(code, reason, finalTask: task.id)
             }
@@ -189,11 +195,18 @@ public final class WorkflowEngine: @unchecked Sendable {
     private func execute(_ task: TaskDefinition) async throws -> Step {
         if task.kind != .command {
             dispatched(task.id, loopRepeat: false)
+            taskStarted(task.id, "\(task.id)")
             let route: BlockRoute
             switch task.kind {
             case .decision: route = runDecision(task)
             case .parallel: route = await runParallel(task)
             default: route = await runConditional(task)
+            }
+            if let result = results[task.id], task.kind != .decision {
+                taskEnded(task.id, "\(task.id)", result)
+            } else {
+                taskEnded(task.id, "\(task.id)", status: route == .abort ? "failed" : "ok", exitCode: route == .abort ? 1 : 0,
+                          success: route != .abort)
             }
             switch route {
             case .jump(let id): return .next(id)
@@ -214,6 +227,7 @@ public final class WorkflowEngine: @unchecked Sendable {
         if let gate = task.condition, !Condition.evaluate(gate, context: .gate, resolver: resolver) {
             log.info("Task \(display): Condition '\(gate)' evaluated to FALSE, skipping task")
             store(task.id, .skipped)
+            taskEnded(task.id, display, status: "skipped", exitCode: TaskResult.skipped.exitCode, success: false)
             return .next(task.id + 1)
         }
         let hostPattern = task.hosts.map { resolver.resolve($0).text }
@@ -221,9 +235,11 @@ public final class WorkflowEngine: @unchecked Sendable {
         if let hostPattern, hostPattern.trimmingCharacters(in: .whitespaces).isEmpty, let written = task.hosts {
             log.info("Task \(display): hosts=\(written) is empty, skipping task")
             store(task.id, TaskResult(exitCode: -1, stdout: "", stderr: "Task skipped: hosts=\(written) is empty", success: false, hosts: []))
+            taskEnded(task.id, display, status: "skipped", exitCode: -1, success: false)
             return .next(task.id + 1)
         }
         dispatched(task.id, loopRepeat: loopRepeat)
+        taskStarted(task.id, display)
 
         let command = task.command ?? ""
         if let returnText = task.returnValue, command.isEmpty {
@@ -232,15 +248,20 @@ public final class WorkflowEngine: @unchecked Sendable {
                 return .exit(50, .returned)
             }
             store(task.id, TaskResult(exitCode: code, stdout: "", stderr: "", success: code == 0))
+            taskEnded(task.id, display, status: code == 0 ? "ok" : "failed", exitCode: code, success: code == 0)
             log.info("Task \(display): Return-only task (no command to execute)")
             log.info("Task \(display): Returning with exit code \(code)")
             return .exit(Int32(truncatingIfNeeded: code), .returned)
         }
 
-        let result = if let hostPattern {
-            try await runFanOut(task, pattern: hostPattern, display: display)
+        let result: TaskResult
+        if let hostPattern {
+            result = try await runFanOut(task, pattern: hostPattern, display: display)
+            taskEnded(task.id, display, result)
         } else {
-            try await runCommand(task, display: display)
+            let ending: CommandEnding
+            (result, ending) = try await runCommand(task, display: display)
+            taskEnded(task.id, display, status: ending.statusWord(success: result.success), exitCode: result.exitCode, success: result.success)
         }
         store(task.id, result)
         if let sleep = task.sleep { await pause(sleep, display: display) }
@@ -284,7 +305,8 @@ public final class WorkflowEngine: @unchecked Sendable {
         }
     }
 
-    private func runCommand(_ task: TaskDefinition, display: String) async throws -> TaskResult {
+    /// The task's result and how its command ended.
+    private func runCommand(_ task: TaskDefinition, display: String) async throws -> (TaskResult, ending: CommandEnding) {
         let resolver = self.resolver
         let hostname = resolver.resolve(task.hostname ?? "").text
         let command = resolver.resolve(task.command ?? "").text
@@ -344,8 +366,8 @@ public final class WorkflowEngine: @unchecked Sendable {
         case .exitZero:
             break
         }
-        return TaskResult(exitCode: run.exit.exitCode, stdout: run.stdout, stderr: run.stderr, success: run.success,
-                          stdoutFile: run.stdoutFile, stderrFile: run.stderrFile)
+        return (TaskResult(exitCode: run.exit.exitCode, stdout: run.stdout, stderr: run.stderr, success: run.success,
+                           stdoutFile: run.stdoutFile, stderrFile: run.stderrFile), exit.ending)
     }
 
     /// A remote command that never ran (unreachable, refused host key, …) says why; nothing else would show it.

@@ -73,7 +73,8 @@ public final class SSHTaskRunner: Sendable {
     /// in stderr; a command's timeout comes after its remote process group was killed.
     /// `become` is the task's own become, over the host's.
     public func run(host: String, task: RemoteTask, timeout: Double?, cancel: CancellationFlag, become: TaskBecome? = nil,
-                    fanOut: Bool = false, outputSubdirectory: String? = nil, live: LiveLines? = nil) async -> ChildExit {
+                    fanOut: Bool = false, outputSubdirectory: String? = nil, live: LiveLines? = nil,
+                    events: RunEventSink? = nil) async -> ChildExit {
         var spec: ConnectionSpec
         do {
             spec = try self.spec(for: host)
@@ -82,11 +83,12 @@ public final class SSHTaskRunner: Sendable {
         }
         if let become { spec.become = become.applied(to: spec) }
         let directory = settings.outputDirectory.map { base in outputSubdirectory.map { "\(base)/\($0)" } ?? base }
-        let options = FleetRunOptions(commandTimeout: timeout,
+        var options = FleetRunOptions(commandTimeout: timeout,
                                       capture: CaptureOptions(headBytes: fanOut ? settings.fanOutKeepBytes : ChildProcess.memoryLimit,
                                                               tailBytes: fanOut ? settings.fanOutKeepBytes : 64 << 10,
                                                               outputDirectory: directory, live: live))
-        let work = Task { [spec, pool] in await task.job.run(on: spec, pool: pool, options: options) }
+        options.events = events
+        let work = Task { [spec, pool, options] in await task.job.run(on: spec, pool: pool, options: options) }
         let result = await cancel.whileWatching(onSet: { work.cancel() }) { await work.value }
         let stdout = result.stdout.text
         let stderr = result.stderr.text

@@ -1,4 +1,6 @@
+import Fleet
 import Foundation
+import Locking
 
 /// One whole run of a task file, as `tasker run` performs it: validation,
 /// host checks, the instance lock, the task-file backup, the plan,
@@ -63,6 +65,8 @@ public struct WorkflowRun: Sendable {
         public var interruptSignal: @Sendable () -> Int32? = { nil }
         /// Sees the engine's outcome before reports are written (e.g. the retry file).
         public var engineFinished: @Sendable (WorkflowOutcome) -> Void = { _ in }
+        /// The consumers of the run's events (`--journal`); the run drains them before it returns.
+        public var eventSubscribers: [any RunEventSubscriber] = []
 
         public init(print: @escaping @Sendable (String) -> Void, printError: @escaping @Sendable (String) -> Void,
                     confirm: @escaping @Sendable (String) -> Bool, makeSSHRunner: @escaping @Sendable () throws -> SSHTaskRunner) {
@@ -100,7 +104,31 @@ public struct WorkflowRun: Sendable {
     }
 
     /// Runs the workflow. Errors thrown are the driver's own (`makeSSHRunner`) or the file system's.
+    /// Every ending — a validation failure too — is the end of the run's event stream.
     public func perform() async throws -> Ending {
+        let events = interaction.eventSubscribers.isEmpty ? nil : RunEventSink(subscribers: interaction.eventSubscribers)
+        events?.emit(.runStarted(.init(operation: "workflow", commandLine: CommandLine.arguments.map(log.mask),
+                                       subject: settings.taskFilePath, targets: 0, startedAt: events?.clock.wallStartText ?? "")))
+        let connections = Locked<ConnectionPool.Statistics?>(nil)
+        func ended(_ exitCode: Int32) async {
+            guard let events else { return }
+            let statistics = connections.withLock { $0 }
+            events.emit(.runEnded(RunSummary(tally: RunTally(), exitCode: exitCode, wallMilliseconds: events.clock.offset(),
+                                             connectionsOpened: statistics?.connectionsOpened ?? 0,
+                                             jumpHostConnectionsOpened: statistics?.jumpHostConnectionsOpened ?? 0)))
+            await events.drain()
+        }
+        do {
+            let ending = try await perform(events: events, connections: connections)
+            await ended(ending.exitCode)
+            return ending
+        } catch {
+            await ended((error as? TaskFileError)?.exitCode ?? 1)
+            throw error
+        }
+    }
+
+    private func perform(events: RunEventSink?, connections: Locked<ConnectionPool.Statistics?>) async throws -> Ending {
         for warning in file.warnings { log.debug(warning) }
         if !settings.execute { log.info("DRY RUN: no command will be executed (use -r to run)") }
         if !(settings.skipTaskValidation), let ending = validateTasks() { return ending }
@@ -150,6 +178,7 @@ public struct WorkflowRun: Sendable {
         options.defaultExecType = settings.defaultExecType
         options.temporaryDirectory = temporary
         options.executionTypes = executionTypes
+        options.events = events
         let ssh = try interaction.makeSSHRunner()
         options.ssh = ssh
         if !settings.skipHostValidation {
@@ -212,11 +241,12 @@ public struct WorkflowRun: Sendable {
         var outcome = await engine.run()
         await ssh.pool.closeAll()
         interaction.engineFinished(outcome)
-        let connections = ssh.pool.statistics
-        if connections.connectionsOpened > 0 {
-            var line = "SSH: \(connections.connectionsOpened) connection(s) opened, \(connections.reconnects) reconnect(s)"
-            if connections.jumpHostConnectionsOpened > 0 {
-                line += ", \(connections.jumpHostConnectionsOpened) to jump hosts"
+        let statistics = ssh.pool.statistics
+        connections.withLock { $0 = statistics }
+        if statistics.connectionsOpened > 0 {
+            var line = "SSH: \(statistics.connectionsOpened) connection(s) opened, \(statistics.reconnects) reconnect(s)"
+            if statistics.jumpHostConnectionsOpened > 0 {
+                line += ", \(statistics.jumpHostConnectionsOpened) to jump hosts"
             }
             log.info(line)
         }
