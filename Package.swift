@@ -29,6 +29,7 @@ let package = Package(
         .target(name: "SSH", dependencies: ["CLibSSH2", "CSystem", "Locking", "TextFormats"], swiftSettings: strict),
         .target(name: "AnsibleInventory", dependencies: ["SSH", "TextFormats", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(name: "Fleet", dependencies: ["SSH", "AnsibleInventory", "TextFormats", "Locking"], swiftSettings: strict),
+        .target(name: "RunReport", dependencies: ["Fleet", "Locking"], swiftSettings: strict),
         .target(
             name: "Workflow",
             dependencies: ["Fleet", "AnsibleInventory", "SSH", "TextFormats", "CSystem", "Locking", .product(name: "Yams", package: "Yams")],
@@ -42,6 +43,7 @@ let package = Package(
                 "AnsibleInventory",
                 "SSH",
                 "Workflow",
+                "RunReport",
                 "Locking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "SSHTests", dependencies: ["SSH", "Locking", "TestFleet"], swiftSettings: strict),
         .testTarget(name: "AnsibleInventoryTests", dependencies: ["AnsibleInventory", "TextFormats"], swiftSettings: strict),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "AnsibleInventory", "SSH", "Locking", "TestFleet"], swiftSettings: strict),
+        .testTarget(name: "RunReportTests", dependencies: ["RunReport", "Fleet"], swiftSettings: strict),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Fleet", "SSH", "Locking"], swiftSettings: strict),
         .testTarget(name: "TaskerCLITests", dependencies: ["TestFleet"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TaskerCommandTests", dependencies: ["tasker"], swiftSettings: strict),

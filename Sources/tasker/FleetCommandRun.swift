@@ -46,10 +46,10 @@ struct FleetCommandRun {
         }
         if let warning = budget.warning { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
         var runOptions = options(budget.forks)
-        let journal = try records.openJournal()
+        let records = try self.records.open()
         let unsuccessful = UnsuccessfulHosts()
         let clock = RunClock()
-        let events = RunEventSink(clock: clock, subscribers: [ExecReporter(mode: mode, hosts: hosts), unsuccessful] + [journal].compactMap { $0 })
+        let events = RunEventSink(clock: clock, subscribers: [ExecReporter(mode: mode, hosts: hosts), unsuccessful] + records.subscribers)
         runOptions.events = events
         events.emit(.runStarted(.init(operation: operation, commandLine: CommandLine.arguments, subject: subject, targets: hosts,
                                       startedAt: clock.wallStartText)))
@@ -66,7 +66,7 @@ struct FleetCommandRun {
                                          connectionsOpened: statistics.connectionsOpened,
                                          jumpHostConnectionsOpened: statistics.jumpHostConnectionsOpened)))
         await events.drain()
-        journal?.close()
+        records.finish()
         if let retryFile { unsuccessful.write(to: retryFile) }
         if status != 0 { throw ExitCode(status) }
     }

@@ -156,9 +156,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         let alert = alertOnFailure.flatMap { AlertScript.prepare($0, log: log) }
         var interaction = interaction()
-        let journal = try records.openJournal(masker: log.masker)
-        defer { journal?.close() }
-        interaction.eventSubscribers = [journal].compactMap { $0 }
+        let records = try self.records.open(masker: log.masker)
+        defer { records.finish() }
+        interaction.eventSubscribers = records.subscribers
         let workflow = WorkflowRun(file: file, settings: settings(logFile: logFile?.path, timestamp: runTimestamp), log: log,
                                    interaction: interaction)
         let ending = try await workflow.perform()
