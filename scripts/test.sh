@@ -7,7 +7,7 @@ scripts/install-deps.sh
 # Optional: ansible-core lets the inventory tests compare Tasker with Ansible itself.
 command -v ansible-inventory >/dev/null || pip install -q ansible-core >/dev/null 2>&1 || echo "test: ansible-core not installed; the Ansible comparison tests will skip" >&2
 # The report tests read the HTML report in headless Chromium, from Debian's packages.
-command -v chromium >/dev/null || { [[ $(id -u) == 0 ]] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; } \
+command -v chromium >/dev/null || { [[ $(id -u) == 0 ]] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; } \
     || echo "test: chromium not installed; the browser report tests will skip" >&2
 # The SSH, fleet and inventory tests first under AddressSanitizer: they drive
 # libssh2's C memory (teardown with channels in flight, dead peers) and parse
