@@ -42,14 +42,14 @@ enum ReportAssets {
     if(k==='run')return num(b,'runMs')-num(a,'runMs');if(k==='connect')return num(b,'connectMs')-num(a,'connectMs');
     if(k==='status')return a.dataset.status.localeCompare(b.dataset.status);return a.dataset.i-b.dataset.i;});
     sorted.forEach(function(r){timeline.appendChild(r);});});
-    function show(i){var h=data.hosts[i];if(!h)return;var o=h.o==null?null:data.outputs[h.o];
+    function show(i){var h=data.hosts[i];if(!h)return;var o=h.o==null?null:document.getElementById('output-'+h.o);
     var html='<h3>'+esc(h.n)+' — '+esc(h.s)+'</h3><dl>';
     function fact(n,v){if(v!=null&&v!==''&&!(v instanceof Array&&!v.length))html+='<dt>'+n+'</dt><dd>'+esc(v)+'</dd>';}
     fact('exit code',h.x);fact('signal',h.g);fact('error',h.e);fact('via',h.v.join(' → '));
     fact('connect',h.c==null?null:h.c+' ms');fact('run',h.r==null?null:h.r+' ms');html+='</dl>';
     h.seg.forEach(function(s){html+='<div>'+esc(s[0])+' '+esc(s[1])+': '+esc(s[2])+'–'+esc(s[3])+' ms '+esc(s[4])+'</div>';});
-    if(o){html+='<pre>'+esc(o.out)+'</pre>';if(o.err)html+='<pre class="stderr">'+esc(o.err)+'</pre>';}
-    details.innerHTML=html;details.hidden=false;details.dataset.host=h.n;}
+    details.innerHTML=html;
+    if(o){[].forEach.call(o.querySelectorAll('pre'),function(p){details.appendChild(p.cloneNode(true));});}details.hidden=false;details.dataset.host=h.n;}
     timeline.addEventListener('click',function(e){var r=e.target.closest('.row');if(r){history.replaceState(null,'','#host='+encodeURIComponent(r.dataset.host));show(+r.dataset.i);}});
     function fromHash(){var m=location.hash.match(/^#host=(.*)$/);if(!m)return;var name=decodeURIComponent(m[1]);
     for(var i=0;i<data.hosts.length;i++){if(data.hosts[i].n===name){show(i);rows[i].scrollIntoView({block:'center'});return;}}}

@@ -23,7 +23,9 @@ public enum ReportPage {
         var seg: [[String]]
     }
 
-    struct OutputGroup: Encodable {
+    struct OutputGroup {
+        /// The group's place in first-seen order, which hosts' details refer to.
+        var index: Int
         var hosts: [String]
         var out: String
         var err: String
@@ -34,11 +36,11 @@ public enum ReportPage {
         let groups = outputGroups(history)
         let perGroup = groups.groups.isEmpty ? 0 : min(history.keptBytes, max(1 << 10, outputBudget / groups.groups.count))
         var trimmed = false
-        let shown = groups.groups.map { group -> OutputGroup in
+        let shown = groups.groups.enumerated().map { index, group -> OutputGroup in
             let out = RunHistory.trim(group.out, to: perGroup)
             let err = RunHistory.trim(group.err, to: perGroup)
             if out != group.out || err != group.err || group.truncated { trimmed = true }
-            return OutputGroup(hosts: group.hosts, out: out, err: err)
+            return OutputGroup(index: index, hosts: group.hosts, out: out, err: err)
         }
         let connects = history.hosts.map(connectMilliseconds)
         let runs = history.hosts.map(runMilliseconds)
@@ -85,7 +87,8 @@ public enum ReportPage {
         page += "<div id=\"timeline\">\n\(rows)</div><div id=\"details\" hidden></div></section>\n"
         if history.isWorkflow { page += workflow(history) }
         page += outputs(shown)
-        let data = "{\"hosts\":\(RecordCoding.line(details)),\"outputs\":\(RecordCoding.line(shown))}"
+        // Outputs are in the page once, in #outputs; a host's details copy its group's text from there.
+        let data = "{\"hosts\":\(RecordCoding.line(details))}"
         page += "<script type=\"application/json\" id=\"data\">\(HTMLText.scriptJSON(data))</script>\n"
         page += "<script>\(ReportAssets.script)</script>\n</body></html>\n"
         return page
@@ -159,7 +162,7 @@ public enum ReportPage {
     private static func outputs(_ groups: [OutputGroup]) -> String {
         var html = "<section><h2>Outputs (\(groups.count) distinct, fewest hosts first)</h2><div id=\"outputs\">\n"
         for group in groups.sorted(by: { $0.hosts.count < $1.hosts.count }) {
-            html += "<details class=\"output\" data-hosts=\"\(group.hosts.count)\"\(groups.count <= 20 ? " open" : "")><summary>"
+            html += "<details class=\"output\" id=\"output-\(group.index)\" data-hosts=\"\(group.hosts.count)\"\(groups.count <= 20 ? " open" : "")><summary>"
             html += "\(group.hosts.count) host\(group.hosts.count == 1 ? "" : "s"): \(HTMLText.escape(HostListFormatter.compact(group.hosts)))</summary>"
             html += "<pre>\(HTMLText.escape(group.out))</pre>"
             if !group.err.isEmpty { html += "<pre class=\"stderr\">\(HTMLText.escape(group.err))</pre>" }

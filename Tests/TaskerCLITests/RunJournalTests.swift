@@ -74,6 +74,25 @@ final class RunJournalTests: XCTestCase {
         XCTAssertEqual(lines.last?["unreachable"] as? Int, 1)
     }
 
+    func testAPushJournalsItsTransferProgress() throws {
+        let directory = try TemporaryDirectory()
+        let payload = directory.path + "/payload.bin"
+        XCTAssertEqual(try ProcessRunner.shell("head -c 33554432 /dev/urandom > '\(payload)'").status, 0)
+        let journal = directory.path + "/push.ndjson"
+        let result = try ProcessRunner.run(tasker, ["push", "-F", fleet.sshConfig, "-H", "node045,node046", "--journal", journal,
+                                                    payload, "/tmp/tasker-progress-\(UUID().uuidString.prefix(6)).bin"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = try events(journal)
+        for host in ["node045", "node046"] {
+            let progress = lines.filter { $0["type"] as? String == "transfer_progress" && $0["host"] as? String == host }.map { $0["bytes"] as! Int }
+            XCTAssertFalse(progress.isEmpty, host)
+            XCTAssertEqual(progress, progress.sorted(), "bytes so far only grow")
+            let ended = try XCTUnwrap(lines.first { $0["type"] as? String == "host_ended" && $0["host"] as? String == host })
+            XCTAssertLessThanOrEqual(progress.last ?? .max, ended["bytes_transferred"] as? Int ?? 0)
+        }
+        XCTAssertEqual(lines.first?["operation"] as? String, "push")
+    }
+
     func testAJournalThatCannotBeWrittenIsAUsageError() throws {
         let result = try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig, "-H", "node041", "--journal", "/nonexistent/dir/j.ndjson",
                                                     "--", "true"])

@@ -17,9 +17,9 @@ final class RunReportBrowserTests: XCTestCase {
     private static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// The page's DOM after its script ran, as Chromium built it from the file.
-    private func dom(_ path: String) throws -> String {
+    private func dom(_ path: String, fragment: String = "") throws -> String {
         guard let chromium = Self.chromium else { throw XCTSkip("chromium is not installed (scripts/test.sh installs Debian's chromium)") }
-        let result = try ProcessRunner.run(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://\(path)"], timeout: 60)
+        let result = try ProcessRunner.run(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://\(path)\(fragment)"], timeout: 60)
         XCTAssertEqual(result.status, 0, result.stderr)
         return result.stdout
     }
@@ -74,6 +74,11 @@ final class RunReportBrowserTests: XCTestCase {
         XCTAssertEqual(counts, ["ok": "20", "failed": "1", "timeout": "1", "unreachable": "2"])
         let outputs = elements(html, in: "outputs", having: "data-hosts=").map { $0["data-hosts"]! }
         XCTAssertEqual(outputs.sorted(), ["1", "20"], "the healthy hosts folded, the broken one apart (the killed sleep ran to no end)")
+
+        // #host=NAME opens the host's details, its output copied from the folded outputs.
+        let details = try dom(report, fragment: "#host=node033")
+        XCTAssertTrue(details.contains(#"<div id="details" data-host="node033"><h3>node033 — failed</h3>"#), details)
+        XCTAssertTrue(details.contains(#"<pre class="stderr">broken"#))
 
         let rendered = directory.path + "/again.html"
         let again = try ProcessRunner.run(tasker, ["report", journal, "-o", rendered])

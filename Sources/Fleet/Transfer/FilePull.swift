@@ -55,6 +55,7 @@ public final class FilePull: HostJob {
                 let sftp = try await connection.openSFTP(deadline: deadline)
                 var download = LocalDownload(connection: connection, sftp: sftp, deadline: deadline,
                                              preserveTimes: request.preserveTimes)
+                download.progress = TransferProgressEvents(spec, options)
                 var staging: RemoteTemporaryDirectory?
                 do {
                     var sources = request.sources.map { PushRequest.expand($0, for: spec) }
@@ -93,6 +94,7 @@ private struct LocalDownload {
     let sftp: SFTPSession
     let deadline: Deadline
     let preserveTimes: Bool
+    var progress: TransferProgressEvents?
     var bytes: UInt64 = 0
     /// Local temporary files not yet renamed into place.
     private var temporaries: [String] = []
@@ -145,6 +147,7 @@ private struct LocalDownload {
                 if chunk.isEmpty { break }
                 try Self.writeAll(chunk, to: fd, path: temporary)
                 bytes += UInt64(chunk.count)
+                progress?.update(bytes: bytes)
             }
             try await connection.sftpClose(file, deadline: deadline)
         } catch {

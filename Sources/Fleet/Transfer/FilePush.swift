@@ -37,6 +37,7 @@ public final class FilePush: HostJob {
             try await HostEvents(spec, options).withConnection(pool, for: spec, since: started) { connection, connectMilliseconds in
                 result.connectMilliseconds = connectMilliseconds
                 let transfer = try await HostTransfer.start(on: connection, become: spec.become, deadline: deadline)
+                transfer.progress = TransferProgressEvents(spec, options)
                 do {
                     let outcome = try await transfer.push(sources, request: request, spec: spec, readers: readers,
                                                           checksums: checksums)

@@ -27,6 +27,8 @@ final class HostTransfer {
     let sftp: SFTPSession
     let deadline: Deadline
     let become: Become?
+    /// Told the bytes written so far as chunks go out.
+    var progress: TransferProgressEvents?
     /// Written, not yet renamed into place.
     private var temporaries: [String] = []
     private var knownDirectories: Set<String> = []
@@ -182,6 +184,7 @@ final class HostTransfer {
                 let chunk = try await reader.chunk(index)
                 try await connection.sftpWrite(file, chunk, deadline: deadline)
                 outcome.bytes += UInt64(chunk.count)
+                progress?.update(bytes: outcome.bytes)
             }
             // A staged file keeps its staging mode: the final one is set on the copy.
             try await connection.sftpSetAttributes(file, permissions: become == nil ? request.mode ?? entry.mode : nil,
