@@ -17,4 +17,9 @@ if [[ $# -eq 0 && "${TASKER_SKIP_SANITIZER:-}" != 1 ]]; then
     scripts/sanitize.sh address --filter 'SSHTests|FleetTests|AnsibleInventoryTests'
 fi
 swift build --build-tests
-swift test --skip-build --disable-swift-testing "$@"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+swift test --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log" || status=$?
+scripts/suite-times.py "$log"
+exit "$status"
