@@ -17,9 +17,7 @@ final class ExecCommandTests: XCTestCase {
     }
 
     private func jsonLines(_ text: String) throws -> [[String: Any]] {
-        try text.split(separator: "\n").map {
-            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], String($0))
-        }
+        try NDJSON.objects(text)
     }
 
     func testSuccessPrintsPrefixedLinesAndExitsZero() throws {

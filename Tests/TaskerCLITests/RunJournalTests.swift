@@ -12,19 +12,13 @@ final class RunJournalTests: XCTestCase {
 
     private var tasker: String { TestFleet.taskerExecutable }
 
-    private func events(_ path: String) throws -> [[String: Any]] {
-        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
-            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], String($0))
-        }
-    }
-
     func testAnExecRunsEventsComeInOrderWithOffsetsAndMatchItsJSONLines() throws {
         let directory = try TemporaryDirectory()
         let journal = directory.path + "/run.ndjson"
         let result = try ProcessRunner.run(tasker, ["exec", "-F", fleet.sshConfig, "-H", "node041,node042,node009:2201", "--json",
                                                     "--journal", journal, "-c", "echo one", "-c", "echo two >&2"])
         XCTAssertEqual(result.status, 3, result.stderr)
-        let lines = try events(journal)
+        let lines = try NDJSON.objects(inFile: journal)
         let types = lines.map { $0["type"] as? String ?? "?" }
         XCTAssertEqual(types.first, "run_started")
         XCTAssertEqual(types.last, "run_ended")
@@ -59,9 +53,7 @@ final class RunJournalTests: XCTestCase {
         XCTAssertEqual(refused[1]["status"] as? String, "unreachable")
 
         // The --json stream on stdout is the same hosts, with the same offsets, and the same summary.
-        let json = try result.stdout.split(separator: "\n").map {
-            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
-        }
+        let json = try NDJSON.objects(result.stdout)
         let hostLines = json.filter { $0["type"] as? String == "host" }
         let endedLines = lines.filter { $0["type"] as? String == "host_ended" }
         XCTAssertEqual(hostLines.map { $0["host"] as? String }, endedLines.map { $0["host"] as? String })
@@ -82,7 +74,7 @@ final class RunJournalTests: XCTestCase {
         let result = try ProcessRunner.run(tasker, ["push", "-F", fleet.sshConfig, "-H", "node045,node046", "--journal", journal,
                                                     payload, "/tmp/tasker-progress-\(UUID().uuidString.prefix(6)).bin"])
         XCTAssertEqual(result.status, 0, result.stderr)
-        let lines = try events(journal)
+        let lines = try NDJSON.objects(inFile: journal)
         for host in ["node045", "node046"] {
             let progress = lines.filter { $0["type"] as? String == "transfer_progress" && $0["host"] as? String == host }.map { $0["bytes"] as! Int }
             XCTAssertFalse(progress.isEmpty, host)
@@ -117,7 +109,7 @@ final class RunJournalTests: XCTestCase {
         })
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        let lines = try events(journal)
+        let lines = try NDJSON.objects(inFile: journal)
         XCTAssertEqual(lines.first?["type"] as? String, "run_started")
         XCTAssertFalse(lines.contains { $0["type"] as? String == "run_ended" }, "the run never ended")
         XCTAssertEqual(lines.filter { $0["type"] as? String == "command_started" }.count, 8)

@@ -12,12 +12,6 @@ final class WorkflowJournalTests: XCTestCase {
         fleet = try TestFleet.shared()
     }
 
-    private func events(_ path: String) throws -> [[String: Any]] {
-        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
-            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], String($0))
-        }
-    }
-
     func testAWorkflowJournalHasEveryTaskHostAndRouteWithSecretsMasked() throws {
         let flow = directory.path + "/flow.txt"
         try """
@@ -56,7 +50,7 @@ final class WorkflowJournalTests: XCTestCase {
         let text = try String(contentsOfFile: journal, encoding: .utf8)
         XCTAssertFalse(text.contains("hunter2-token"), "secrets never reach the journal")
         XCTAssertTrue(text.contains("<masked len=13>"), text)
-        let lines = try events(journal)
+        let lines = try NDJSON.objects(inFile: journal)
         XCTAssertEqual(lines.first?["type"] as? String, "run_started")
         XCTAssertEqual(lines.first?["operation"] as? String, "workflow")
         XCTAssertEqual(lines.first?["subject"] as? String, flow)
