@@ -19,15 +19,25 @@ final class FleetRunnerTests: XCTestCase {
         try resolver.resolve(HostTarget(host: TestFleet.name(index)))
     }
 
-    /// Every host's result, in the order of `specs`.
+    /// Collects the records of `host_ended` events, by host.
+    private final class EndedHosts: RunEventSubscriber {
+        let records = Locked<[String: HostRecord]>([:])
+        func receive(_ event: RunEvent) {
+            if case .hostEnded(let record) = event.kind { records.withLock { $0[record.host] = record } }
+        }
+    }
+
+    /// Every host's result as the run's events reported it, in the order of `specs`.
     private func collect(_ specs: [ConnectionSpec], runner: FleetRunner, commands: [String],
                          options: FleetRunOptions) async -> [HostRecord] {
-        let results = Locked<[String: HostRecord]>([:])
-        let tally = await runner.run(specs, commands: commands, options: options) { result in
-            results.withLock { $0[result.host] = result }
-        }
+        let ended = EndedHosts()
+        let sink = RunEventSink(subscribers: [ended])
+        var options = options
+        options.events = sink
+        let tally = await runner.run(specs, commands: commands, options: options)
+        await sink.drain()
         XCTAssertEqual(tally.hosts, specs.count)
-        return results.withLock { byHost in specs.map { byHost[$0.name]! } }
+        return ended.records.withLock { byHost in specs.map { byHost[$0.name]! } }
     }
 
     func testTwentyCommandsToOneHostUseOneConnection() async throws {

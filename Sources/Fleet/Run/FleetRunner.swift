@@ -39,13 +39,12 @@ public final class FleetRunner: Sendable {
         self.pool = pool
     }
 
-    /// Runs `commands` on every host; `onResult` sees each result as its host
-    /// finishes (hosts never started, because the run was cancelled or out of
-    /// time, at the end), and so does `options.events` as `host_ended`. Finished
-    /// results are not kept: the run returns how many hosts ended in each status.
-    public func run(_ specs: [ConnectionSpec], commands: [String], options: FleetRunOptions,
-                    onResult: @escaping @Sendable (HostRecord) -> Void = { _ in }) async -> RunTally {
-        await RemoteCommands(commands).run(specs, pool: pool, options: options, onResult: onResult)
+    /// Runs `commands` on every host; `options.events` sees each host's record
+    /// as `host_ended` as it finishes (hosts never started, because the run was
+    /// cancelled or out of time, at the end). Finished results are not kept:
+    /// the run returns how many hosts ended in each status.
+    public func run(_ specs: [ConnectionSpec], commands: [String], options: FleetRunOptions) async -> RunTally {
+        await RemoteCommands(commands).run(specs, pool: pool, options: options)
     }
 
     /// Runs `job` for every host, at most `options.forks` at once, within the
@@ -53,7 +52,6 @@ public final class FleetRunner: Sendable {
     /// time are reported as such. The job gets the run deadline and the flag
     /// that says it passed.
     public func run(_ specs: [ConnectionSpec], options: FleetRunOptions,
-                    onResult: @escaping @Sendable (HostRecord) -> Void = { _ in },
                     job: @escaping @Sendable (ConnectionSpec, Deadline, RunDeadlineFlag) async -> HostRecord) async -> RunTally {
         let runDeadline = Deadline.after(seconds: options.runTimeout)
         let expired = RunDeadlineFlag()
@@ -62,7 +60,6 @@ public final class FleetRunner: Sendable {
         func ended(_ result: HostRecord) {
             tally.record(result.status)
             events?.emit(.hostEnded(result))
-            onResult(result)
         }
         let started = await forEachConcurrently(
             count: specs.count, limit: options.forks, deadline: runDeadline, onDeadline: { expired.set() },

@@ -27,11 +27,15 @@ struct HostEvents {
             }
         } catch {
             if !connected {
-                let status = (error as? SSHError).map(HostStatus.init) ?? .error
-                sink?.emit(.hostConnectFailed(.init(host: host, status: status, error: "\(error)")))
+                sink?.emit(.hostConnectFailed(.init(host: host, status: Self.status(of: error), error: "\(error)")))
             }
             throw error
         }
+    }
+
+    /// The status an SSH error maps to; `error` for anything else.
+    private static func status(of error: any Error) -> HostStatus {
+        (error as? SSHError).map(HostStatus.init) ?? .error
     }
 
     /// A host that needs no connection (`ansible_connection=local`).
@@ -56,7 +60,7 @@ struct HostEvents {
             ended(exit.signal == nil && exit.exitCode == 0 ? .ok : .failed, exit)
             return exit
         } catch {
-            ended((error as? SSHError).map(HostStatus.init) ?? .error, nil)
+            ended(Self.status(of: error), nil)
             throw error
         }
     }

@@ -10,10 +10,9 @@ public protocol HostJob: Sendable {
 }
 
 extension HostJob {
-    /// Runs on every host, `options.forks` at once; `onResult` sees each host's result as it ends.
-    public func run(_ specs: [ConnectionSpec], pool: ConnectionPool, options: FleetRunOptions,
-                    onResult: @escaping @Sendable (HostRecord) -> Void = { _ in }) async -> RunTally {
-        await FleetRunner(pool: pool).run(specs, options: options, onResult: onResult) { spec, runDeadline, expired in
+    /// Runs on every host, `options.forks` at once; `options.events` sees each host's record as it ends.
+    public func run(_ specs: [ConnectionSpec], pool: ConnectionPool, options: FleetRunOptions) async -> RunTally {
+        await FleetRunner(pool: pool).run(specs, options: options) { spec, runDeadline, expired in
             await self.run(on: spec, pool: pool, options: options, runDeadline: runDeadline, expired: expired)
         }
     }
