@@ -19,7 +19,8 @@ public enum JournalReader {
         }
         var events: [RunEvent] = []
         var number = 0
-        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        for line in lines {
             number += 1
             if line.isEmpty || line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { continue }
             let bytes = Data(line)
@@ -36,8 +37,8 @@ public enum JournalReader {
                     events.append(try RecordCoding.decode(RunEvent.self, from: bytes))
                 }
             } catch {
-                let ending = number == data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).count && data.last != UInt8(ascii: "\n")
-                throw Failure(file: path, line: number, problem: ending ? "cut off mid-line (\(error))" : "not a Tasker run event: \(error)")
+                let cutOff = number == lines.count && data.last != UInt8(ascii: "\n")
+                throw Failure(file: path, line: number, problem: cutOff ? "cut off mid-line (\(error))" : "not a Tasker run event: \(error)")
             }
         }
         if events.isEmpty { throw Failure(file: path, line: nil, problem: "no run events in the file") }

@@ -51,12 +51,21 @@ public enum ReportPage {
 
         var details: [HostDetail] = []
         var rows = ""
+        var slow = (connects: 0, runs: 0)
         for (index, host) in history.hosts.enumerated() {
             let status = statuses[index]
             var classes = "row"
             var badges = ""
-            if let connect = connects[index], let slowConnect, connect > slowConnect { classes += " slow"; badges += "<b class=\"badge\">slow connect</b>" }
-            if let run = runs[index], let slowRun, run > slowRun { classes += " slow"; badges += "<b class=\"badge\">slow run</b>" }
+            if let connect = connects[index], let slowConnect, connect > slowConnect {
+                classes += " slow"
+                badges += "<b class=\"badge\">slow connect</b>"
+                slow.connects += 1
+            }
+            if let run = runs[index], let slowRun, run > slowRun {
+                classes += " slow"
+                badges += "<b class=\"badge\">slow run</b>"
+                slow.runs += 1
+            }
             rows += "<div class=\"\(classes)\" data-i=\"\(index)\" data-host=\"\(HTMLText.escape(host.name))\" data-status=\"\(status)\""
             rows += " data-connect-ms=\"\(connects[index].map(String.init) ?? "")\" data-run-ms=\"\(runs[index].map(String.init) ?? "")\">"
             rows += "<span class=\"name\">\(HTMLText.escape(host.name))</span><span class=\"bar\">"
@@ -77,8 +86,7 @@ public enum ReportPage {
         var page = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         page += "<title>Tasker report: \(HTMLText.escape(title(history)))</title><style>\(ReportAssets.style)</style></head><body>\n"
-        page += header(history, trimmed: trimmed, slow: (connects.enumerated().filter { $0.element.map { v in slowConnect.map { v > $0 } ?? false } ?? false }.count,
-                                                         runs.enumerated().filter { $0.element.map { v in slowRun.map { v > $0 } ?? false } ?? false }.count))
+        page += header(history, trimmed: trimmed, slow: slow)
         page += summary(statuses)
         page += "<section><h2>Hosts</h2><div class=\"tools\"><input id=\"search\" type=\"search\" placeholder=\"filter hosts\" aria-label=\"filter hosts\">"
         page += " <label>sort <select id=\"sort\"><option value=\"order\">as run</option><option value=\"name\">name</option>"

@@ -33,8 +33,7 @@ public struct RunHistory: Sendable {
     /// Workflow tasks that ran per host, in the order first seen, and each (task, host)'s last attempt's status.
     public private(set) var matrixTasks: [(task: Int, label: String)] = []
     public private(set) var matrix: [Int: [String: String]] = [:]
-    /// Tasks run as a whole, with their status, in order.
-    public private(set) var tasks: [(task: Int, label: String, status: String)] = []
+    /// The top-level task IDs the run went through, in order (from its `routed` events).
     public private(set) var route: [Int] = []
     /// The last offset seen.
     public private(set) var lastOffset = 0
@@ -86,15 +85,10 @@ public struct RunHistory: Sendable {
                 host.record = record
             }
         case .taskStarted(let started):
-            if route.last != started.task, started.host == nil, !started.label.contains("-") { route.append(started.task) }
             guard let name = started.host else { return }
             update(name) { $0.segments.append(Segment(kind: .task, label: "task \(started.label)", start: at)) }
         case .taskEnded(let ended):
-            guard let name = ended.host else {
-                if !ended.label.contains("-") { tasks.append((ended.task, ended.label, ended.status)) }
-                if ended.status == "skipped", route.last != ended.task { route.append(ended.task) }
-                return
-            }
+            guard let name = ended.host else { return }
             if matrix[ended.task] == nil {
                 matrix[ended.task] = [:]
                 matrixTasks.append((ended.task, ended.label))
@@ -104,8 +98,9 @@ public struct RunHistory: Sendable {
                 if ended.attempt == 0 { return }
                 host.close(.task, at: at, status: ended.status)
             }
-        case .routed:
-            break
+        case .routed(let step):
+            if route.isEmpty { route.append(step.from) }
+            if let next = step.to, next != route.last { route.append(next) }
         case .runEnded(let summary):
             self.summary = summary
         }

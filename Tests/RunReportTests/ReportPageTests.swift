@@ -60,8 +60,10 @@ final class ReportPageTests: XCTestCase {
             (2, .taskEnded(.init(task: 0, label: "0", host: "h1", status: "ok", exitCode: 0, success: true))),
             (3, .taskEnded(.init(task: 0, label: "0", host: "h2", status: "unreachable", exitCode: 255, success: false))),
             (4, .taskEnded(.init(task: 0, label: "0", status: "failed", exitCode: 1, success: false))),
+            (4, .routed(.init(from: 0, to: 1))),
             (5, .taskStarted(.init(task: 1, label: "1"))),
             (6, .taskEnded(.init(task: 1, label: "1", host: "h1", status: "timeout", exitCode: 124, success: false))),
+            (6, .routed(.init(from: 1, to: nil))),
             (7, .runEnded(RunSummary(tally: RunTally(), exitCode: 10, wallMilliseconds: 7, connectionsOpened: 1))),
         ]))
         XCTAssertTrue(page.contains(#"data-task="0" data-host="h1" data-status="ok""#))
