@@ -152,15 +152,15 @@ public enum ReportPage {
         html += history.route.map { "<span class=\"step\">\($0)</span>" }.joined(separator: " → ")
         html += "</p>"
         guard !history.matrixTasks.isEmpty else { return html + "</section>\n" }
-        let hosts = history.hosts.map(\.name).filter { name in history.matrixTasks.contains { history.matrix[$0.task]?[name] != nil } }
+        let hosts = history.hosts.map(\.name).filter { name in history.matrixTasks.contains { history.matrix[$0]?[name] != nil } }
         html += "<h2>Hosts × tasks</h2><div class=\"scroll\"><table id=\"matrix\"><thead><tr><th>host</th>"
-        for task in history.matrixTasks { html += "<th>task \(HTMLText.escape(task.label))</th>" }
+        for task in history.matrixTasks { html += "<th>task \(task)</th>" }
         html += "</tr></thead><tbody>\n"
         for host in hosts {
             html += "<tr><th><a href=\"#host=\(HTMLText.escape(host))\">\(HTMLText.escape(host))</a></th>"
             for task in history.matrixTasks {
-                let status = history.matrix[task.task]?[host] ?? "not_reached"
-                html += "<td class=\"s-\(status)\" data-task=\"\(task.task)\" data-host=\"\(HTMLText.escape(host))\" data-status=\"\(status)\" title=\"\(status)\"></td>"
+                let status = history.cell(task: task, host: host)
+                html += "<td class=\"s-\(status)\" data-task=\"\(task)\" data-host=\"\(HTMLText.escape(host))\" data-status=\"\(status)\" title=\"\(status)\"></td>"
             }
             html += "</tr>\n"
         }

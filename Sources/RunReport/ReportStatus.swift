@@ -12,8 +12,8 @@ enum ReportStatus {
             return interrupted && record.status == .error ? "cancelled" : record.status.rawValue
         }
         if history.isWorkflow {
-            let statuses = history.matrixTasks.compactMap { history.matrix[$0.task]?[host.name] }
-            if let problem = statuses.first(where: { $0 != "ok" }) { return problem }
+            let statuses = history.matrixTasks.compactMap { history.matrix[$0]?[host.name] }
+            if let problem = statuses.first(where: { !["ok", "unchanged", "skipped"].contains($0) }) { return problem }
             if host.segments.contains(where: { $0.end == nil }) { return "cancelled" }
             if !statuses.isEmpty { return "ok" }
         }

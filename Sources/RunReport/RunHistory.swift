@@ -30,9 +30,12 @@ public struct RunHistory: Sendable {
     public private(set) var summary: RunSummary?
     public private(set) var hosts: [Host] = []
     private var hostIndex: [String: Int] = [:]
-    /// Workflow tasks that ran per host, in the order first seen, and each (task, host)'s last attempt's status.
-    public private(set) var matrixTasks: [(task: Int, label: String)] = []
+    /// The matrix's columns: a workflow's `hosts=` tasks (all of them, from `run_started`,
+    /// then any other task seen running per host), and each (task, host)'s last attempt's status.
+    public private(set) var matrixTasks: [Int] = []
     public private(set) var matrix: [Int: [String: String]] = [:]
+    /// Tasks skipped as a whole (by their condition, or an empty host list): their cells say `skipped`, not `not_reached`.
+    public private(set) var skippedTasks: Set<Int> = []
     /// The top-level task IDs the run went through, in order (from its `routed` events).
     public private(set) var route: [Int] = []
     /// The last offset seen.
@@ -46,12 +49,18 @@ public struct RunHistory: Sendable {
     public var finished: Bool { summary != nil }
     public var isWorkflow: Bool { start?.operation == "workflow" || !matrixTasks.isEmpty }
 
+    /// A matrix cell: the host's status in the task, or why it has none.
+    public func cell(task: Int, host: String) -> String {
+        matrix[task]?[host] ?? (skippedTasks.contains(task) ? "skipped" : "not_reached")
+    }
+
     public mutating func apply(_ event: RunEvent) {
         lastOffset = max(lastOffset, event.offset)
         let at = event.offset
         switch event.kind {
         case .runStarted(let start):
             self.start = start
+            for task in start.fanOutTasks ?? [] where !matrixTasks.contains(task) { matrixTasks.append(task) }
         case .hostConnecting(let connecting):
             update(connecting.host) { $0.segments.append(Segment(kind: .connect, label: "connect", start: at)) }
         case .hostConnected(let connected):
@@ -88,12 +97,12 @@ public struct RunHistory: Sendable {
             guard let name = started.host else { return }
             update(name) { $0.segments.append(Segment(kind: .task, label: "task \(started.label)", start: at)) }
         case .taskEnded(let ended):
-            guard let name = ended.host else { return }
-            if matrix[ended.task] == nil {
-                matrix[ended.task] = [:]
-                matrixTasks.append((ended.task, ended.label))
+            guard let name = ended.host else {
+                if ended.status == "skipped" { skippedTasks.insert(ended.task) }
+                return
             }
-            matrix[ended.task]![name] = ended.status
+            if !matrixTasks.contains(ended.task) { matrixTasks.append(ended.task) }
+            matrix[ended.task, default: [:]][name] = ended.status
             update(name) { host in
                 if ended.attempt == 0 { return }
                 host.close(.task, at: at, status: ended.status)

@@ -74,6 +74,20 @@ final class ReportPageTests: XCTestCase {
         XCTAssertTrue(page.contains(#"<span class="step">0</span> → <span class="step">1</span>"#))
     }
 
+    func testSkippedAndUnreachedFanOutTasksStillHaveTheirColumns() {
+        let page = ReportPage.render(history([
+            (0, .runStarted(.init(operation: "workflow", commandLine: [], subject: "f.txt", targets: 0, startedAt: "x", fanOutTasks: [0, 2, 5]))),
+            (1, .taskEnded(.init(task: 0, label: "0", host: "h1", status: "ok", exitCode: 0, success: true))),
+            (2, .taskEnded(.init(task: 0, label: "0", status: "ok", exitCode: 0, success: true))),
+            (3, .taskEnded(.init(task: 2, label: "2", status: "skipped", exitCode: -1, success: false))),
+            (4, .runEnded(RunSummary(tally: RunTally([.ok]), exitCode: 0, wallMilliseconds: 4, connectionsOpened: 1))),
+        ]))
+        XCTAssertTrue(page.contains(#"data-task="0" data-host="h1" data-status="ok""#))
+        XCTAssertTrue(page.contains(#"data-task="2" data-host="h1" data-status="skipped""#), page)
+        XCTAssertTrue(page.contains(#"data-task="5" data-host="h1" data-status="not_reached""#))
+        XCTAssertTrue(page.contains(#"data-host="h1" data-status="ok""#), "skipped is not a host's problem")
+    }
+
     func testLongOutputsAreTrimmedAndTheTrimmingSaid() {
         var history = RunHistory(keptBytes: 4096)
         history.apply(RunEvent(offset: 0, .hostEnded(record("a", .ok, stdout: String(repeating: "x", count: 100_000), started: 0, ended: 1))))

@@ -98,7 +98,19 @@ final class RunReportBrowserTests: XCTestCase {
         success=min_success=4
 
         task=1
+        hosts=fleet[0:5]
+        condition=@0_exit@=99
+        exec=ssh
+        command=true
+
+        task=2
         hosts=@0_succeeded_hosts@
+        exec=ssh
+        command=true
+        next=never
+
+        task=3
+        hosts=fleet[0:5]
         exec=ssh
         command=true
         """.write(toFile: flow, atomically: true, encoding: .utf8)
@@ -109,13 +121,17 @@ final class RunReportBrowserTests: XCTestCase {
         try assertSelfContained(report)
         let html = try dom(report)
         let cells = elements(html, in: "matrix", having: "data-task=")
-        XCTAssertEqual(cells.count, 12, "a cell per task and host")
+        XCTAssertEqual(cells.count, 24, "a cell per hosts= task and host, for tasks skipped or never reached too")
         let byKey = Dictionary(uniqueKeysWithValues: cells.map { ("\($0["data-task"]!)/\($0["data-host"]!)", $0["data-status"]!) })
         XCTAssertEqual(byKey["0/node003"], "failed")
-        XCTAssertEqual(byKey["1/node003"], "not_reached")
-        XCTAssertEqual(byKey["1/node006"], "ok")
+        XCTAssertEqual(byKey["1/node001"], "skipped")
+        XCTAssertEqual(byKey["2/node003"], "not_reached")
+        XCTAssertEqual(byKey["2/node006"], "ok")
+        XCTAssertEqual(byKey["3/node001"], "not_reached")
         XCTAssertEqual(Set(elements(html, in: "timeline", having: "data-host=").map { $0["data-host"]! }), Set((1...6).map(TestFleet.name)))
-        XCTAssertTrue(html.contains(#"<span class="step">0</span> → <span class="step">1</span>"#))
+        XCTAssertTrue(html.contains(#"<span class="step">0</span> → <span class="step">1</span> → <span class="step">2</span>"#), html)
+        let counts = Dictionary(uniqueKeysWithValues: elements(html, in: "summary", having: "data-count=").map { ($0["data-status"]!, $0["data-count"]!) })
+        XCTAssertEqual(counts, ["ok": "5", "failed": "1"])
     }
 
     func testAnInterruptedRunStillWritesItsReport() throws {

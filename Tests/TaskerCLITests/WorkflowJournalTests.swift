@@ -56,6 +56,11 @@ final class WorkflowJournalTests: XCTestCase {
         XCTAssertEqual(lines.first?["subject"] as? String, flow)
         XCTAssertEqual(lines.last?["type"] as? String, "run_ended")
         XCTAssertEqual(lines.last?["exit_code"] as? Int, 0)
+        XCTAssertEqual(lines.first?["fan_out_tasks"] as? [Int], [0], "the matrix's columns are known from the start")
+        // The run's tally: the hosts of its hosts= tasks, each by its first unsuccessful outcome.
+        XCTAssertEqual(lines.last?["hosts"] as? Int, 4)
+        XCTAssertEqual(lines.last?["ok"] as? Int, 3)
+        XCTAssertEqual(lines.last?["failed"] as? Int, 1)
         let offsets = lines.map { $0["t_ms"] as? Int ?? -1 }
         XCTAssertEqual(offsets, offsets.sorted())
 

@@ -71,19 +71,24 @@ extension RunEvent {
         public var targets: Int
         /// ISO 8601 with milliseconds, UTC.
         public var startedAt: String
+        /// A workflow's `hosts=` tasks, by ID (absent for other runs): the columns of
+        /// the hosts × tasks matrix, including tasks the run never reached.
+        public var fanOutTasks: [Int]?
 
         public init(version: String = TaskerVersion.current, operation: String, commandLine: [String], subject: String, targets: Int,
-                    startedAt: String) {
+                    startedAt: String, fanOutTasks: [Int]? = nil) {
             self.version = version
             self.operation = operation
             self.commandLine = commandLine
             self.subject = subject
             self.targets = targets
             self.startedAt = startedAt
+            self.fanOutTasks = fanOutTasks
         }
 
         enum CodingKeys: String, CodingKey {
             case version, operation, commandLine = "command_line", subject, targets, startedAt = "started_at"
+            case fanOutTasks = "fan_out_tasks"
         }
     }
 

@@ -15,6 +15,9 @@ public enum HostStatus: String, Sendable, Codable, CaseIterable {
     case timeout
     case error
 
+    /// The host did what was asked (or found it already done).
+    public var isSuccess: Bool { self == .ok || self == .unchanged }
+
     init(_ error: SSHError) {
         switch error.kind {
         case .unreachable: self = .unreachable

@@ -106,14 +106,17 @@ public struct WorkflowRun: Sendable {
     /// Runs the workflow. Errors thrown are the driver's own (`makeSSHRunner`) or the file system's.
     /// Every ending — a validation failure too — is the end of the run's event stream.
     public func perform() async throws -> Ending {
-        let events = interaction.eventSubscribers.isEmpty ? nil : RunEventSink(subscribers: interaction.eventSubscribers)
+        let hosts = FanOutHostTally()
+        let events = interaction.eventSubscribers.isEmpty ? nil : RunEventSink(subscribers: interaction.eventSubscribers + [hosts])
         events?.emit(.runStarted(.init(operation: "workflow", commandLine: CommandLine.arguments.map(log.mask),
-                                       subject: settings.taskFilePath, targets: 0, startedAt: events?.clock.wallStartText ?? "")))
+                                       subject: settings.taskFilePath, targets: 0, startedAt: events?.clock.wallStartText ?? "",
+                                       fanOutTasks: file.tasks.filter { $0.hosts != nil }.map(\.id).sorted())))
         let connections = Locked<ConnectionPool.Statistics?>(nil)
         func ended(_ exitCode: Int32) async {
             guard let events else { return }
+            await events.drain()
             let statistics = connections.withLock { $0 }
-            events.emit(.runEnded(RunSummary(tally: RunTally(), exitCode: exitCode, wallMilliseconds: events.clock.offset(),
+            events.emit(.runEnded(RunSummary(tally: hosts.tally, exitCode: exitCode, wallMilliseconds: events.clock.offset(),
                                              connectionsOpened: statistics?.connectionsOpened ?? 0,
                                              jumpHostConnectionsOpened: statistics?.jumpHostConnectionsOpened ?? 0)))
             await events.drain()
