@@ -16,27 +16,30 @@ final class RunRecordTests: XCTestCase {
     }()
 
     func testHostRecordRoundTrips() throws {
-        let decoded = try RecordCoding.decode(HostRecord.self, from: RecordCoding.data(record))
+        let decoded = try RecordCoding.decode(HostRecord.self, from: Data(RecordCoding.bytes(record)))
         XCTAssertEqual(decoded, record)
         var transfer = HostRecord(host: "db1", status: .unchanged)
         transfer.bytesTransferred = 0
         transfer.streamsMerged = true
-        XCTAssertEqual(try RecordCoding.decode(HostRecord.self, from: RecordCoding.data(transfer)), transfer)
+        XCTAssertEqual(try RecordCoding.decode(HostRecord.self, from: Data(RecordCoding.bytes(transfer))), transfer)
     }
 
     func testSummaryRoundTripsWithEveryStatusCounted() throws {
         let summary = RunSummary(tally: RunTally([.ok, .ok, .timeout]), exitCode: 4, wallMilliseconds: 900, connectionsOpened: 3,
                                  jumpHostConnectionsOpened: 1)
-        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: RecordCoding.data(summary)) as? [String: Any])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(RecordCoding.bytes(summary))) as? [String: Any])
         for status in HostStatus.allCases { XCTAssertNotNil(object[status.rawValue] as? Int, status.rawValue) }
         XCTAssertEqual(object["ok"] as? Int, 2)
-        XCTAssertEqual(try RecordCoding.decode(RunSummary.self, from: RecordCoding.data(summary)), summary)
+        XCTAssertEqual(try RecordCoding.decode(RunSummary.self, from: Data(RecordCoding.bytes(summary))), summary)
     }
 
-    func testEveryEventKindRoundTrips() throws {
-        let kinds: [RunEvent.Kind] = [
+    /// One event of every kind.
+    static func everyKind(_ record: HostRecord) -> [RunEvent.Kind] {
+        [
             .runStarted(.init(operation: "exec", commandLine: ["tasker", "exec"], subject: "uptime", targets: 2,
                               startedAt: "2026-12-07T10:00:00.000Z")),
+            .runStarted(.init(operation: "workflow", commandLine: ["tasker", "-r", "f.txt"], subject: "f.txt", targets: 0,
+                              startedAt: "2026-12-07T10:00:00.000Z", fanOutTasks: [0, 12])),
             .hostConnecting(.init(host: "web1")),
             .hostConnected(.init(host: "web1", via: ["b"], connectMilliseconds: 7)),
             .hostConnectFailed(.init(host: "web2", status: .unreachable, error: "connect: refused")),
@@ -49,6 +52,10 @@ final class RunRecordTests: XCTestCase {
             .routed(.init(from: 3, to: nil)),
             .runEnded(RunSummary(tally: RunTally([.ok]), exitCode: 0, wallMilliseconds: 10, connectionsOpened: 1)),
         ]
+    }
+
+    func testEveryEventKindRoundTrips() throws {
+        let kinds = Self.everyKind(record)
         for (offset, kind) in kinds.enumerated() {
             let event = RunEvent(offset: offset * 10, kind)
             let line = RecordCoding.line(event)

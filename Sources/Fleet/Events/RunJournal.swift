@@ -24,7 +24,9 @@ public final class RunJournal: RunEventSubscriber {
     }
 
     public func receive(_ event: RunEvent) {
-        writer.write(Array((RecordCoding.line(event.masked(by: masker)) + "\n").utf8), to: fd)
+        var line = RecordCoding.bytes(event.masked(by: masker))
+        line.append(UInt8(ascii: "\n"))
+        writer.write(line, to: fd)
     }
 
     /// Closes the file once everything queued for it is written.

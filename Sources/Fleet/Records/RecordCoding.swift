@@ -6,14 +6,13 @@ import Foundation
 public enum RecordCoding {
     /// One line of JSON, without its newline.
     public static func line(_ value: some Encodable) -> String {
-        String(decoding: data(value), as: UTF8.self)
+        String(decoding: bytes(value), as: UTF8.self)
     }
 
-    public static func data(_ value: some Encodable) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // The records hold only strings, numbers, booleans and arrays of them: encoding cannot fail.
-        return try! encoder.encode(value)
+    /// The line's UTF-8 bytes (what JSONEncoder writes with sorted keys and slashes unescaped).
+    public static func bytes(_ value: some Encodable) -> [UInt8] {
+        // The records hold only strings, integers, booleans, and lists and objects of them: encoding cannot fail.
+        try! JSONLineEncoder.encode(value)
     }
 
     /// Decodes `data`; a failure says which field and why, in one line.

@@ -302,12 +302,13 @@ public struct ConnectionResolver: Sendable {
     /// The agent to ask for keys: ssh_config's `IdentityAgent`, else `SSH_AUTH_SOCK`.
     /// With `IdentitiesOnly` it still signs for the identity files it holds.
     private func agentSocket(_ config: SSHConfigValues, host: String, user: String, port: Int) -> String? {
-        let environment = ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"]
+        // getenv, not ProcessInfo.environment: this runs for every host, and that builds the whole environment each time.
+        func variable(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
         switch config.identityAgent {
-        case nil, "SSH_AUTH_SOCK": return environment.flatMap { $0.isEmpty ? nil : $0 }
+        case nil, "SSH_AUTH_SOCK": return variable("SSH_AUTH_SOCK").flatMap { $0.isEmpty ? nil : $0 }
         case "none": return nil
         case let path?:
-            if path.hasPrefix("$") { return ProcessInfo.processInfo.environment[String(path.dropFirst())] }
+            if path.hasPrefix("$") { return variable(String(path.dropFirst())) }
             return expand(path, host: host, user: user, port: port)
         }
     }

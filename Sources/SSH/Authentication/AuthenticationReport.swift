@@ -61,8 +61,11 @@ struct AuthenticationReport: CustomStringConvertible {
     }
 
     /// A path as the user would write it: the home directory as `~`.
+    /// Read once: building `ProcessInfo.environment` on every connection cost more than the rest of labelling keys.
+    private static let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+
     static func displayPath(_ path: String) -> String {
-        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+        let home = Self.home
         guard !home.isEmpty, home != "/", path.hasPrefix(home + "/") else { return path }
         return "~" + path.dropFirst(home.count)
     }
