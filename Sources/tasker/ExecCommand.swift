@@ -7,12 +7,17 @@ struct ExecCommand: AsyncParsableCommand {
         commandName: "exec",
         abstract: "Run a command on many hosts at once.",
         discussion: """
-        The words after -- are joined with spaces and run by each remote user's shell, as `ssh host cmd` does.
-        With -c (repeatable) each host runs the commands in order over its one connection, stopping at its
+        The words after -- are joined with spaces and run by each remote user's shell, as `ssh host cmd` does. \
+        With -c (repeatable) each host runs the commands in order over its one connection, stopping at its \
         first failure unless --keep-going.
 
-        Exit status (first match wins): 2 usage or bad input (nothing run); 4 some host timed out;
+        Exit status (first match wins): 2 usage or bad input (nothing run); 4 some host timed out; \
         3 some host unreachable, authentication failed or host key refused; 1 some command failed; 0 all succeeded.
+
+        Examples:
+          tasker exec -H 'web[01-20]' -- uptime
+          tasker exec -i hosts.ini webservers --fold -- cat /etc/debian_version
+          tasker exec -H db1,db2 -c 'systemctl stop app' -c 'systemctl start app' --json
         """)
 
     @OptionGroup var targets: TargetOptions

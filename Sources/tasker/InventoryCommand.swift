@@ -8,8 +8,12 @@ struct InventoryCommand: ParsableCommand {
         commandName: "inventory",
         abstract: "Show inventories as Ansible reads them.",
         discussion: """
-        --list prints JSON in the shape of `ansible-inventory --list`; --graph a tree; --host one host's
+        --list prints JSON in the shape of `ansible-inventory --list`; --graph a tree; --host one host's \
         merged variables; a bare PATTERN prints the hosts it selects, one per line.
+
+        Examples:
+          tasker inventory -i hosts.ini --graph
+          tasker inventory -i hosts.ini 'webservers:&eu'
         """)
 
     @OptionGroup var inventory: InventoryOptions

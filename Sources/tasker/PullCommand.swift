@@ -7,9 +7,12 @@ struct PullCommand: AsyncParsableCommand {
         commandName: "pull",
         abstract: "Fetch files from many hosts at once, over SFTP on each host's connection.",
         discussion: """
-        tasker pull [TARGETS] [PATTERN] REMOTE... LOCAL_DIR — each host's files go to LOCAL_DIR/<host>/<name>, or,
-        when LOCAL_DIR holds {host} or {address}, to that directory. Files are streamed to disk and renamed into place
+        tasker pull [TARGETS] [PATTERN] REMOTE... LOCAL_DIR — each host's files go to LOCAL_DIR/<host>/<name>, or, \
+        when LOCAL_DIR holds {host} or {address}, to that directory. Files are streamed to disk and renamed into place \
         when complete. A missing remote file fails that host only. Exit status as `tasker exec`.
+
+        Example:
+          tasker pull -H 'web[1-3]' /var/log/syslog ./logs
         """)
 
     @OptionGroup var targets: TargetOptions

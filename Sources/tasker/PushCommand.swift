@@ -7,12 +7,17 @@ struct PushCommand: AsyncParsableCommand {
         commandName: "push",
         abstract: "Copy local files to many hosts at once, over SFTP on each host's connection.",
         discussion: """
-        tasker push [TARGETS] [PATTERN] SRC... DEST — as `cp -r` does: into DEST when it is a directory on the host,
+        tasker push [TARGETS] [PATTERN] SRC... DEST — as `cp -r` does: into DEST when it is a directory on the host, \
         ends in '/', or there are several sources; else as DEST. Missing parent directories are created (mkdir -p).
-        Each file is written to a temporary name beside its destination and renamed over it once all of the host's
-        files are complete: a failed, timed-out or interrupted push leaves no partial or temporary file.
-        {host} and {address} in SRC or DEST are replaced by each host's name and address.
+
+        Each file is written to a temporary name beside its destination and renamed over it once all of the host's \
+        files are complete: a failed, timed-out or interrupted push leaves no partial or temporary file. \
+        {host} and {address} in SRC or DEST are replaced by each host's name and address. \
         A file is read once for all hosts. Exit status as `tasker exec`; a host that already had every file is `unchanged`.
+
+        Examples:
+          tasker push -H 'web[1-3]' app.tar.gz /opt/app/
+          tasker push -i hosts.ini webservers -r --mode 0644 conf/ /etc/app/
         """)
 
     @OptionGroup var targets: TargetOptions

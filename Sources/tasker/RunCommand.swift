@@ -9,13 +9,26 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a TASKER task file (the default command; a dry run unless -r).",
         discussion: """
-        Options may also be written at the top of the task file (one per line, --opt=value form); the command
-        line wins for valued options, flags combine. Not implemented yet:
+        Options may also be written at the top of the task file (one per line, --opt=value form); the command \
+        line wins for valued options, flags combine. Not implemented yet: \
         the interactive re-check of environment globals on resume.
+
+        Examples:
+          tasker deploy.txt            (a dry run: prints what would run)
+          tasker -r deploy.txt -i hosts.ini --report run.html
         """)
 
-    @Argument(help: "The task file.")
-    var taskFile: String
+    @Argument(help: ArgumentHelp("The task file.", valueName: "task-file"))
+    var taskFileArgument: String?
+
+    @Flag(name: [.customShort("V"), .customLong("version")], help: "Print the TASKER version whose task files this runs, as TASKER does (TASKER v2.2.0), and exit.")
+    var taskerVersion = false
+
+    /// Given unless `-V` (checked by `validate`).
+    var taskFile: String { taskFileArgument ?? "" }
+
+    /// The task-language version TASKER's own `-V` prints.
+    static let taskerLanguageVersion = "TASKER v2.2.0"
 
     @Flag(name: [.customShort("r"), .long], help: "Really execute (otherwise: dry run).")
     var run = false
@@ -75,12 +88,17 @@ struct RunCommand: AsyncParsableCommand {
     static let defaultReportMarker = "\u{1}default"
 
     func validate() throws {
+        if taskFileArgument == nil, !taskerVersion { throw ValidationError("Missing expected argument '<task-file>'") }
         if let logLevel, WorkflowLog.Level(name: logLevel) == nil {
             throw ValidationError("invalid --log-level '\(logLevel)' (ERROR, WARN, INFO or DEBUG)")
         }
     }
 
     func run() async throws {
+        if taskerVersion {
+            ConsoleWriter.shared.write(Self.taskerLanguageVersion + "\n")
+            return
+        }
         var file = try load(strictEnvironment: strictEnvValidation)
         let effective = try merged(with: file.arguments)
         if effective.strictEnvValidation, !strictEnvValidation {

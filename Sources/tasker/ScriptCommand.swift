@@ -6,10 +6,13 @@ struct ScriptCommand: AsyncParsableCommand {
         commandName: "script",
         abstract: "Upload a local script to many hosts and run it there.",
         discussion: """
-        tasker script [TARGETS] [PATTERN] FILE [-- ARGS...] — the script goes to a private temporary directory on each
-        host (mktemp -d, mode 0700), runs with ARGS as `tasker exec` runs a command (live output, --timeout kills its
-        process group), and the directory is removed afterwards, also after a failure, a timeout or Ctrl-C.
+        tasker script [TARGETS] [PATTERN] FILE [-- ARGS...] — the script goes to a private temporary directory on each \
+        host (mktemp -d, mode 0700), runs with ARGS as `tasker exec` runs a command (live output, --timeout kills its \
+        process group), and the directory is removed afterwards, also after a failure, a timeout or Ctrl-C. \
         The script's #! line is honoured; --interpreter runs it with another program. Exit status as `tasker exec`.
+
+        Example:
+          tasker script -H 'web[1-3]' check.sh -- --verbose
         """)
 
     @OptionGroup var targets: TargetOptions

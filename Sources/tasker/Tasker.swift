@@ -7,7 +7,9 @@ struct Tasker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasker",
         abstract: "Run commands and workflows across server fleets over pooled, in-process SSH.",
-        subcommands: [RunCommand.self, ExecCommand.self, PushCommand.self, PullCommand.self, ScriptCommand.self, InventoryCommand.self, ReportCommand.self],
+        version: VersionCommand.line,
+        subcommands: [RunCommand.self, ExecCommand.self, PushCommand.self, PullCommand.self, ScriptCommand.self, InventoryCommand.self, ReportCommand.self,
+                      VersionCommand.self],
         defaultSubcommand: RunCommand.self)
 
     /// Parses and runs, mapping every usage error to exit status 2 with a one-line reason.
