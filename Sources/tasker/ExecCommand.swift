@@ -49,6 +49,8 @@ struct ExecCommand: AsyncParsableCommand {
 
     @OptionGroup var records: RunRecordOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @Argument(help: "With -i: the inventory host pattern (e.g. 'web:&eu').")
     var pattern: String?
 
@@ -70,7 +72,8 @@ struct ExecCommand: AsyncParsableCommand {
         let capture = output.capture
         let input = try CommandStandardInput.open(stdin)
         try await FleetCommandRun("exec", subject: commandList.joined(separator: "\n"), connection: connection, targets: targets, records: records,
-                                  forks: forks, hosts: specs.count, json: output.json, fold: output.fold)
+                                  forks: forks, hosts: specs.count, json: output.json, fold: output.fold,
+                                  progress: progress.line("exec", json: output.json, hosts: specs.count, minimumHosts: 9))
             .perform(options: {
                 var options = FleetRunOptions(forks: $0, commandTimeout: timeout, runTimeout: runTimeout, keepGoing: keepGoing, capture: capture)
                 options.input = input

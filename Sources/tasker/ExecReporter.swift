@@ -8,13 +8,11 @@ final class ExecReporter: RunEventSubscriber {
     enum Mode { case live, json, fold }
 
     private let mode: Mode
-    private let progress: ProgressLine?
     private let folded = Locked(FoldReport())
     private let problems = Locked<[String]>([])
 
-    init(mode: Mode, hosts: Int) {
+    init(mode: Mode) {
         self.mode = mode
-        progress = mode == .live ? nil : ProgressLine.ifUseful(total: hosts)
     }
 
     func receive(_ event: RunEvent) {
@@ -26,7 +24,6 @@ final class ExecReporter: RunEventSubscriber {
     }
 
     private func record(_ result: HostRecord) {
-        progress?.record(result)
         switch mode {
         case .json:
             ConsoleWriter.shared.write(JSONLines.hostLine(result) + "\n")
@@ -41,7 +38,6 @@ final class ExecReporter: RunEventSubscriber {
     }
 
     private func finish(_ summary: RunSummary) {
-        progress?.clear()
         if mode == .json {
             ConsoleWriter.shared.write(JSONLines.summaryLine(summary) + "\n")
             return

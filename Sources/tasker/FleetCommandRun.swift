@@ -20,9 +20,11 @@ struct FleetCommandRun {
     /// `exec`, `push`, `pull` or `script`, and what it runs, for `run_started`.
     let operation: String
     let subject: String
+    let progress: ProgressLine?
 
     init(_ operation: String, subject: String, connection: ConnectionOptions, targets: TargetOptions, records: RunRecordOptions,
-         forks: Int, hosts: Int, json: Bool, fold: Bool = false) {
+         forks: Int, hosts: Int, json: Bool, fold: Bool = false, progress: ProgressLine?) {
+        self.progress = progress
         self.operation = operation
         self.subject = subject
         self.connection = connection
@@ -49,7 +51,8 @@ struct FleetCommandRun {
         let records = try self.records.open()
         let unsuccessful = UnsuccessfulHosts()
         let clock = RunClock()
-        let events = RunEventSink(clock: clock, subscribers: [ExecReporter(mode: mode, hosts: hosts), unsuccessful] + records.subscribers)
+        let events = RunEventSink(clock: clock, subscribers: (progress.map { [$0] } ?? [])  // first: erased before the summary is printed
+                                    + [ExecReporter(mode: mode), unsuccessful] + records.subscribers)
         runOptions.events = events
         events.emit(.runStarted(.init(operation: operation, commandLine: CommandLine.arguments, subject: subject, targets: hosts,
                                       startedAt: clock.wallStartText)))

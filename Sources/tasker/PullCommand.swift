@@ -21,6 +21,8 @@ struct PullCommand: AsyncParsableCommand {
 
     @OptionGroup var records: RunRecordOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @Flag(name: [.customShort("r"), .long], help: "Fetch directory trees.")
     var recursive = false
 
@@ -61,7 +63,8 @@ struct PullCommand: AsyncParsableCommand {
         request.timeout = timeout
         let pull = FilePull(request)
         try await FleetCommandRun("pull", subject: paths.joined(separator: " "), connection: connection, targets: targets, records: records,
-                                  forks: forks, hosts: specs.count, json: json)
+                                  forks: forks, hosts: specs.count, json: json,
+                                  progress: progress.line("pull", json: json, hosts: specs.count, transfers: true))
             .perform(options: { FleetRunOptions(forks: $0, runTimeout: runTimeout) }, filesPerHost: 1) { pool, options in
                 await pull.run(specs, pool: pool, options: options)
             }

@@ -26,6 +26,8 @@ struct PushCommand: AsyncParsableCommand {
 
     @OptionGroup var records: RunRecordOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @Flag(name: [.customShort("r"), .long], help: "Copy directory trees.")
     var recursive = false
 
@@ -89,7 +91,9 @@ struct PushCommand: AsyncParsableCommand {
         let push: FilePush
         do { push = try FilePush(request) } catch let error as FleetError { throw UsageError(error.description) }
         try await FleetCommandRun("push", subject: paths.joined(separator: " "), connection: connection, targets: targets, records: records,
-                                  forks: forks, hosts: specs.count, json: json)
+                                  forks: forks, hosts: specs.count, json: json,
+                                  progress: progress.line("push", json: json, hosts: specs.count, transfers: true,
+                                                          totalBytes: push.bytesPerHost.map { $0 * UInt64(specs.count) }))
             .perform(options: { FleetRunOptions(forks: $0, runTimeout: runTimeout) }, filesPerHost: 1) { pool, options in
                 await push.run(specs, pool: pool, options: options)
             }

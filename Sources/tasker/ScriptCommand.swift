@@ -35,6 +35,8 @@ struct ScriptCommand: AsyncParsableCommand {
 
     @OptionGroup var records: RunRecordOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @Argument(help: "With -i, the host pattern; otherwise the local script.")
     var first: String?
 
@@ -65,7 +67,8 @@ struct ScriptCommand: AsyncParsableCommand {
         }
         let capture = output.capture
         try await FleetCommandRun("script", subject: ([script[0]] + scriptArguments).joined(separator: " "), connection: connection, targets: targets,
-                                  records: records, forks: forks, hosts: specs.count, json: output.json, fold: output.fold)
+                                  records: records, forks: forks, hosts: specs.count, json: output.json, fold: output.fold,
+                                  progress: progress.line("script", json: output.json, hosts: specs.count, minimumHosts: 9))
             .perform(options: { FleetRunOptions(forks: $0, commandTimeout: timeout, runTimeout: runTimeout, capture: capture) },
                      filesPerHost: output.filesPerHost) { pool, options in
                 await scriptRun.run(specs, pool: pool, options: options)

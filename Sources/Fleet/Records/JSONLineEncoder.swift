@@ -167,6 +167,13 @@ private struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
 
     mutating func encodeNil(forKey key: Key) throws { node.child(key.stringValue).content = .literal("null") }
 
+    // The records' scalars, without the dynamic casts of the generic path.
+    mutating func encode(_ value: String, forKey key: Key) throws { node.child(key.stringValue).content = .string(value) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { node.child(key.stringValue).content = .literal(value ? "true" : "false") }
+    mutating func encode(_ value: Int, forKey key: Key) throws { node.child(key.stringValue).content = .literal(String(value)) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { node.child(key.stringValue).content = .literal(String(value)) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { node.child(key.stringValue).content = .literal(String(value)) }
+
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         try Scalar.encode(value, into: node.child(key.stringValue), codingPath: codingPath + [key])
     }
@@ -194,6 +201,8 @@ private struct UnkeyedNodeContainer: UnkeyedEncodingContainer {
     var count: Int { node.count }
 
     mutating func encodeNil() throws { node.appended().content = .literal("null") }
+    mutating func encode(_ value: String) throws { node.appended().content = .string(value) }
+    mutating func encode(_ value: Int) throws { node.appended().content = .literal(String(value)) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
         try Scalar.encode(value, into: node.appended(), codingPath: codingPath)
@@ -217,6 +226,7 @@ private struct SingleNodeContainer: SingleValueEncodingContainer {
     let codingPath: [any CodingKey]
 
     mutating func encodeNil() throws { node.content = .literal("null") }
+    mutating func encode(_ value: String) throws { node.content = .string(value) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
         try Scalar.encode(value, into: node, codingPath: codingPath)

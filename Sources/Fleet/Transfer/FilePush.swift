@@ -23,6 +23,15 @@ public final class FilePush: HostJob {
         sharedEntries = shared
     }
 
+    /// The file bytes each host is sent, when every source is the same for all hosts (nil with `{host}` sources).
+    public var bytesPerHost: UInt64? {
+        guard request.sources.allSatisfy({ !PushRequest.isPerHost($0) }) else { return nil }
+        return sharedEntries.values.joined().reduce(0) { total, entry in
+            if case .file(let size) = entry.kind { return total + size }
+            return total
+        }
+    }
+
     /// One host's push.
     public func run(on spec: ConnectionSpec, pool: ConnectionPool, options: FleetRunOptions,
                     runDeadline: Deadline, expired: RunDeadlineFlag) async -> HostRecord {
