@@ -13,13 +13,16 @@ command -v chromium >/dev/null || { [[ $(id -u) == 0 ]] && apt-get update -qq &&
 # libssh2's C memory (teardown with channels in flight, dead peers) and parse
 # input. scripts/sanitize.sh runs
 # any part of the suite under ASan or TSan on demand.
-if [[ $# -eq 0 && "${TASKER_SKIP_SANITIZER:-}" != 1 ]]; then
-    scripts/sanitize.sh address --filter 'SSHTests|FleetTests|AnsibleInventoryTests'
-fi
-swift build --build-tests
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
 status=0
-swift test --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log" || status=$?
-scripts/suite-times.py "$log"
+if [[ $# -eq 0 && "${TASKER_SKIP_SANITIZER:-}" != 1 ]]; then
+    scripts/sanitize.sh address --filter 'SSHTests|FleetTests|AnsibleInventoryTests' 2>&1 | tee "$logs/address.log" || status=$?
+fi
+# generate-manual: the man page test regenerates docs/man with it.
+swift build --build-tests
+swift build --product generate-manual
+swift test --skip-build --disable-swift-testing "$@" 2>&1 | tee "$logs/main.log" || status=$?
+scripts/suite-times.py "$logs/main.log"
+scripts/test-summary.py "$logs"/*.log
 exit "$status"

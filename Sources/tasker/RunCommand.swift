@@ -69,20 +69,20 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Strict environment checks for globals.") var strictEnvValidation = false
     @Flag(name: .long, help: "Stop after parsing and validation.") var validateOnly = false
     @Flag(name: .long, help: "Print the merged arguments and exit.") var showEffectiveArgs = false
-    @Flag(name: .long) var skipTaskValidation = false
-    @Flag(name: .long) var skipHostValidation = false
-    @Flag(name: .long) var skipUnresolvedHostValidation = false
-    @Flag(name: .long) var skipCommandValidation = false
-    @Flag(name: .long) var skipSecurityValidation = false
-    @Flag(name: .long) var skipSubtaskRangeValidation = false
-    @Flag(name: .long) var skipValidation = false
-    @Flag(name: .long) var noTaskBackup = false
-    @Flag(name: .long) var autoRecovery = false
-    @Flag(name: .long) var showRecoveryInfo = false
-    @Flag(name: .long) var instanceCheck = false
-    @Flag(name: .long) var forceInstance = false
-    @Flag(name: .long) var showPlan = false
-    @Flag(name: [.customShort("y"), .long]) var yes = false
+    @Flag(name: .long, help: "Skip the task-file validator (field security checks, cross-task rules, the dependency report).") var skipTaskValidation = false
+    @Flag(name: .long, help: "Skip host validation (wrapper binary, DNS, ping, connectivity test).") var skipHostValidation = false
+    @Flag(name: .long, help: "Allow host names that hold placeholders not resolvable before the run.") var skipUnresolvedHostValidation = false
+    @Flag(name: .long, help: "Skip host validation's check that each task's program exists (which).") var skipCommandValidation = false
+    @Flag(name: .long, help: "Skip the field security checks (global sanitising stays).") var skipSecurityValidation = false
+    @Flag(name: .long, help: "Suppress the subtask-range warnings.") var skipSubtaskRangeValidation = false
+    @Flag(name: .long, help: "Skip task, host, command and security validation.") var skipValidation = false
+    @Flag(name: .long, help: "Do not copy the task file to LOG_DIR/backup/.") var noTaskBackup = false
+    @Flag(name: .long, help: "Save recovery state as tasks run, and resume from it on the next run of the same file.") var autoRecovery = false
+    @Flag(name: .long, help: "Print the saved recovery state of this task file and exit.") var showRecoveryInfo = false
+    @Flag(name: .long, help: "Refuse to run while another run of the same task file holds its lock.") var instanceCheck = false
+    @Flag(name: .long, help: "With --instance-check: skip the lock.") var forceInstance = false
+    @Flag(name: .long, help: "Print the plan after validation and run only after y or yes on stdin (anything else exits 0).") var showPlan = false
+    @Flag(name: [.customShort("y"), .long], help: "Confirm the recovery environment prompt without asking (not --show-plan's).") var yes = false
 
     /// `--output-json` without a value asks for the default report path.
     static let defaultReportMarker = "\u{1}default"
