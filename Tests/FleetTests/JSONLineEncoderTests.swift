@@ -47,4 +47,19 @@ final class JSONLineEncoderTests: XCTestCase {
         XCTAssertEqual(RecordCoding.line([String]()), try foundation([String]()))
         XCTAssertEqual(RecordCoding.line("top"), try foundation("top"))
     }
+
+    func testAKeyWrittenTwiceKeepsItsLastValue() throws {
+        struct Twice: Encodable {
+            enum Key: String, CodingKey { case a, b }
+            func encode(to encoder: any Encoder) throws {
+                var first = encoder.container(keyedBy: Key.self)
+                try first.encode(1, forKey: .b)
+                try first.encode("x", forKey: .a)
+                var second = encoder.container(keyedBy: Key.self)
+                try second.encode(2, forKey: .b)
+            }
+        }
+        XCTAssertEqual(RecordCoding.line(Twice()), #"{"a":"x","b":2}"#)
+        XCTAssertEqual(RecordCoding.line(Twice()), try foundation(Twice()))
+    }
 }

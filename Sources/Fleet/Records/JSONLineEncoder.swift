@@ -19,80 +19,96 @@ struct JSONLineEncoder {
     }
 }
 
-/// One JSON value being built; objects and arrays hold their members as nodes
-/// so a container handed out earlier can still add to them.
+/// One JSON object, array or scalar being built. Scalars are stored in their
+/// container as they come; only nested containers are nodes of their own, so
+/// a container handed out earlier can still add to them.
 private final class Node {
-    enum Content {
-        case empty
+    enum Value {
         case literal(String)
         case string(String)
-        case object([String: Node])
-        case array([Node])
+        case node(Node)
     }
 
-    var content = Content.empty
+    enum Kind { case empty, object, array, scalar }
+
+    var kind = Kind.empty
+    /// An object's members in the order written (sorted, the last of equal keys kept, when written out).
+    var members: [(key: String, value: Value)] = []
+    var elements: [Value] = []
+    var scalar = Value.literal("null")
 
     func asObject() -> Node {
-        if case .object = content { return self }
-        content = .object([:])
+        if kind != .object { kind = .object }
         return self
     }
 
     func asArray() -> Node {
-        if case .array = content { return self }
-        content = .array([])
+        if kind != .array { kind = .array }
         return self
+    }
+
+    func set(_ value: Value) {
+        kind = .scalar
+        scalar = value
+    }
+
+    func add(_ key: String, _ value: Value) {
+        members.append((key, value))
     }
 
     func child(_ key: String) -> Node {
         let node = Node()
-        if case .object(var members) = content {
-            content = .empty  // keeps the dictionary uniquely referenced while it changes
-            members[key] = node
-            content = .object(members)
-        }
+        members.append((key, .node(node)))
         return node
+    }
+
+    func append(_ value: Value) {
+        elements.append(value)
     }
 
     func appended() -> Node {
         let node = Node()
-        if case .array(var elements) = content {
-            content = .empty
-            elements.append(node)
-            content = .array(elements)
-        }
+        elements.append(.node(node))
         return node
     }
 
-    var count: Int {
-        if case .array(let elements) = content { return elements.count }
-        return 0
-    }
-
     func write(to output: inout [UInt8]) {
-        switch content {
+        switch kind {
         case .empty:
             output.append(contentsOf: "{}".utf8)
-        case .literal(let text):
-            output.append(contentsOf: text.utf8)
-        case .string(let text):
-            Self.writeString(text, to: &output)
-        case .object(let members):
+        case .scalar:
+            Self.write(scalar, to: &output)
+        case .object:
             output.append(UInt8(ascii: "{"))
-            for (index, key) in members.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                Self.writeString(key, to: &output)
+            let order = members.indices.sorted { left, right in
+                let (a, b) = (members[left].key, members[right].key)
+                return a == b ? left < right : a.utf8.lexicographicallyPrecedes(b.utf8)
+            }
+            var first = true
+            for (position, index) in order.enumerated() {
+                if position + 1 < order.count, members[order[position + 1]].key == members[index].key { continue }
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
+                Self.writeString(members[index].key, to: &output)
                 output.append(UInt8(ascii: ":"))
-                members[key]!.write(to: &output)
+                Self.write(members[index].value, to: &output)
             }
             output.append(UInt8(ascii: "}"))
-        case .array(let elements):
+        case .array:
             output.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                element.write(to: &output)
+                Self.write(element, to: &output)
             }
             output.append(UInt8(ascii: "]"))
+        }
+    }
+
+    private static func write(_ value: Value, to output: inout [UInt8]) {
+        switch value {
+        case .literal(let text): output.append(contentsOf: text.utf8)
+        case .string(let text): writeString(text, to: &output)
+        case .node(let node): node.write(to: &output)
         }
     }
 
@@ -149,15 +165,20 @@ private enum Scalar {
         return "\(value)"
     }
 
-    static func encode(_ value: some Encodable, into node: Node, codingPath: [any CodingKey]) throws {
+    /// The value of a scalar type, or nil for a type that encodes itself into a node of its own.
+    static func value(of value: some Encodable) throws -> Node.Value? {
         switch value {
-        case let text as String: node.content = .string(text)
-        case let flag as Bool: node.content = .literal(flag ? "true" : "false")
-        case let number as any BinaryInteger: node.content = .literal("\(number)")
-        case let number as Double: node.content = .literal(try literal(number))
-        case let number as Float: node.content = .literal(try literal(Double(number)))
-        default: try value.encode(to: NodeEncoder(node: node, codingPath: codingPath))
+        case let text as String: return .string(text)
+        case let flag as Bool: return .literal(flag ? "true" : "false")
+        case let number as any BinaryInteger: return .literal("\(number)")
+        case let number as Double: return .literal(try literal(number))
+        case let number as Float: return .literal(try literal(Double(number)))
+        default: return nil
         }
+    }
+
+    static func encode(_ value: some Encodable, into node: Node, codingPath: [any CodingKey]) throws {
+        try value.encode(to: NodeEncoder(node: node, codingPath: codingPath))
     }
 }
 
@@ -165,16 +186,17 @@ private struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     let node: Node
     let codingPath: [any CodingKey]
 
-    mutating func encodeNil(forKey key: Key) throws { node.child(key.stringValue).content = .literal("null") }
+    mutating func encodeNil(forKey key: Key) throws { node.add(key.stringValue, .literal("null")) }
 
     // The records' scalars, without the dynamic casts of the generic path.
-    mutating func encode(_ value: String, forKey key: Key) throws { node.child(key.stringValue).content = .string(value) }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { node.child(key.stringValue).content = .literal(value ? "true" : "false") }
-    mutating func encode(_ value: Int, forKey key: Key) throws { node.child(key.stringValue).content = .literal(String(value)) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { node.child(key.stringValue).content = .literal(String(value)) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { node.child(key.stringValue).content = .literal(String(value)) }
+    mutating func encode(_ value: String, forKey key: Key) throws { node.add(key.stringValue, .string(value)) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { node.add(key.stringValue, .literal(value ? "true" : "false")) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { node.add(key.stringValue, .literal(String(value))) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { node.add(key.stringValue, .literal(String(value))) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { node.add(key.stringValue, .literal(String(value))) }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        if let scalar = try Scalar.value(of: value) { return node.add(key.stringValue, scalar) }
         try Scalar.encode(value, into: node.child(key.stringValue), codingPath: codingPath + [key])
     }
 
@@ -198,13 +220,14 @@ private struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
 private struct UnkeyedNodeContainer: UnkeyedEncodingContainer {
     let node: Node
     let codingPath: [any CodingKey]
-    var count: Int { node.count }
+    var count: Int { node.elements.count }
 
-    mutating func encodeNil() throws { node.appended().content = .literal("null") }
-    mutating func encode(_ value: String) throws { node.appended().content = .string(value) }
-    mutating func encode(_ value: Int) throws { node.appended().content = .literal(String(value)) }
+    mutating func encodeNil() throws { node.append(.literal("null")) }
+    mutating func encode(_ value: String) throws { node.append(.string(value)) }
+    mutating func encode(_ value: Int) throws { node.append(.literal(String(value))) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
+        if let scalar = try Scalar.value(of: value) { return node.append(scalar) }
         try Scalar.encode(value, into: node.appended(), codingPath: codingPath)
     }
 
@@ -225,10 +248,11 @@ private struct SingleNodeContainer: SingleValueEncodingContainer {
     let node: Node
     let codingPath: [any CodingKey]
 
-    mutating func encodeNil() throws { node.content = .literal("null") }
-    mutating func encode(_ value: String) throws { node.content = .string(value) }
+    mutating func encodeNil() throws { node.set(.literal("null")) }
+    mutating func encode(_ value: String) throws { node.set(.string(value)) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
+        if let scalar = try Scalar.value(of: value) { return node.set(scalar) }
         try Scalar.encode(value, into: node, codingPath: codingPath)
     }
 }
