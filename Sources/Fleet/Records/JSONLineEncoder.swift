@@ -166,15 +166,24 @@ private enum Scalar {
     }
 
     /// The value of a scalar type, or nil for a type that encodes itself into a node of its own.
-    static func value(of value: some Encodable) throws -> Node.Value? {
-        switch value {
-        case let text as String: return .string(text)
-        case let flag as Bool: return .literal(flag ? "true" : "false")
-        case let number as any BinaryInteger: return .literal("\(number)")
-        case let number as Double: return .literal(try literal(number))
-        case let number as Float: return .literal(try literal(Double(number)))
-        default: return nil
-        }
+    /// Types are compared, not cast: a cast to a protocol (`any BinaryInteger`) is a conformance
+    /// look-up for every nested value, which cost more than writing the value.
+    static func value<T: Encodable>(of value: T) throws -> Node.Value? {
+        if T.self == String.self { return .string(value as! String) }
+        if T.self == Bool.self { return .literal(value as! Bool ? "true" : "false") }
+        if T.self == Int.self { return .literal(String(value as! Int)) }
+        if T.self == Int32.self { return .literal(String(value as! Int32)) }
+        if T.self == Int64.self { return .literal(String(value as! Int64)) }
+        if T.self == UInt64.self { return .literal(String(value as! UInt64)) }
+        if T.self == UInt32.self { return .literal(String(value as! UInt32)) }
+        if T.self == UInt.self { return .literal(String(value as! UInt)) }
+        if T.self == Int16.self { return .literal(String(value as! Int16)) }
+        if T.self == UInt16.self { return .literal(String(value as! UInt16)) }
+        if T.self == Int8.self { return .literal(String(value as! Int8)) }
+        if T.self == UInt8.self { return .literal(String(value as! UInt8)) }
+        if T.self == Double.self { return .literal(try literal(value as! Double)) }
+        if T.self == Float.self { return .literal(try literal(Double(value as! Float))) }
+        return nil
     }
 
     static func encode(_ value: some Encodable, into node: Node, codingPath: [any CodingKey]) throws {

@@ -31,7 +31,7 @@ enum LocalCommand {
         let (status, timedOut) = result
         if killed.withLock({ $0 }) { throw SSHError(.cancelled, phase: .exec, "cancelled") }
         if timedOut { throw SSHError(.timeout, phase: .exec, "command timed out") }
-        if status & 0x7f != 0 { return RemoteExit(exitCode: nil, signal: signalName(status & 0x7f)) }
+        if status & 0x7f != 0 { return RemoteExit(exitCode: nil, signal: SignalName.name(of: status & 0x7f)) }
         return RemoteExit(exitCode: (status >> 8) & 0xff, signal: nil)
     }
 
@@ -89,18 +89,5 @@ enum LocalCommand {
         var status: Int32 = 0
         while waitpid(started.pid, &status, 0) < 0, errno == EINTR {}
         return (status, timedOut && !killed.withLock { $0 })
-    }
-
-    private static func signalName(_ number: Int32) -> String {
-        switch number {
-        case SIGKILL: return "KILL"
-        case SIGTERM: return "TERM"
-        case SIGINT: return "INT"
-        case SIGHUP: return "HUP"
-        case SIGSEGV: return "SEGV"
-        case SIGABRT: return "ABRT"
-        case SIGPIPE: return "PIPE"
-        default: return String(number)
-        }
     }
 }

@@ -100,9 +100,15 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
 
     // MARK: Loop-confined registration
 
+    /// Checked in debug builds (as swift-nio's `assertInEventLoop`): the watches and timers are the loop thread's alone.
+    private func assertInLoop(_ function: StaticString = #function) {
+        assert(inLoop, "EventLoop.\(function) called off event loop \(name)")
+    }
+
     /// Watches `fd` for `interest`; the handler receives raw epoll events.
     /// Call again to change the interest; an empty interest keeps the fd registered but quiet.
     func watch(_ fd: Int32, interest: IOInterest, handler: @escaping (UInt32) -> Void) {
+        assertInLoop()
         var event = epoll_event()
         event.events = epollEvents(interest)
         event.data.fd = fd
@@ -114,6 +120,7 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
     }
 
     func updateInterest(_ fd: Int32, _ interest: IOInterest) {
+        assertInLoop()
         guard watches[fd] != nil else { return }
         var event = epoll_event()
         event.events = epollEvents(interest)
@@ -122,15 +129,18 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
     }
 
     func unwatch(_ fd: Int32) {
+        assertInLoop()
         guard watches.removeValue(forKey: fd) != nil else { return }
         epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
     }
 
     func scheduleTimer(at deadline: Deadline, _ handler: @escaping () -> Void) -> UInt64 {
-        timers.schedule(at: deadline, handler)
+        assertInLoop()
+        return timers.schedule(at: deadline, handler)
     }
 
     func cancelTimer(_ id: UInt64) {
+        assertInLoop()
         timers.cancel(id)
     }
 

@@ -1,6 +1,7 @@
 import Fleet
 import Foundation
 import Locking
+import SSH
 import AnsibleInventory
 
 /// The SSH exec types (`ssh`, `ssh_shell`, `ssh_push`, `ssh_pull`, `ssh_script`): runs task work on hosts over Tasker's
@@ -96,7 +97,7 @@ public final class SSHTaskRunner: Sendable {
         let withError = [stderr, result.error ?? ""].filter { !$0.isEmpty }.joined(separator: "\n")
         switch result.status {
         case .ok, .unchanged, .failed:
-            if let code = result.signal.map({ -(Self.signalNumbers[$0] ?? 1) }) ?? result.exitCode.map(Int.init) {
+            if let code = result.signal.map({ -Int(SignalName.number(of: $0) ?? 1) }) ?? result.exitCode.map(Int.init) {
                 return ChildExit(ending: .exited, status: code, stdout: stdout, stderr: stderr, remote: true)
             }
             return ChildExit(ending: .exited, status: result.status == .failed ? 1 : 0, stdout: stdout, stderr: withError, remote: true)
@@ -114,6 +115,4 @@ public final class SSHTaskRunner: Sendable {
                              stderr: "\(result.status.rawValue) (\(target)): \(result.error ?? "connection failed")", remote: true)
         }
     }
-
-    static let signalNumbers = ["HUP": 1, "INT": 2, "QUIT": 3, "KILL": 9, "SEGV": 11, "PIPE": 13, "ALRM": 14, "TERM": 15]
 }
