@@ -151,6 +151,11 @@ final class RunCommandTests: XCTestCase {
         let placeholder = try taskFile("task=0\nhostname=localhost\ncommand=echo\nexec=local\ntask=1\nhostname=@0_stdout@\ncommand=true\nexec=shell\n")
         XCTAssertEqual(try tasker([placeholder]).status, 20)
         XCTAssertEqual(try tasker([placeholder, "--skip-unresolved-host-validation"]).status, 0)
+        // A global naming an undefined one leaves a placeholder in the host name: 20, not a failed DNS look-up (21).
+        let nested = try taskFile("SERVER=@HOSTNAME@\n\ntask=0\nhostname=@SERVER@\ncommand=true\nexec=shell\n")
+        let nestedRun = try tasker([nested])
+        XCTAssertEqual(nestedRun.status, 20, nestedRun.stdout)
+        XCTAssertTrue(nestedRun.stdout.contains("unresolved hostname placeholders"), nestedRun.stdout)
         let unconfigured = try taskFile("task=0\nhostname=localhost\ncommand=true\nexec=teleport\n")
         XCTAssertEqual(try tasker([unconfigured]).status, 20)
         // An alias names its configured type in host validation too.

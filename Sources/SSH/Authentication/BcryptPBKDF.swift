@@ -19,6 +19,12 @@ struct Blowfish {
         expand(key: key, salt: [])
     }
 
+    /// Overwrites the state: it is derived from the passphrase.
+    mutating func wipe() {
+        tasker_wipe(&p, p.count * MemoryLayout<UInt32>.size)
+        tasker_wipe(&s, s.count * MemoryLayout<UInt32>.size)
+    }
+
     /// Encrypts consecutive 64-bit blocks (pairs of words) in place.
     func encrypt(_ words: inout [UInt32]) {
         p.withUnsafeBufferPointer { p in
@@ -95,7 +101,8 @@ enum BcryptPBKDF {
         guard rounds >= 1, length >= 1, length <= 1024, !salt.isEmpty else { return nil }
         let stride = (length + hashOutputLength - 1) / hashOutputLength
         let perBlock = (length + stride - 1) / stride
-        let passphraseHash = sha512(passphrase)
+        var passphraseHash = sha512(passphrase)
+        defer { tasker_wipe(&passphraseHash, passphraseHash.count) }
         var key = [UInt8](repeating: 0, count: length)
         var block: UInt32 = 1
         var remaining = length
@@ -118,6 +125,9 @@ enum BcryptPBKDF {
             }
             remaining -= taken
             block += 1
+            tasker_wipe(&saltHash, saltHash.count)
+            tasker_wipe(&round, round.count)
+            tasker_wipe(&output, output.count)
         }
         return key
     }
@@ -126,6 +136,7 @@ enum BcryptPBKDF {
     /// encrypts a fixed text 64 times; the words come out little-endian.
     private static func hash(passphraseHash: [UInt8], saltHash: [UInt8]) -> [UInt8] {
         var state = Blowfish()
+        defer { state.wipe() }
         state.expand(key: passphraseHash, salt: saltHash)
         for _ in 0..<64 {
             state.expand(key: saltHash)

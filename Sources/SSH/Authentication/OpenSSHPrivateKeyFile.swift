@@ -78,12 +78,18 @@ struct OpenSSHPrivateKeyFile {
     func privateKey(passphrase: [UInt8] = []) throws -> PrivateKey {
         var plain = encrypted
         if isEncrypted {
-            guard let material = BcryptPBKDF.deriveKey(passphrase: passphrase, salt: salt, rounds: rounds,
+            guard var material = BcryptPBKDF.deriveKey(passphrase: passphrase, salt: salt, rounds: rounds,
                                                        length: cipher.keyLength + cipher.ivLength) else {
                 throw ParseError.malformed("bad bcrypt options")
             }
-            let key = Array(material.prefix(cipher.keyLength))
-            let iv = Array(material.suffix(cipher.ivLength))
+            var key = Array(material.prefix(cipher.keyLength))
+            var iv = Array(material.suffix(cipher.ivLength))
+            // The derived key and IV open the private key: gone as soon as it is decrypted.
+            defer {
+                tasker_wipe(&material, material.count)
+                tasker_wipe(&key, key.count)
+                tasker_wipe(&iv, iv.count)
+            }
             guard let decrypted = cipher.decrypt(encrypted, key: key, iv: iv, tag: tag) else {
                 throw ParseError.wrongPassphrase
             }

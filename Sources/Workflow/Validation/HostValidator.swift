@@ -40,7 +40,9 @@ public struct HostValidator {
         for task in file.tasks {
             guard let raw = task.hostname, !raw.isEmpty else { continue }
             let (hostname, resolved) = resolver.resolve(raw)
-            if !resolved {
+            // A placeholder left after substitution — also one a global's value names (SERVER=@HOSTNAME@,
+            // hostname=@SERVER@) — is no host name: it stops validation here, before any DNS look-up.
+            if !resolved || !PlaceholderResolver.globalNames(in: Array(hostname.utf8)).isEmpty {
                 unresolved.append("task \(task.id): \(raw)")
                 continue
             }
