@@ -138,6 +138,45 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(declined.stdout.contains("Task 0: h: false"), declined.stdout)
     }
 
+    /// Two subtasks time out beside one that succeeds, and nothing routes the failure: TASKER's 10,
+    /// whichever subtask ends first (the order is forced both ways by the list), and the timeouts fire
+    /// on time even while another subtask has just ended.
+    func testAParallelBlockWithTimedOutSubtasksEndsWith10InEitherOrder() throws {
+        for list in ["1,2,3", "3,1,2"] {
+            let flow = try taskFile("""
+            task=0
+            type=parallel
+            tasks=\(list)
+            max_parallel=3
+
+            task=1
+            hostname=localhost
+            exec=local
+            command=sleep
+            arguments=20
+            timeout=5
+
+            task=2
+            hostname=localhost
+            exec=local
+            command=sleep
+            arguments=20
+            timeout=5
+
+            task=3
+            hostname=localhost
+            exec=local
+            command=sleep
+            arguments=1
+            """)
+            let result = try tasker(["-r", flow])
+            XCTAssertEqual(result.status, 10, "tasks=\(list): " + result.stdout)
+            XCTAssertTrue(result.stdout.contains("Task 0-1: Completed - Success: False (timeout)"), result.stdout)
+            XCTAssertTrue(result.stdout.contains("Task 0-2: Completed - Success: False (timeout)"), result.stdout)
+            XCTAssertLessThan(result.seconds, 18, "killed at their deadline, not at the end of sleep 20")
+        }
+    }
+
     func testHostValidation() throws {
         let shell = try taskFile("task=0\nhostname=localhost\ncommand=true\nexec=shell\n")
         let passed = try tasker(["-r", shell])

@@ -79,6 +79,26 @@ final class ExecutionTests: XCTestCase {
         XCTAssertNotEqual(pgrep.terminationStatus, 0, "the background child dies with the group")
     }
 
+    /// A child that ends while another still runs must not hold up the other's deadline, whichever
+    /// registered first (the monitor once read the wrong descriptor — a blocking pipe — and stalled
+    /// until the long child ended by itself; a parallel block then took 10 s and ended with 124, not 10).
+    func testAnEndingChildNeverDelaysAnothersTimeoutInEitherOrder() async throws {
+        let spill: String = self.spill
+        for shortFirst in [true, false] {
+            let started = Date()
+            async let first = ChildProcess.run(shortFirst ? ["sleep", "0.2"] : ["sleep", "30"], timeout: shortFirst ? 10 : 1,
+                                               spillDirectory: spill)
+            try await Task.sleep(nanoseconds: 50_000_000)  // registered in this order
+            async let second = ChildProcess.run(shortFirst ? ["sleep", "30"] : ["sleep", "0.2"], timeout: shortFirst ? 1 : 10,
+                                                spillDirectory: spill)
+            let (a, b) = try await (first, second)
+            let (short, long) = shortFirst ? (a, b) : (b, a)
+            XCTAssertEqual(short.exitCode, 0)
+            XCTAssertEqual(long.ending, .timedOut, "shortFirst \(shortFirst)")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 20, "the 1 s deadline fired, not the 30 s sleep's end (shortFirst \(shortFirst))")
+        }
+    }
+
     func testSignalledChildReportsANegativeCodeAndMissingProgramsAreSpawnErrors() async throws {
         let killed = try await ChildProcess.run(["/bin/sh", "-c", "kill -9 $$"], timeout: 10, spillDirectory: spill)
         XCTAssertEqual(killed.exitCode, -9)

@@ -104,6 +104,8 @@ public enum ChildProcess {
         }
         do {
             let pid = try ProcessSpawn.start(argv, environment: environment, stdout: stdoutPipe[1], stderr: stderrPipe[1])
+            // The monitor's ends are non-blocking (the child's stay blocking, as programs expect).
+            for fd in [stdoutPipe[0], stderrPipe[0]] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
             return (pid, [stdoutPipe[0], stderrPipe[0]])
         } catch let failure as ProcessSpawn.Failure {
             close(stdoutPipe[0])

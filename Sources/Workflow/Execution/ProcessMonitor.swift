@@ -99,34 +99,46 @@ final class ProcessMonitor: @unchecked Sendable {
                 return pending
             }
             children.removeAll { check($0) }
+            // One entry per polled descriptor, in the same order: what each pollfd is for.
             var pollfds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
-            var owners: [(Child, Int)] = []
+            var sources: [PolledSource] = [.wake]
             for child in children {
                 for (index, fd) in child.fds.enumerated() where fd >= 0 {
                     pollfds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
-                    owners.append((child, index))
+                    sources.append(.output(child, index))
                 }
                 if child.exitStatus == nil, child.pidfd >= 0 {
                     pollfds.append(pollfd(fd: child.pidfd, events: Int16(POLLIN), revents: 0))
+                    sources.append(.exit)
                 }
             }
             let ready = poll(&pollfds, nfds_t(pollfds.count), pollTimeout())
             guard ready > 0 else { continue }
-            if pollfds[0].revents != 0 {
-                var drain = [UInt8](repeating: 0, count: 64)
-                _ = read(wakeRead, &drain, 64)
-            }
-            for (offset, (child, index)) in owners.enumerated() where pollfds[offset + 1].revents != 0 {
-                let fd = child.fds[index]
-                let n = read(fd, buffer, 65536)
-                if n > 0 {
-                    child.captures[index].append(UnsafeRawBufferPointer(start: buffer, count: n))
-                } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
-                    close(fd)
-                    child.fds[index] = -1
+            for (entry, source) in zip(pollfds, sources) where entry.revents != 0 {
+                switch source {
+                case .wake:
+                    var drain = [UInt8](repeating: 0, count: 64)
+                    _ = read(wakeRead, &drain, 64)
+                case .output(let child, let index):
+                    // Non-blocking: a read here never holds up the deadlines of the other children.
+                    let n = read(entry.fd, buffer, 65536)
+                    if n > 0 {
+                        child.captures[index].append(UnsafeRawBufferPointer(start: buffer, count: n))
+                    } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                        close(entry.fd)
+                        child.fds[index] = -1
+                    }
+                case .exit:
+                    break  // the next check() reaps it
                 }
             }
         }
+    }
+
+    private enum PolledSource {
+        case wake
+        case output(Child, Int)
+        case exit
     }
 
     /// Milliseconds until the nearest child deadline; -1 (wait for an event) when there is none.
