@@ -114,7 +114,7 @@ struct RunCommand: AsyncParsableCommand {
             ConsoleWriter.shared.write(effective.summary + "\n")
             return
         }
-        try await effective.execute(file)
+        try await effective.runWorkflow(file)
     }
 
     private func load(strictEnvironment: Bool) throws -> TaskFile {
@@ -161,7 +161,7 @@ struct RunCommand: AsyncParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    private func execute(_ file: TaskFile) async throws {
+    private func runWorkflow(_ file: TaskFile) async throws {
         var level = logLevel.flatMap(WorkflowLog.Level.init(name:)) ?? .info
         if debug, level == .info { level = .debug }
         let secrets = file.globals.filter { WorkflowLog.isSecretName($0.name) }.map(\.value)

@@ -283,13 +283,13 @@ extension WorkflowEngine {
         if !options.execute {
             return done(TaskResult(exitCode: 0, stdout: "DRY RUN - Command not executed", stderr: "", success: true))
         }
-        let exit: ChildExit
+        let exit: CommandExit
         do {
             exit = try await launch(argv, remote: remote, hostname: hostname, timeout: timeout, become: become,
                                     outputSubdirectory: display)
             reportConnectionProblem(exit, display: display, hostname: hostname)
         } catch {
-            exit = ChildExit(ending: .exited, status: 1, stdout: "", stderr: "\(error)")
+            exit = CommandExit(ending: .exited, status: 1, stdout: "", stderr: "\(error)")
         }
         log.info("Task \(display): Exit code: \(exit.exitCode)")
         let run = finish(exit, judgement: Judgement(split: .literal, stdoutSplit: task.stdoutSplit, stderrSplit: task.stderrSplit,

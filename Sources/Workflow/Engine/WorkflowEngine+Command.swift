@@ -33,7 +33,7 @@ extension WorkflowEngine {
 
     /// A command that ran: how it ended, its streams after splitting, and the verdict.
     struct CommandRun: Sendable {
-        var exit: ChildExit
+        var exit: CommandExit
         var stdout: String
         var stderr: String
         /// Spill files of the streams, dropped when splitting changed the text.
@@ -43,7 +43,7 @@ extension WorkflowEngine {
     }
 
     /// Splits an ended command's output and judges it (also for a dry run's stand-in output).
-    func finish(_ exit: ChildExit, judgement: Judgement, resolver: PlaceholderResolver) -> CommandRun {
+    func finish(_ exit: CommandExit, judgement: Judgement, resolver: PlaceholderResolver) -> CommandRun {
         func split(_ text: String, _ spec: String?) -> String? {
             guard let spec else { return nil }
             return judgement.split == .fields ? OutputSplitter.split(text, spec: spec) : OutputSplitter.splitLiterally(text, spec: spec)
@@ -77,7 +77,7 @@ extension WorkflowEngine {
     /// through the task's own `become` if it has one; `--output-dir` keeps its streams under
     /// `outputSubdirectory` (the task's display ID).
     func launch(_ argv: [String], remote: RemoteTask?, hostname: String, timeout: Int, become: TaskBecome?,
-                outputSubdirectory: String, fanOut: Bool = false) async throws -> ChildExit {
+                outputSubdirectory: String, fanOut: Bool = false) async throws -> CommandExit {
         guard let remote else {
             if become?.turnsOn == true {
                 throw TaskFileError(exitCode: 20, "become=true needs an SSH exec type (\(ExecutionTypes.overSSH.joined(separator: ", "))); this task runs on the controller")

@@ -146,7 +146,7 @@ extension WorkflowEngine {
             return HostTaskResult(host: host, exitCode: 0, stdout: "DRY RUN STDOUT", stderr: "", success: true, status: .ok, attempts: 1)
         }
         log.debug("Task \(label): Executing [\(execType)]: \(shown)")
-        let exit: ChildExit
+        let exit: CommandExit
         do {
             exit = try await launch(argv, remote: remote, hostname: host, timeout: shared.timeout, become: shared.become,
                                     outputSubdirectory: outputSubdirectory, fanOut: true)

@@ -121,7 +121,7 @@ public final class WorkflowEngine: @unchecked Sendable {
             }
             current = task.id
             let step: Step
-            do { step = try await execute(task) } catch let error as TaskFileError {
+            do { step = try await runTask(task) } catch let error as TaskFileError {
                 return outcome(error.exitCode, .error(error.message), finalTask: task.id)
             } catch {
                 return outcome(1, .error("\(error)"), finalTask: task.id)
@@ -192,7 +192,7 @@ public final class WorkflowEngine: @unchecked Sendable {
 
     // MARK: One task
 
-    private func execute(_ task: TaskDefinition) async throws -> Step {
+    private func runTask(_ task: TaskDefinition) async throws -> Step {
         if task.kind != .command {
             dispatched(task.id, loopRepeat: false)
             taskStarted(task.id, "\(task.id)")
@@ -330,10 +330,10 @@ public final class WorkflowEngine: @unchecked Sendable {
         let commandLine = log.mask(remote.map { "\(hostname): \($0.summary)" }
             ?? argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
 
-        let exit: ChildExit
+        let exit: CommandExit
         if !options.execute {
             log.info("Task \(display): [DRY RUN] Would execute: \(commandLine)")
-            exit = ChildExit(ending: .exited, status: 0, stdout: "DRY RUN STDOUT", stderr: "")
+            exit = CommandExit(ending: .exited, status: 0, stdout: "DRY RUN STDOUT", stderr: "")
         } else {
             log.info("Task \(display): Executing [\(execType)]: \(commandLine)")
             do {
@@ -345,7 +345,7 @@ public final class WorkflowEngine: @unchecked Sendable {
                 if error.isMissingExecutable {
                     throw TaskFileError(exitCode: 20, "Task \(display): \(error)")
                 }
-                exit = ChildExit(ending: .exited, status: 1, stdout: "", stderr: error.description)
+                exit = CommandExit(ending: .exited, status: 1, stdout: "", stderr: error.description)
             }
             log.info("Task \(display): Exit code: \(exit.exitCode)")
             // Remote output was already shown line by line as it arrived.
@@ -371,7 +371,7 @@ public final class WorkflowEngine: @unchecked Sendable {
     }
 
     /// A remote command that never ran (unreachable, refused host key, …) says why; nothing else would show it.
-    func reportConnectionProblem(_ exit: ChildExit, display: String, hostname: String) {
+    func reportConnectionProblem(_ exit: CommandExit, display: String, hostname: String) {
         // A command that ran into its timeout has its own warning; a connect timeout has not.
         guard exit.remote, case .notRun = exit.ending else { return }
         log.warn("Task \(display): \(hostname): \(WorkflowLog.oneLine(exit.stderr))")

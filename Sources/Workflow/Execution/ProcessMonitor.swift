@@ -26,7 +26,7 @@ final class ProcessMonitor: @unchecked Sendable {
         let deadline: Deadline
         let timeout: Double?
         let cancel: CancellationFlag
-        let continuation: CheckedContinuation<ChildExit, Never>
+        let continuation: CheckedContinuation<CommandExit, Never>
         var timedOut = false
         var exitStatus: Int32?
         var terminateSentAt: Deadline?
@@ -34,7 +34,7 @@ final class ProcessMonitor: @unchecked Sendable {
         var drainDeadline: Deadline?
 
         init(pid: pid_t, fds: [Int32], spillDirectory: String, timeout: Double?, cancel: CancellationFlag,
-             continuation: CheckedContinuation<ChildExit, Never>) {
+             continuation: CheckedContinuation<CommandExit, Never>) {
             self.pid = pid
             pidfd = tasker_pidfd_open(pid)
             if pidfd >= 0 { _ = fcntl(pidfd, F_SETFD, FD_CLOEXEC) }
@@ -76,7 +76,7 @@ final class ProcessMonitor: @unchecked Sendable {
         thread.start()
     }
 
-    func watch(pid: pid_t, fds: [Int32], timeout: Double?, spillDirectory: String, cancel: CancellationFlag) async -> ChildExit {
+    func watch(pid: pid_t, fds: [Int32], timeout: Double?, spillDirectory: String, cancel: CancellationFlag) async -> CommandExit {
         await cancel.whileWatching(onSet: { [self] in wake() }) {
             await withCheckedContinuation { continuation in
                 let child = Child(pid: pid, fds: fds, spillDirectory: spillDirectory, timeout: timeout, cancel: cancel,
@@ -181,7 +181,7 @@ final class ProcessMonitor: @unchecked Sendable {
         let status = (raw & 0x7f) == 0 ? Int((raw >> 8) & 0xff) : -Int(raw & 0x7f)
         var stderr = child.captures[1].text
         if child.timedOut { stderr += "\nProcess killed after timeout of \(Int(child.timeout ?? 0)) seconds" }
-        child.continuation.resume(returning: ChildExit(
+        child.continuation.resume(returning: CommandExit(
             ending: child.timedOut ? .timedOut : .exited, status: status, stdout: child.captures[0].text, stderr: stderr,
             stdoutFile: child.captures[0].finish(), stderrFile: child.captures[1].finish()))
         return true

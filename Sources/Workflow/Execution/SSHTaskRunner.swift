@@ -75,12 +75,12 @@ public final class SSHTaskRunner: Sendable {
     /// `become` is the task's own become, over the host's.
     public func run(host: String, task: RemoteTask, timeout: Double?, cancel: CancellationFlag, become: TaskBecome? = nil,
                     fanOut: Bool = false, outputSubdirectory: String? = nil, live: LiveLines? = nil,
-                    events: RunEventSink? = nil) async -> ChildExit {
+                    events: RunEventSink? = nil) async -> CommandExit {
         var spec: ConnectionSpec
         do {
             spec = try self.spec(for: host)
         } catch {
-            return ChildExit(ending: .notRun(.error), stdout: "", stderr: "invalid host '\(host)': \(error)", remote: true)
+            return CommandExit(ending: .notRun(.error), stdout: "", stderr: "invalid host '\(host)': \(error)", remote: true)
         }
         if let become { spec.become = become.applied(to: spec) }
         let directory = settings.outputDirectory.map { base in outputSubdirectory.map { "\(base)/\($0)" } ?? base }
@@ -98,20 +98,20 @@ public final class SSHTaskRunner: Sendable {
         switch result.status {
         case .ok, .unchanged, .failed:
             if let code = result.signal.map({ -Int(SignalName.number(of: $0) ?? 1) }) ?? result.exitCode.map(Int.init) {
-                return ChildExit(ending: .exited, status: code, stdout: stdout, stderr: stderr, remote: true)
+                return CommandExit(ending: .exited, status: code, stdout: stdout, stderr: stderr, remote: true)
             }
-            return ChildExit(ending: .exited, status: result.status == .failed ? 1 : 0, stdout: stdout, stderr: withError, remote: true)
+            return CommandExit(ending: .exited, status: result.status == .failed ? 1 : 0, stdout: stdout, stderr: withError, remote: true)
         case .error where cancel.isSet:
-            return ChildExit(ending: .cancelled, stdout: stdout, stderr: stderr + "\nInterrupted: remote \(task.kind.rawValue) stopped", remote: true)
+            return CommandExit(ending: .cancelled, stdout: stdout, stderr: stderr + "\nInterrupted: remote \(task.kind.rawValue) stopped", remote: true)
         case .timeout where result.connectMilliseconds != nil:
             if task.kind == .push || task.kind == .pull {
-                return ChildExit(ending: .timedOut, stdout: stdout, stderr: withError, remote: true)
+                return CommandExit(ending: .timedOut, stdout: stdout, stderr: withError, remote: true)
             }
-            return ChildExit(ending: .timedOut, stdout: stdout,
+            return CommandExit(ending: .timedOut, stdout: stdout,
                              stderr: stderr + "\nProcess killed after timeout of \(Int(timeout ?? 0)) seconds", remote: true)
         default:
             let target = "\(spec.settings.user)@\(spec.settings.address):\(spec.settings.port)"
-            return ChildExit(ending: .notRun(result.status), stdout: stdout,
+            return CommandExit(ending: .notRun(result.status), stdout: stdout,
                              stderr: "\(result.status.rawValue) (\(target)): \(result.error ?? "connection failed")", remote: true)
         }
     }
