@@ -41,6 +41,25 @@ final class SSHConnectionTests: XCTestCase {
         return nil
     }
 
+    /// SFTP handles belong to the connection that opened them: another connection refuses them
+    /// before touching libssh2, and the owner goes on using them.
+    func testAnSFTPSessionIsRefusedByAnotherConnection() async throws {
+        let owner = try await connect(settings(host: 3))
+        let other = try await connect(settings(host: 4))
+        let sftp = try await owner.openSFTP(deadline: .after(seconds: 10))
+        do {
+            _ = try await other.sftpStat(sftp, "/", deadline: .after(seconds: 5))
+            XCTFail("another connection used the SFTP session")
+        } catch let error as SSHError {
+            XCTAssertTrue(error.description.contains("belongs to another connection"), error.description)
+        }
+        let root = try await owner.sftpStat(sftp, "/", deadline: .after(seconds: 5))
+        XCTAssertNotNil(root)
+        await owner.closeSFTP(sftp)
+        await owner.close()
+        await other.close()
+    }
+
     func testRunsCommandsWithSeparateStreamsAndExitStatus() async throws {
         let connection = try await connect(settings(host: 1))
         let sink = CollectingSink()

@@ -2,14 +2,19 @@ import CLibSSH2
 
 /// An SFTP session: the `sftp` subsystem on a channel of its own of one
 /// connection, holding one of its channel slots until closed. Used only
-/// through its connection's methods (`SSHConnection+SFTP`), on its loop.
+/// through the methods of the connection that opened it (`SSHConnection+SFTP`),
+/// which run on that connection's loop and refuse a session of another one.
+/// (Sendable so a caller can hold it across awaits; its state is touched only there.)
 public final class SFTPSession: @unchecked Sendable {
     let handle: OpaquePointer
+    /// The connection that opened it: its libssh2 session is the only one this handle may drive.
+    let owner: ObjectIdentifier
     /// Set once closed; every later use fails.
     var isClosed = false
 
-    init(handle: OpaquePointer) {
+    init(handle: OpaquePointer, owner: ObjectIdentifier) {
         self.handle = handle
+        self.owner = owner
     }
 }
 

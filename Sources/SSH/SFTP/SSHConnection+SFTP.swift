@@ -54,7 +54,7 @@ extension SSHConnection {
             let before = ioGeneration
             if let sftp = libssh2_sftp_init(session) {
                 noteProgress(since: before)
-                return SFTPSession(handle: sftp)
+                return SFTPSession(handle: sftp, owner: ObjectIdentifier(self))
             }
             let code = lastErrno()
             if code == LIBSSH2_ERROR_EAGAIN {
@@ -71,6 +71,7 @@ extension SSHConnection {
 
     /// Ends the SFTP session and frees its channel slot; never cancelled, bounded by a short deadline.
     public func closeSFTP(_ sftp: SFTPSession) async {
+        guard ownsSession(sftp) else { return assertionFailure("closeSFTP: an SFTP session of another connection") }
         guard !sftp.isClosed else { return }
         sftp.isClosed = true
         _ = try? await retry(.close, until: .after(seconds: 2), onTimeout: .other, cancellable: false) {
@@ -147,6 +148,7 @@ extension SSHConnection {
 
     private func sftpOpenHandle(_ sftp: SFTPSession, _ path: String, flags: UInt, permissions: UInt32, type: Int32,
                                 deadline: Deadline) async throws -> SFTPFile {
+        try checkOwner(sftp)
         try beginUse()
         defer { endUse() }
         while true {
@@ -224,6 +226,7 @@ extension SSHConnection {
     /// Closes a remote file; never cancelled (a half-closed handle would hold the
     /// server's file open), bounded by a short deadline unless `deadline` is given.
     public func sftpClose(_ file: SFTPFile, deadline: Deadline = .after(seconds: 5)) async throws {
+        try checkOwner(file.session)
         guard !file.isClosed else { return }
         file.isClosed = true
         _ = try await sftpCall(file.session, path: file.path, deadline: deadline, cancellable: false) {
@@ -242,10 +245,21 @@ extension SSHConnection {
         return info.f_bavail * info.f_frsize
     }
 
+    private func ownsSession(_ sftp: SFTPSession) -> Bool {
+        sftp.owner == ObjectIdentifier(self)
+    }
+
+    /// A session (or a file of one) opened on another connection would drive that connection's
+    /// libssh2 session from this loop: refused before any libssh2 call.
+    private func checkOwner(_ sftp: SFTPSession) throws {
+        guard ownsSession(sftp) else { throw SSHError(.other, phase: .sftp, "the SFTP session belongs to another connection") }
+    }
+
     /// Repeats a non-blocking SFTP call until it stops answering EAGAIN; a
     /// negative answer becomes an `SFTPError` (the server refused) or an `SSHError`.
     private func sftpCall(_ sftp: SFTPSession, path: String, deadline: Deadline, cancellable: Bool = true,
                           _ call: () -> Int) async throws -> Int {
+        try checkOwner(sftp)
         try beginUse()
         defer { endUse() }
         while true {
