@@ -41,6 +41,24 @@ final class SSHConnectionTests: XCTestCase {
         return nil
     }
 
+    /// Connecting, then ready; closed after close(), with every later use refused with the reason.
+    func testTheLifecycleGoesFromReadyToClosed() async throws {
+        let connection = try await connect(settings(host: 5))
+        guard case .ready = await connection.lifecycle else { return XCTFail("not ready after connect") }
+        let healthy = await connection.failure
+        XCTAssertNil(healthy)
+        await connection.close()
+        guard case .closed(let reason) = await connection.lifecycle else { return XCTFail("not closed after close()") }
+        XCTAssertEqual(reason.message, "connection closed")
+        await connection.close()  // a second close is a no-op
+        do {
+            _ = try await connection.execute("true", output: CollectingSink(), deadline: .after(seconds: 5))
+            XCTFail("a closed connection ran a command")
+        } catch let error as SSHError {
+            XCTAssertEqual(error.kind, .connectionLost)
+        }
+    }
+
     /// SFTP handles belong to the connection that opened them: another connection refuses them
     /// before touching libssh2, and the owner goes on using them.
     func testAnSFTPSessionIsRefusedByAnotherConnection() async throws {

@@ -8,9 +8,11 @@ import Glibc
 /// commands may run on it at once, each on its own channel, up to
 /// `settings.maxChannels`.
 ///
-/// Life cycle: once the connection fails (lost socket, silent host) or starts
-/// closing, `failure` is set and every waiter wakes and unwinds; libssh2's
-/// session is freed only after the last user has released its channels.
+/// Life cycle (`Lifecycle`, its legal moves in `move(to:)`): connecting, then
+/// ready once authenticated; once it fails (lost socket, silent host) or
+/// starts closing, `failure` says why and every waiter wakes and unwinds;
+/// libssh2's session is freed only after the last user has released its
+/// channels, and then it is closed.
 public actor SSHConnection {
     public nonisolated let loop: EventLoop
     public nonisolated let settings: SSHConnectionSettings
@@ -43,9 +45,26 @@ public actor SSHConnection {
     /// Readers paused until their output sink has room; woken when the connection fails.
     var pausedReaders: [UInt64: LoopWait] = [:]
     var nextPausedReaderID: UInt64 = 0
-    /// Why the connection cannot be used any more; set once.
-    public private(set) var failure: SSHError?
-    private var closing = false
+    /// Where the connection is in its life.
+    enum Lifecycle {
+        case connecting
+        case ready
+        /// Unusable for `reason`; its waiters have been woken, its resources are held until `close()`.
+        case failed(SSHError)
+        /// `close()` waits for the users still holding channels; every new use fails with `reason`.
+        case closing(reason: SSHError)
+        case closed(reason: SSHError)
+    }
+
+    private(set) var lifecycle = Lifecycle.connecting
+
+    /// Why the connection cannot be used any more; nil while connecting or ready.
+    public var failure: SSHError? {
+        switch lifecycle {
+        case .connecting, .ready: return nil
+        case .failed(let reason), .closing(let reason), .closed(let reason): return reason
+        }
+    }
     /// Operations that use the session now (commands, probes).
     private var activeUsers = 0
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
@@ -79,6 +98,7 @@ public actor SSHConnection {
                 let addresses = try await SocketAddress.resolve(settings.address, port: settings.port, deadline: deadline)
                 try await connection.establish(addresses, deadline: deadline)
             }
+            await connection.becameReady()
         } catch {
             await connection.close()
             throw error
@@ -100,11 +120,29 @@ public actor SSHConnection {
         let connection = SSHConnection(settings: settings, loop: carrier.loop)
         do {
             try await connection.establish(over: tunnel, deadline: deadline)
+            await connection.becameReady()
         } catch {
             await connection.close()
             throw error
         }
         return connection
+    }
+
+    /// The one place the life cycle moves: connecting → ready; connecting or ready → failed;
+    /// any state but closing and closed → closing; closing → closed.
+    private func move(to next: Lifecycle) {
+        switch (lifecycle, next) {
+        case (.connecting, .ready), (.connecting, .failed), (.ready, .failed),
+             (.connecting, .closing), (.ready, .closing), (.failed, .closing), (.closing, .closed):
+            lifecycle = next
+        default:
+            preconditionFailure("SSHConnection: no move from \(lifecycle) to \(next)")
+        }
+    }
+
+    /// Authenticated: the end of `establish`.
+    func becameReady() {
+        if case .connecting = lifecycle { move(to: .ready) }
     }
 
     /// Whether the connection failed or was closed; a pool replaces such a connection.
@@ -134,7 +172,7 @@ public actor SSHConnection {
     /// socket is shut down so that no later libssh2 call can wait to send.
     func fail(_ error: SSHError) {
         guard failure == nil else { return }
-        failure = error
+        move(to: .failed(error))
         stopLiveness()
         if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
         tunnel?.release()
@@ -156,17 +194,21 @@ public actor SSHConnection {
     /// Disconnects politely when the connection is healthy, bounded by a short
     /// deadline, and releases everything once every user has let go of its channels.
     public func close() async {
-        guard !closing else { return }
-        closing = true
+        switch lifecycle {
+        case .closing, .closed: return
+        case .connecting, .ready, .failed: break
+        }
         let healthy = failure == nil && !(watcher?.hungUp ?? true)
         stopLiveness()
-        if failure == nil { failure = SSHError(.connectionLost, phase: .close, "connection closed") }
+        let reason = failure ?? SSHError(.connectionLost, phase: .close, "connection closed")
+        move(to: .closing(reason: reason))
         if activeUsers > 0 {
             wakeEveryWaiter()
             await withCheckedContinuation { idleWaiters.append($0) }
         }
         if healthy, let session { await disconnect(session) }
         releaseResources()
+        move(to: .closed(reason: reason))
     }
 
     private func disconnect(_ session: OpaquePointer) async {
