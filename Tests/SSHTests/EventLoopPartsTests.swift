@@ -43,6 +43,35 @@ final class EventLoopPartsTests: XCTestCase {
         XCTAssertNil(heap.nextDeadline())
     }
 
+    func testCancelledFarTimersDoNotPileUpBehindALiveOne() {
+        var heap = TimerHeap()
+        let far = Deadline.after(seconds: 3600)
+        let fired = Locked(0)
+        _ = heap.schedule(at: .after(seconds: 1)) { fired.withLock { $0 += 1 } }
+        for _ in 0..<10_000 {
+            let id = heap.schedule(at: far) {}
+            heap.cancel(id)
+        }
+        XCTAssertLessThanOrEqual(heap.storedEntries, 130, "cancelled entries are dropped once they are the majority")
+        // The heap still orders after rebuilding: live timers, old and new, come due by deadline.
+        let base = Deadline.now()
+        let order = Locked<[UInt64]>([])
+        for offset in (0..<200).map({ _ in UInt64.random(in: 1...5_000) }) {
+            _ = heap.schedule(at: Deadline(uptimeNanoseconds: base.uptimeNanoseconds + offset * 1_000_000)) {
+                order.withLock { $0.append(offset) }
+            }
+            let cancelled = heap.schedule(at: far) {}
+            heap.cancel(cancelled)
+        }
+        for handler in heap.popExpired(now: .after(seconds: 10)) { handler() }
+        let offsets = order.withLock { $0 }
+        XCTAssertEqual(offsets.count, 200)
+        XCTAssertEqual(offsets, offsets.sorted())
+        XCTAssertEqual(fired.withLock { $0 }, 1)
+        XCTAssertTrue(heap.isEmpty)
+    }
+
+    // MARK: EventLoop
     // MARK: EventLoop
 
     func testClosuresRunOnTheLoopAndTimersFireInOrderUnlessCancelled() async {

@@ -24,9 +24,20 @@ struct TimerHeap {
     }
 
     mutating func cancel(_ id: UInt64) {
-        handlers[id] = nil
-        if handlers.isEmpty { heap.removeAll(keepingCapacity: true) }
+        guard handlers.removeValue(forKey: id) != nil else { return }
+        if handlers.isEmpty {
+            heap.removeAll(keepingCapacity: true)
+        } else if heap.count > 64, heap.count > 2 * handlers.count {
+            // Cancelled entries stay until they reach the top; a long-lived loop that cancels
+            // far deadlines (command timeouts, a few per command) would keep them for as long
+            // as those deadlines are away. Rebuild from the live ones when they are the minority.
+            heap.removeAll { handlers[$0.id] == nil }
+            for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
+        }
     }
+
+    /// Entries held, cancelled ones included (for tests).
+    var storedEntries: Int { heap.count }
 
     /// The earliest live deadline, dropping cancelled entries on the way.
     mutating func nextDeadline() -> Deadline? {
