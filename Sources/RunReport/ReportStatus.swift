@@ -13,7 +13,7 @@ enum ReportStatus {
         }
         if history.isWorkflow {
             let statuses = history.matrixTasks.compactMap { history.matrix[$0]?[host.name] }
-            if let problem = statuses.first(where: { !["ok", "unchanged", "skipped"].contains($0) }) { return problem }
+            if let problem = statuses.first(where: { HostStatus(rawValue: $0)?.isSuccess != true && $0 != "skipped" }) { return problem }
             if host.segments.contains(where: { $0.end == nil }) { return "cancelled" }
             if !statuses.isEmpty { return "ok" }
         }

@@ -81,7 +81,7 @@ final class UnsuccessfulHosts: RunEventSubscriber {
     private let hosts = Locked<[String]>([])
 
     func receive(_ event: RunEvent) {
-        guard case .hostEnded(let record) = event.kind, record.status != .ok, record.status != .unchanged else { return }
+        guard case .hostEnded(let record) = event.kind, !record.status.isSuccess else { return }
         hosts.withLock { $0.append(record.host) }
     }
 

@@ -38,12 +38,12 @@ private final class Node {
     var scalar = Value.literal("null")
 
     func asObject() -> Node {
-        if kind != .object { kind = .object }
+        kind = .object
         return self
     }
 
     func asArray() -> Node {
-        if kind != .array { kind = .array }
+        kind = .array
         return self
     }
 

@@ -60,12 +60,11 @@ struct AuthenticationReport: CustomStringConvertible {
         return parts.joined(separator: "; ")
     }
 
-    /// A path as the user would write it: the home directory as `~`.
     /// Read once: building `ProcessInfo.environment` on every connection cost more than the rest of labelling keys.
     private static let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
 
+    /// A path as the user would write it: the home directory as `~`.
     static func displayPath(_ path: String) -> String {
-        let home = Self.home
         guard !home.isEmpty, home != "/", path.hasPrefix(home + "/") else { return path }
         return "~" + path.dropFirst(home.count)
     }

@@ -6,12 +6,7 @@ import Locking
 /// A host counts with its first outcome that is not a success (ok, unchanged,
 /// or skipped); a host cancelled mid-task counts as `error`, as in `exec`.
 final class FanOutHostTally: RunEventSubscriber {
-    private struct State {
-        var order: [String] = []
-        var outcome: [String: HostStatus] = [:]
-    }
-
-    private let state = Locked(State())
+    private let outcomes = Locked<[String: HostStatus]>([:])
 
     func receive(_ event: RunEvent) {
         guard case .taskEnded(let ended) = event.kind, let host = ended.host else { return }
@@ -19,17 +14,16 @@ final class FanOutHostTally: RunEventSubscriber {
             if case .host(let status) = status { return status }
             return .error
         }
-        state.withLock { state in
-            guard let previous = state.outcome[host] else {
-                state.order.append(host)
-                state.outcome[host] = status ?? .ok
+        outcomes.withLock { outcomes in
+            guard let previous = outcomes[host] else {
+                outcomes[host] = status ?? .ok
                 return
             }
-            if previous.isSuccess, let status, !status.isSuccess { state.outcome[host] = status }
+            if previous.isSuccess, let status, !status.isSuccess { outcomes[host] = status }
         }
     }
 
     var tally: RunTally {
-        state.withLock { state in RunTally(state.order.map { state.outcome[$0]! }) }
+        outcomes.withLock { RunTally(Array($0.values)) }
     }
 }
