@@ -171,14 +171,19 @@ final class HostTransfer {
         } else {
             temporary = Self.temporaryName(beside: remote)
         }
+        // Listed for removal before the open: an open cut short by Ctrl-C or a timeout (its reply
+        // never read) may still have created the file on the host. (Staged files go with their directory.)
+        if become == nil { temporaries.append(temporary) }
         let file: SFTPFile
         do {
             file = try await connection.sftpOpen(sftp, temporary, .createExclusive, permissions: staging?.fileMode ?? 0o600,
                                                  deadline: deadline)
         } catch let error as SFTPError {
+            // The server refused the open, so it created nothing: the name is not ours to remove.
+            temporaries.removeAll { $0 == temporary }
             throw SFTPError(status: error.status, path: remote)
         }
-        if become == nil { temporaries.append(temporary) } else { finalModes[temporary] = request.mode ?? entry.mode }
+        if become != nil { finalModes[temporary] = request.mode ?? entry.mode }
         do {
             for index in 0..<(await reader.chunkCount) {
                 let chunk = try await reader.chunk(index)
