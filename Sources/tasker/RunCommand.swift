@@ -234,7 +234,7 @@ struct RunCommand: AsyncParsableCommand {
             },
             makeSSHRunner: { try remote.makeRunner() })
         let interrupts = InterruptHandler()
-        interaction.engineStarting = { cancel in interrupts.install { cancel.set() } }
+        interaction.engineStarting = { interrupt in interrupts.install(onSignal: interrupt) }
         interaction.interruptSignal = { interrupts.signal }
         interaction.engineFinished = { outcome in remote.writeRetryFile(from: outcome.results) }
         return interaction

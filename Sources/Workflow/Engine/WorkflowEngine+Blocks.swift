@@ -1,6 +1,5 @@
 import Fleet
 import Foundation
-import SSH
 
 /// Parallel, conditional and decision blocks (§10–§14 of the reference).
 extension WorkflowEngine {
@@ -15,8 +14,9 @@ extension WorkflowEngine {
 
     // MARK: Decision
 
-    func runDecision(_ task: TaskDefinition) -> BlockRoute {
+    func runDecision(_ task: TaskDefinition) async -> BlockRoute {
         let id = task.id
+        let resolver = await self.resolver
         log.info("Task \(id): DECISION - Evaluating conditions")
         let decision: Bool
         if let condition = task.success {
@@ -55,15 +55,15 @@ extension WorkflowEngine {
     func runParallel(_ task: TaskDefinition) async -> BlockRoute {
         let id = task.id
         guard let subtasks = parallelSubtasks(task) else { return .abort }
-        let retry = retryPolicy(task)
+        let snapshot = await resolver
+        let retry = retryPolicy(task, resolver: snapshot)
         let workers = max(1, PythonSemantics.int(task.maxParallel ?? "") ?? 8)
         var line = "Task \(id): Starting parallel execution of \(subtasks.count) tasks (max_parallel=\(workers)"
         if let retry { line += ", retry_failed=true (count=\(retry.count), delay=\(retry.delay)s)" }
         log.info(line + ")")
-        let snapshot = resolver
         let remoteTasks = RemoteTaskCache()
-        // After a signal no further subtask starts; running ones are stopped by the cancel flag.
-        let outcomes = await concurrentMap(count: subtasks.count, limit: workers, mayStart: { !cancel.isSet }) { [self] index in
+        // After a signal no further subtask starts; running ones are cancelled with the run.
+        let outcomes = await concurrentMap(count: subtasks.count, limit: workers, mayStart: { !Task.isCancelled }) { [self] index in
             let subtask = subtasks[index]
             var outcome = await runWithRetry(subtask, parent: id, retry: retry, resolver: snapshot, remoteTasks: remoteTasks)
             // The sleep runs after the subtask, without holding up the others.
@@ -72,8 +72,8 @@ extension WorkflowEngine {
             return outcome
         }
         let finished = outcomes.compactMap { $0 }
-        for outcome in finished { store(outcome.id, outcome.result, attempts: outcome.attempts) }
-        return routeBlock(task, outcomes: finished, label: "Parallel", summaryPrefix: "Parallel execution")
+        for outcome in finished { await state.store(outcome.id, outcome.result, attempts: outcome.attempts) }
+        return await routeBlock(task, outcomes: finished, label: "Parallel", summaryPrefix: "Parallel execution")
     }
 
     /// `tasks=` or the subtasks generated from `hostnames=` (IDs 100000 + P×10000 + i).
@@ -121,29 +121,31 @@ extension WorkflowEngine {
 
     func runConditional(_ task: TaskDefinition) async -> BlockRoute {
         let id = task.id
-        let branch = Condition.evaluate(task.condition ?? "", context: .gate, resolver: resolver)
+        let atStart = await resolver
+        let branch = Condition.evaluate(task.condition ?? "", context: .gate, resolver: atStart)
         guard let subtasks = subtaskList(branch ? task.ifTrueTasks : task.ifFalseTasks, block: id) else { return .abort }
-        let retry = retryPolicy(task)
+        let retry = retryPolicy(task, resolver: atStart)
         log.info("Task \(id): Executing \(branch ? "TRUE" : "FALSE") branch with \(subtasks.count) tasks (sequential\(retry.map { ", retry_failed=true (count=\($0.count), delay=\($0.delay)s)" } ?? ""))")
         var outcomes: [SubtaskOutcome] = []
         for subtask in subtasks {
-            if cancel.isSet { break }
-            let outcome = await runWithRetry(subtask, parent: id, retry: retry, resolver: resolver, remoteTasks: RemoteTaskCache())
-            // Stored at once: later subtasks of the branch may use it.
-            store(outcome.id, outcome.result, attempts: outcome.attempts)
+            if Task.isCancelled { break }
+            // Each subtask sees the results of those before it.
+            let outcome = await runWithRetry(subtask, parent: id, retry: retry, resolver: await resolver, remoteTasks: RemoteTaskCache())
+            await state.store(outcome.id, outcome.result, attempts: outcome.attempts)
             if let sleep = outcome.sleep { await subtaskSleep(sleep, parent: id, subtask: subtask.id) }
             outcomes.append(outcome)
         }
-        return routeBlock(task, outcomes: outcomes, label: "Conditional",
+        return await routeBlock(task, outcomes: outcomes, label: "Conditional",
                           summaryPrefix: "Conditional \(branch ? "TRUE" : "FALSE") branch")
     }
 
     // MARK: Aggregation and routing
 
-    private func routeBlock(_ task: TaskDefinition, outcomes: [SubtaskOutcome], label: String, summaryPrefix: String) -> BlockRoute {
+    private func routeBlock(_ task: TaskDefinition, outcomes: [SubtaskOutcome], label: String, summaryPrefix: String) async -> BlockRoute {
         let id = task.id
         let total = outcomes.count
         let successes = outcomes.filter { $0.result.success }.count
+        // [QUIRK] TASKER counts a failed subtask as a timeout by its exit code, 124, whatever ended it.
         let timeouts = outcomes.filter { !$0.result.success && $0.result.exitCode == 124 }
         let failures = outcomes.filter { !$0.result.success && $0.result.exitCode != 124 }
         var stdout = "\(summaryPrefix): \(successes)/\(total) successful"
@@ -153,8 +155,9 @@ extension WorkflowEngine {
         if !failures.isEmpty { stderrParts.append("Failed tasks: [\(failures.map { String($0.id) }.joined(separator: ", "))]") }
         if !timeouts.isEmpty { stderrParts.append("Timeout tasks: [\(timeouts.map { String($0.id) }.joined(separator: ", "))]") }
         let allSucceeded = total > 0 && successes == total
-        store(id, TaskResult(exitCode: allSucceeded ? 0 : 1, stdout: stdout,
-                             stderr: stderrParts.joined(separator: ". ").trimmingCharacters(in: .whitespaces), success: allSucceeded))
+        await state.store(id, TaskResult(exitCode: allSucceeded ? 0 : 1, stdout: stdout,
+                                         stderr: stderrParts.joined(separator: ". ").trimmingCharacters(in: .whitespaces), success: allSucceeded))
+        let resolver = await self.resolver
 
         let failed = total - successes
         let isConditional = label == "Conditional"
@@ -167,7 +170,7 @@ extension WorkflowEngine {
             } else {
                 switch next {
                 case "never":
-                    recordBlock(exitCode: allSucceeded ? 0 : 1, success: true)
+                    await state.recordFinal(exitCode: allSucceeded ? 0 : 1, success: true)
                     return .stop(success: true)
                 case "always": proceed = true
                 case "success": proceed = allSucceeded
@@ -186,7 +189,7 @@ extension WorkflowEngine {
             // [DOC≠REF] a conditional block without success/next always counts as successful.
             proceed = isConditional ? true : allSucceeded
         }
-        recordBlock(exitCode: allSucceeded ? 0 : 1, success: proceed)
+        await state.recordFinal(exitCode: allSucceeded ? 0 : 1, success: proceed)
         if proceed, let target = task.onSuccess.flatMap(PythonSemantics.int) {
             log.info("Task \(id): \(label) success (\(successes)/\(total)), jumping to Task \(target)")
             return .jump(target)
@@ -200,7 +203,7 @@ extension WorkflowEngine {
 
     // MARK: Subtask core (§13) and retries (§14)
 
-    func retryPolicy(_ task: TaskDefinition) -> RetryPolicy? {
+    func retryPolicy(_ task: TaskDefinition, resolver: PlaceholderResolver) -> RetryPolicy? {
         let enabled = task.retryCount != nil || task.retryFailed?.lowercased() == "true"
         guard enabled else { return nil }
         let countText = resolver.resolve(task.retryCount ?? "1").text
@@ -233,7 +236,7 @@ extension WorkflowEngine {
         let display = "\(parent)-\(subtask.id).\(attempts)"
         if outcome.result.success {
             if attempts > 1 { log.info("Task \(display): SUCCESS after \(attempts - 1) retry attempt(s)") }
-        } else if attempts > retry.count, outcome.result.exitCode != 124, !outcome.skipped, !cancel.isSet {
+        } else if attempts > retry.count, outcome.result.exitCode != 124, !outcome.skipped, !Task.isCancelled {
             log.warn("Task \(display): FAILED after \(retry.count) retry attempt(s) - giving up")
         }
         return outcome
@@ -260,23 +263,11 @@ extension WorkflowEngine {
             }
             return done(TaskResult(exitCode: code, stdout: "", stderr: "Return task: \(code)", success: code == 0))
         }
-        let hostname = resolver.resolve(task.hostname ?? "").text
-        let command = resolver.resolve(task.command ?? "").text
-        let arguments = PythonSemantics.expandVariables(resolver.resolve(task.arguments ?? "").text, environment: options.environment)
-        let argv: [String]
-        let timeout: Int
-        let remote: RemoteTask?
-        let become: TaskBecome?
+        let step: CommandStep
         do {
-            let execType = try resolveExecType(task.exec, resolver: resolver)
-            become = try taskBecome(task, display: display, resolver: resolver)
-            argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
-                                               arguments: arguments, hostname: hostname)
-            timeout = resolveTimeout(task.timeout, execType: execType, resolver: resolver, display: display)
-            remote = try remoteTasks.task(command: command, arguments: arguments) {
-                try RemoteTask.make(execType: execType, argv: argv, command: command, arguments: arguments, timeout: Double(timeout))
-            }
-            log.info("Task \(display): Executing [\(execType)]: \(argv.joined(separator: " "))")
+            step = try commandStep(task, settings: try stepSettings(task, display: display, resolver: resolver), resolver: resolver,
+                                   remoteTasks: remoteTasks)
+            log.info("Task \(display): Executing [\(step.settings.execType)]: \(step.argv.joined(separator: " "))")
         } catch {
             return done(TaskResult(exitCode: 255, stdout: "", stderr: "Execution error: \(error)", success: false))
         }
@@ -285,9 +276,8 @@ extension WorkflowEngine {
         }
         let exit: CommandExit
         do {
-            exit = try await launch(argv, remote: remote, hostname: hostname, timeout: timeout, become: become,
-                                    outputSubdirectory: display)
-            reportConnectionProblem(exit, display: display, hostname: hostname)
+            exit = try await launch(step, outputSubdirectory: display)
+            reportConnectionProblem(exit, display: display, hostname: step.hostname)
         } catch {
             exit = CommandExit(ending: .exited, status: 1, stdout: "", stderr: "\(error)")
         }
@@ -303,10 +293,8 @@ extension WorkflowEngine {
         await interruptibleSleep(seconds)
     }
 
+    /// Sleeps `seconds`, or until the run is interrupted.
     func interruptibleSleep(_ seconds: Double) async {
-        let deadline = Deadline.after(seconds: seconds)
-        while !deadline.hasPassed, !cancel.isSet {
-            try? await Task.sleep(for: .milliseconds(min(500, max(1, Int(deadline.secondsRemaining * 1000)))))
-        }
+        try? await Task.sleep(for: .seconds(seconds))
     }
 }

@@ -2,8 +2,8 @@ import Fleet
 import Foundation
 
 /// The one way a task's command runs, for sequential tasks, block subtasks
-/// and each host of a fan-out task: started by `launch` (locally or on its
-/// host), its output split and its success judged by `finish`. Callers differ
+/// and each host of a fan-out task: built into a `CommandStep`, started by
+/// `launch` (locally or on its host), its output split and its success judged by `finish`. Callers differ
 /// only in how they build the command, what they log, and the `Judgement` —
 /// which keeps TASKER's documented differences between tasks and subtasks in one place.
 extension WorkflowEngine {
@@ -73,24 +73,6 @@ extension WorkflowEngine {
         }
     }
 
-    /// Starts a task's command locally or, with `remote` work (SSH exec types), on `hostname` over the pool,
-    /// through the task's own `become` if it has one; `--output-dir` keeps its streams under
-    /// `outputSubdirectory` (the task's display ID).
-    func launch(_ argv: [String], remote: RemoteTask?, hostname: String, timeout: Int, become: TaskBecome?,
-                outputSubdirectory: String, fanOut: Bool = false) async throws -> CommandExit {
-        guard let remote else {
-            if become?.turnsOn == true {
-                throw TaskFileError(exitCode: 20, "become=true needs an SSH exec type (\(ExecutionTypes.overSSH.joined(separator: ", "))); this task runs on the controller")
-            }
-            return try await ChildProcess.run(argv, timeout: Double(timeout), spillDirectory: options.temporaryDirectory, cancel: cancel)
-        }
-        guard let ssh = options.ssh else {
-            throw TaskFileError(exitCode: 20, "exec=ssh needs Tasker's SSH settings (run through the tasker command)")
-        }
-        return await ssh.run(host: hostname, task: remote, timeout: Double(timeout), cancel: cancel, become: become,
-                             fanOut: fanOut, outputSubdirectory: outputSubdirectory, live: liveLines, events: options.events)
-    }
-
     /// The task's own become fields, resolved; an invalid one is the task's error.
     func taskBecome(_ task: TaskDefinition, display: String, resolver: PlaceholderResolver) throws -> TaskBecome? {
         do {
@@ -115,7 +97,7 @@ extension WorkflowEngine {
         var number = 1
         while true {
             let result = await attempt(number)
-            if succeeded(result) || isFinal(result) || cancel.isSet || number > policy.count { return (result, number) }
+            if succeeded(result) || isFinal(result) || Task.isCancelled || number > policy.count { return (result, number) }
             retrying(number, result)
             if options.execute, policy.delay > 0 { await interruptibleSleep(Double(policy.delay)) }
             number += 1

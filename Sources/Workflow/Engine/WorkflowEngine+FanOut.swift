@@ -15,13 +15,12 @@ import SSH
 /// - `@inventory_hostname@` in `command`/`arguments` is the host's inventory name.
 extension WorkflowEngine {
     /// `pattern` is the task's `hosts` with placeholders resolved.
-    func runFanOut(_ task: TaskDefinition, pattern: String, display: String) async throws -> TaskResult {
-        let resolver = self.resolver
-        guard let ssh = options.ssh else {
+    func runFanOut(_ task: TaskDefinition, pattern: String, display: String, resolver: PlaceholderResolver) async throws -> TaskResult {
+        guard let transport = options.transport else {
             throw TaskFileError(exitCode: 20, "Task \(display): hosts= needs Tasker's SSH settings (run through the tasker command)")
         }
         let selection: (hosts: [String], warnings: [String])
-        do { selection = try ssh.hosts(matching: pattern) } catch let error as TaskFileError {
+        do { selection = try transport.hosts(matching: pattern) } catch let error as TaskFileError {
             throw TaskFileError(exitCode: error.exitCode, "Task \(display): \(error.message)")
         }
         for warning in selection.warnings { log.warn("Task \(display): \(warning)") }
@@ -31,17 +30,13 @@ extension WorkflowEngine {
             return TaskResult(exitCode: 1, stdout: "hosts=\(pattern): 0/0 successful",
                               stderr: "hosts=\(pattern) matches no hosts", success: false, hosts: [])
         }
-        let plan = FanOutPlan(task)
-        let execType = options.executionTypes.normalise(
-            task.exec.map { resolver.resolve($0).text } ?? options.defaultExecType ?? ExecutionTypes.ssh)
-        let timeout = resolveTimeout(task.timeout, execType: execType, resolver: resolver, display: display)
-        let shared = FanOutTask(task: task, display: display, execType: execType, timeout: timeout, plan: plan,
-                                retry: retryPolicy(task), become: try taskBecome(task, display: display, resolver: resolver),
-                                resolver: resolver)
-        let workers = max(1, task.maxParallel.flatMap { PythonSemantics.int(resolver.resolve($0).text) } ?? ssh.settings.forks)
-        log.info("Task \(display): Running on \(hosts.count) host(s) of hosts=\(pattern) [\(execType)] (max_parallel=\(workers))")
+        let shared = FanOutTask(task: task, display: display, plan: FanOutPlan(task),
+                                settings: try stepSettings(task, display: display, resolver: resolver, fanOut: true),
+                                retry: retryPolicy(task, resolver: resolver), resolver: resolver)
+        let workers = max(1, task.maxParallel.flatMap { PythonSemantics.int(resolver.resolve($0).text) } ?? transport.forks)
+        log.info("Task \(display): Running on \(hosts.count) host(s) of hosts=\(pattern) [\(shared.settings.execType)] (max_parallel=\(workers))")
 
-        let records = await concurrentMap(count: hosts.count, limit: workers, mayStart: { !cancel.isSet }) { [self] index in
+        let records = await concurrentMap(count: hosts.count, limit: workers, mayStart: { !Task.isCancelled }) { [self] index in
             await runOnHost(hosts[index], shared)
         }
         // Hosts never started because the run was interrupted.
@@ -51,18 +46,16 @@ extension WorkflowEngine {
             return HostTaskResult(host: hosts[index], exitCode: 130, stdout: "", stderr: "interrupted before the host started",
                                   success: false, status: .cancelled, attempts: 0)
         }
-        return aggregate(finished, pattern: pattern, plan: plan, display: display)
+        return aggregate(finished, pattern: pattern, plan: shared.plan, display: display)
     }
 
     /// What every host of a fan-out task shares: the task and its settings, resolved once.
     struct FanOutTask: Sendable {
         var task: TaskDefinition
         var display: String
-        var execType: String
-        var timeout: Int
         var plan: FanOutPlan
+        var settings: CommandStep.Settings
         var retry: RetryPolicy?
-        var become: TaskBecome?
         var resolver: PlaceholderResolver
         let remoteTasks = RemoteTaskCache()
     }
@@ -87,16 +80,11 @@ extension WorkflowEngine {
     }
 
     private func runOnHost(_ host: String, _ shared: FanOutTask) async -> HostTaskResult {
-        let (task, display, retry, resolver) = (shared.task, shared.display, shared.retry, shared.resolver)
-        func expand(_ text: String) -> String {
-            resolver.resolve(text.replacingOccurrences(of: "@inventory_hostname@", with: host)).text
-        }
-        let command = expand(task.command ?? "")
-        let arguments = PythonSemantics.expandVariables(expand(task.arguments ?? ""), environment: options.environment)
+        let (task, display, retry) = (shared.task, shared.display, shared.retry)
         func label(_ attempt: Int) -> String { retry == nil ? "\(display)@\(host)" : "\(display)@\(host).\(attempt)" }
         func attempt(_ number: Int) async -> HostTaskResult {
             taskStarted(task.id, display, host: host, attempt: number)
-            var record = await runAttempt(host: host, label: label(number), shared, command: command, arguments: arguments,
+            var record = await runAttempt(host: host, label: label(number), shared,
                                           outputSubdirectory: retry == nil || number == 1 ? display : "\(display).attempt\(number)")
             record.attempts = number
             taskEnded(task.id, display, host: host, attempt: number, status: record.status.rawValue, exitCode: record.exitCode,
@@ -123,37 +111,30 @@ extension WorkflowEngine {
         return record
     }
 
-    private func runAttempt(host: String, label: String, _ shared: FanOutTask, command: String, arguments: String,
-                            outputSubdirectory: String) async -> HostTaskResult {
-        let execType = shared.execType
+    private func runAttempt(host: String, label: String, _ shared: FanOutTask, outputSubdirectory: String) async -> HostTaskResult {
         func failed(_ status: HostTaskStatus, _ message: String, exitCode: Int = 255) -> HostTaskResult {
             HostTaskResult(host: host, exitCode: exitCode, stdout: "", stderr: message, success: false, status: status, attempts: 1)
         }
-        let argv: [String]
-        let remote: RemoteTask?
+        let step: CommandStep
         do {
-            argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
-                                               arguments: arguments, hostname: host)
-            remote = try shared.remoteTasks.task(command: command, arguments: arguments) {
-                try RemoteTask.make(execType: execType, argv: argv, command: command, arguments: arguments, timeout: Double(shared.timeout))
-            }
+            step = try commandStep(shared.task, on: host, settings: shared.settings, resolver: shared.resolver,
+                                   remoteTasks: shared.remoteTasks)
         } catch {
             return failed(.host(.error), "\(error)")
         }
-        let shown = log.mask(remote?.summary ?? argv.joined(separator: " "))
+        let shown = log.mask(step.remote?.summary ?? step.argv.joined(separator: " "))
         guard options.execute else {
             log.info("Task \(label): [DRY RUN] Would execute: \(shown)")
             return HostTaskResult(host: host, exitCode: 0, stdout: "DRY RUN STDOUT", stderr: "", success: true, status: .ok, attempts: 1)
         }
-        log.debug("Task \(label): Executing [\(execType)]: \(shown)")
+        log.debug("Task \(label): Executing [\(step.settings.execType)]: \(shown)")
         let exit: CommandExit
         do {
-            exit = try await launch(argv, remote: remote, hostname: host, timeout: shared.timeout, become: shared.become,
-                                    outputSubdirectory: outputSubdirectory, fanOut: true)
+            exit = try await launch(step, outputSubdirectory: outputSubdirectory, fanOut: true)
         } catch {
             return failed(.host(.error), "\(error)", exitCode: 1)
         }
-        if remote == nil {
+        if step.remote == nil {
             // A local command per host (e.g. a check run from the controller): its lines, once it is done.
             for (text, stream) in [(exit.stdout, OutputStreamKind.stdout), (exit.stderr, .stderr)] {
                 for line in text.split(whereSeparator: \.isNewline) { liveLines.emit(host, stream, ArraySlice(line.utf8)) }

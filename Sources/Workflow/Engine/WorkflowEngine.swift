@@ -13,10 +13,12 @@ public struct WorkflowOptions: Sendable {
     public var executionTypes = ExecutionTypes()
     /// Where spilled outputs go; removed by the caller at exit.
     public var temporaryDirectory: String = NSTemporaryDirectory()
-    /// Runs `exec=ssh` tasks over pooled connections; nil when the run has no SSH settings.
-    public var ssh: SSHTaskRunner?
+    /// Runs the SSH exec types' work (pooled connections); nil when the run has no SSH settings.
+    public var transport: (any TaskTransport)?
     /// Where the run's events go (tasks starting and ending, routing; remote tasks' hosts and commands).
     public var events: RunEventSink?
+    /// The signal that interrupted the run (asked once the run's task is cancelled; SIGINT when nil).
+    public var interruptSignal: @Sendable () -> Int32? = { nil }
     /// Results restored from a recovery file (auto-recovery resume).
     public var restoredResults: [Int: TaskResult] = [:]
     /// Called after every main-loop task with (task ID, the next task the loop intends to run,
@@ -59,19 +61,16 @@ public struct WorkflowOutcome: Sendable {
 
 /// Runs a task file's tasks, routing as TASKER does (§9): sequential tasks
 /// one after another; parallel, conditional and decision blocks in
-/// `WorkflowEngine+Blocks.swift`.
-public final class WorkflowEngine: @unchecked Sendable {
+/// `WorkflowEngine+Blocks.swift`; fan-out tasks in `WorkflowEngine+FanOut.swift`.
+/// What the run learns lives in `state`, an actor that concurrent hosts and
+/// subtasks write to; the engine itself holds only what every part reads.
+/// Cancelling the task that runs `run()` interrupts the run: no further task,
+/// subtask or host starts, running commands are stopped.
+public final class WorkflowEngine: Sendable {
     public let file: TaskFile
     public let options: WorkflowOptions
-    public let cancel = CancellationFlag()
     let log: WorkflowLog
-    private var results: [Int: TaskResult] = [:]
-    /// Results stored since `afterTask` last saw them.
-    private var unsaved: Set<Int> = []
-    private var attempts: [Int: Int] = [:]
-    private var order: [Int] = []
-    private var final = FinalState()
-    private var loops: [Int: LoopState] = [:]
+    let state: EngineState
     /// Remote output lines as they arrive: `host: line`, stdout at INFO, stderr at WARN.
     let liveLines: LiveLines
 
@@ -79,16 +78,15 @@ public final class WorkflowEngine: @unchecked Sendable {
         self.file = file
         self.options = options
         self.log = log
-        results = options.restoredResults
+        state = EngineState(globals: file.globalValues, restored: options.restoredResults)
         liveLines = LiveLines { [log] label, stream, line in
             let text = log.mask(String(decoding: line, as: UTF8.self))
             if stream == .stdout { log.info("\(label): \(text)") } else { log.warn("\(label): \(text)") }
         }
     }
 
-    var resolver: PlaceholderResolver {
-        PlaceholderResolver(globals: file.globalValues, results: results)
-    }
+    /// Placeholders resolve against the results stored so far.
+    var resolver: PlaceholderResolver { get async { await state.resolver } }
 
     /// The task the run starts at: `--start-from`, else 0, else the lowest ID.
     public func startTask() throws -> Int {
@@ -107,9 +105,9 @@ public final class WorkflowEngine: @unchecked Sendable {
     public func run() async -> WorkflowOutcome {
         var next: Int
         do { next = try startTask() } catch let error as TaskFileError {
-            return outcome(error.exitCode, .error(error.message), finalTask: nil)
+            return await state.outcome(error.exitCode, .error(error.message), finalTask: nil)
         } catch {
-            return outcome(1, .error("\(error)"), finalTask: nil)
+            return await state.outcome(1, .error("\(error)"), finalTask: nil)
         }
         if next > 0 {
             log.warn("starting at task \(next): results of earlier tasks are not available")
@@ -117,55 +115,54 @@ public final class WorkflowEngine: @unchecked Sendable {
         var current: Int?
         while let task = file.task(next) {
             if let signal = interruptedSignal() {
-                return outcome(128 + signal, .interrupted(signal: signal), finalTask: current)
+                return await state.outcome(128 + signal, .interrupted(signal: signal), finalTask: current)
             }
             current = task.id
             let step: Step
             do { step = try await runTask(task) } catch let error as TaskFileError {
-                return outcome(error.exitCode, .error(error.message), finalTask: task.id)
+                return await state.outcome(error.exitCode, .error(error.message), finalTask: task.id)
             } catch {
-                return outcome(1, .error("\(error)"), finalTask: task.id)
+                return await state.outcome(1, .error("\(error)"), finalTask: task.id)
+            }
+            // A task cut short by an interrupt ends the run however it routed; recovery runs it again.
+            if let signal = interruptedSignal() {
+                await afterTask(task.id, task.id)
+                return await state.outcome(128 + signal, .interrupted(signal: signal), finalTask: task.id)
             }
             switch step {
             case .next(let id):
                 routed(from: task.id, to: file.task(id) == nil ? nil : id)
-                afterTask(task.id, id, results)
+                await afterTask(task.id, id)
                 next = id
             case .again:
                 routed(from: task.id, to: task.id)
-                afterTask(task.id, nil, results)
+                await afterTask(task.id, nil)
                 continue
             case .stop(let reason):
                 routed(from: task.id, to: nil)
                 // After a failure the recovery file points at the same task, to run it again.
-                afterTask(task.id, reason == .completed ? nil : task.id, results)
-                if reason == .failedByCondition { final.failedByCondition = true }
-                return outcome(final.exitCode(endedBecauseNextUndefined: false), reason == .completed ? .completed : reason, finalTask: task.id)
+                await afterTask(task.id, reason == .completed ? nil : task.id)
+                if reason == .failedByCondition { await state.markFailedByCondition() }
+                let code = await state.final.exitCode(endedBecauseNextUndefined: false)
+                return await state.outcome(code, reason == .completed ? .completed : reason, finalTask: task.id)
             case .exit(let code, let reason):
                 routed(from: task.id, to: nil)
-                afterTask(task.id, code == 0 ? nil : task.id, results)
-                return outcome(code, reason, finalTask: task.id)
+                await afterTask(task.id, code == 0 ? nil : task.id)
+                return await state.outcome(code, reason, finalTask: task.id)
             }
         }
-        return outcome(final.exitCode(endedBecauseNextUndefined: true), .completed, finalTask: current)
+        return await state.outcome(await state.final.exitCode(endedBecauseNextUndefined: true), .completed, finalTask: current)
     }
 
-    public var interruptSignal: Int32 = 0
-
+    /// The signal that interrupted the run, once the running task is cancelled.
     private func interruptedSignal() -> Int32? {
-        cancel.isSet ? (interruptSignal == 0 ? SIGINT : interruptSignal) : nil
+        Task.isCancelled ? (options.interruptSignal() ?? SIGINT) : nil
     }
 
-    private func afterTask(_ task: Int, _ intendedNext: Int?, _ results: [Int: TaskResult]) {
-        options.afterTask?(task, intendedNext, results, unsaved)
-        unsaved.removeAll()
-    }
-
-    private func outcome(_ code: Int32, _ reason: WorkflowOutcome.Reason, finalTask: Int?) -> WorkflowOutcome {
-        var reason = reason
-        if reason == .completed, code != 0 { reason = code == 10 ? .failedByCondition : .taskFailed }
-        return WorkflowOutcome(exitCode: code, executionOrder: order, results: results, reason: reason, finalTask: finalTask,
-                               attempts: attempts)
+    private func afterTask(_ task: Int, _ intendedNext: Int?) async {
+        guard let afterTask = options.afterTask else { return }
+        let (results, changed) = await state.takeUnsaved()
+        afterTask(task, intendedNext, results, changed)
     }
 
     private enum Step {
@@ -175,34 +172,19 @@ public final class WorkflowEngine: @unchecked Sendable {
         case exit(Int32, WorkflowOutcome.Reason)
     }
 
-    func store(_ id: Int, _ result: TaskResult, attempts count: Int? = nil) {
-        results[id] = result
-        unsaved.insert(id)
-        if let count { attempts[id] = count }
-    }
-
-    func recordBlock(exitCode: Int, success: Bool) {
-        final.record(exitCode: exitCode, success: success)
-    }
-
-    private func dispatched(_ id: Int, loopRepeat: Bool) {
-        if loopRepeat, order.last == id { return }
-        order.append(id)
-    }
-
     // MARK: One task
 
     private func runTask(_ task: TaskDefinition) async throws -> Step {
         if task.kind != .command {
-            dispatched(task.id, loopRepeat: false)
+            await state.dispatched(task.id, loopRepeat: false)
             taskStarted(task.id, "\(task.id)")
             let route: BlockRoute
             switch task.kind {
-            case .decision: route = runDecision(task)
+            case .decision: route = await runDecision(task)
             case .parallel: route = await runParallel(task)
             default: route = await runConditional(task)
             }
-            if let result = results[task.id], task.kind != .decision {
+            if let result = await state.result(of: task.id), task.kind != .decision {
                 taskEnded(task.id, "\(task.id)", result)
             } else {
                 taskEnded(task.id, "\(task.id)", status: route == .abort ? "failed" : "ok", exitCode: route == .abort ? 1 : 0,
@@ -211,22 +193,25 @@ public final class WorkflowEngine: @unchecked Sendable {
             switch route {
             case .jump(let id): return .next(id)
             case .stop(success: true):
-                final.lastTaskStoppedWithNever = true
+                await state.markStoppedWithNever()
                 return .stop(.completed)
             case .stop(success: false): return .stop(.failedByCondition)
             case .abort:
                 // The previous final state decides; a block that aborts as the very first task ends with 0.
+                let final = await state.final
                 let code = final.tasksExecuted == 0 ? 0 : final.exitCode(endedBecauseNextUndefined: false)
                 return .exit(code, code == 0 ? .completed : .taskFailed)
             }
         }
         let looping = task.next == "loop" && task.loop != nil
-        let loopRepeat = looping && loops[task.id] != nil
-        let display = looping ? "\(task.id).\(loops[task.id]?.iteration ?? 1)" : "\(task.id)"
+        let loopState = await state.loop(of: task.id)
+        let loopRepeat = looping && loopState != nil
+        let display = looping ? "\(task.id).\(loopState?.iteration ?? 1)" : "\(task.id)"
 
+        let resolver = await self.resolver
         if let gate = task.condition, !Condition.evaluate(gate, context: .gate, resolver: resolver) {
             log.info("Task \(display): Condition '\(gate)' evaluated to FALSE, skipping task")
-            store(task.id, .skipped)
+            await state.store(task.id, .skipped)
             taskEnded(task.id, display, status: "skipped", exitCode: TaskResult.skipped.exitCode, success: false)
             return .next(task.id + 1)
         }
@@ -234,11 +219,12 @@ public final class WorkflowEngine: @unchecked Sendable {
         // Ansible reads an empty pattern as `all`; here it is a list of hosts (`@N_failed_hosts@`) that came out empty.
         if let hostPattern, hostPattern.trimmingCharacters(in: .whitespaces).isEmpty, let written = task.hosts {
             log.info("Task \(display): hosts=\(written) is empty, skipping task")
-            store(task.id, TaskResult(exitCode: -1, stdout: "", stderr: "Task skipped: hosts=\(written) is empty", success: false, hosts: []))
+            await state.store(task.id, TaskResult(exitCode: -1, stdout: "", stderr: "Task skipped: hosts=\(written) is empty", success: false,
+                                                  hosts: []))
             taskEnded(task.id, display, status: "skipped", exitCode: -1, success: false)
             return .next(task.id + 1)
         }
-        dispatched(task.id, loopRepeat: loopRepeat)
+        await state.dispatched(task.id, loopRepeat: loopRepeat)
         taskStarted(task.id, display)
 
         let command = task.command ?? ""
@@ -247,7 +233,7 @@ public final class WorkflowEngine: @unchecked Sendable {
                 log.error("Task \(display): return value '\(returnText)' is not an integer")
                 return .exit(50, .returned)
             }
-            store(task.id, TaskResult(exitCode: code, stdout: "", stderr: "", success: code == 0))
+            await state.store(task.id, TaskResult(exitCode: code, stdout: "", stderr: "", success: code == 0))
             taskEnded(task.id, display, status: code == 0 ? "ok" : "failed", exitCode: code, success: code == 0)
             log.info("Task \(display): Return-only task (no command to execute)")
             log.info("Task \(display): Returning with exit code \(code)")
@@ -256,91 +242,82 @@ public final class WorkflowEngine: @unchecked Sendable {
 
         let result: TaskResult
         if let hostPattern {
-            result = try await runFanOut(task, pattern: hostPattern, display: display)
+            result = try await runFanOut(task, pattern: hostPattern, display: display, resolver: resolver)
             taskEnded(task.id, display, result)
         } else {
             let ending: CommandEnding
-            (result, ending) = try await runCommand(task, display: display)
+            (result, ending) = try await runCommand(task, display: display, resolver: resolver)
             taskEnded(task.id, display, status: ending.statusWord(success: result.success), exitCode: result.exitCode, success: result.success)
         }
-        store(task.id, result)
-        if let sleep = task.sleep { await pause(sleep, display: display) }
+        await state.store(task.id, result)
+        // From here on (sleep, routing conditions) placeholders see the task's own result.
+        let resolverAfter = await self.resolver
+        if let sleep = task.sleep { await pause(sleep, display: display, resolver: resolverAfter) }
         if let returnText = task.returnValue {
             guard let code = PythonSemantics.int(returnText) else { return .exit(50, .returned) }
             log.info("Task \(display): Returning with exit code \(code)")
             return .exit(Int32(truncatingIfNeeded: code), .returned)
         }
 
-        var loop = loops[task.id]
+        var loop = loopState
         let context = ConditionContext(exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, success: result.success)
         let loopContext = ConditionContext(exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr)
         let decision = Routing.route(task, ok: result.success, fireAndForget: options.fireAndForget,
                                      loop: &loop) { condition in
             let isLoopBreak = condition == task.loopBreak && looping
-            return Condition.evaluate(condition, context: isLoopBreak ? loopContext : context, resolver: self.resolver)
+            return Condition.evaluate(condition, context: isLoopBreak ? loopContext : context, resolver: resolverAfter)
         }
-        loops[task.id] = loop
+        await state.setLoop(loop, of: task.id)
         // The final state records success *after routing*: a failed task that
         // routed on (on_failure, next=always, a loop) counts as a success.
         switch decision {
         case .task(let id):
-            final.record(exitCode: result.exitCode, success: true)
+            await state.recordFinal(exitCode: result.exitCode, success: true)
             if id != task.id + 1 {
                 log.info("Task \(display): Success condition \(result.success ? "met" : "not met"), jumping to Task \(id)")
             }
             return .next(id)
         case .repeatTask:
-            final.record(exitCode: result.exitCode, success: true)
+            await state.recordFinal(exitCode: result.exitCode, success: true)
             return .again
         case .stopSucceeded:
-            final.record(exitCode: result.exitCode, success: true)
-            final.lastTaskStoppedWithNever = true
+            await state.recordFinal(exitCode: result.exitCode, success: true)
+            await state.markStoppedWithNever()
             return .stop(.completed)
         case .stopFailed:
-            final.record(exitCode: result.exitCode, success: false)
+            await state.recordFinal(exitCode: result.exitCode, success: false)
             return .stop(.taskFailed)
         case .stopFailedByCondition:
-            final.record(exitCode: result.exitCode, success: false)
+            await state.recordFinal(exitCode: result.exitCode, success: false)
             return .stop(.failedByCondition)
         }
     }
 
     /// The task's result and how its command ended.
-    private func runCommand(_ task: TaskDefinition, display: String) async throws -> (TaskResult, ending: CommandEnding) {
-        let resolver = self.resolver
-        let hostname = resolver.resolve(task.hostname ?? "").text
-        let command = resolver.resolve(task.command ?? "").text
-        let arguments = PythonSemantics.expandVariables(resolver.resolve(task.arguments ?? "").text,
-                                                        environment: options.environment)
-        let execType = try resolveExecType(task.exec, resolver: resolver)
-        let become = try taskBecome(task, display: display, resolver: resolver)
-        let timeout = resolveTimeout(task.timeout, execType: execType, resolver: resolver, display: display)
-        let argv: [String]
-        let remote: RemoteTask?
+    private func runCommand(_ task: TaskDefinition, display: String, resolver: PlaceholderResolver) async throws
+        -> (TaskResult, ending: CommandEnding) {
+        let step: CommandStep
         do {
-            argv = try CommandLineBuilder.argv(execType: execType, config: options.executionTypes, command: command,
-                                               arguments: arguments, hostname: hostname)
-            remote = try RemoteTask.make(execType: execType, argv: argv, command: command, arguments: arguments, timeout: Double(timeout))
+            step = try commandStep(task, settings: try stepSettings(task, display: display, resolver: resolver), resolver: resolver)
         } catch let failure as CommandLineBuilder.Failure {
             if failure.description.contains("not found in configuration") {
                 throw TaskFileError(exitCode: 20, "Task \(display): \(failure)")
             }
             throw TaskFileError(exitCode: 1, "Task \(display): \(failure)")
         }
-        let commandLine = log.mask(remote.map { "\(hostname): \($0.summary)" }
-            ?? argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
+        let commandLine = log.mask(step.remote.map { "\(step.hostname): \($0.summary)" }
+            ?? step.argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
 
         let exit: CommandExit
         if !options.execute {
             log.info("Task \(display): [DRY RUN] Would execute: \(commandLine)")
             exit = CommandExit(ending: .exited, status: 0, stdout: "DRY RUN STDOUT", stderr: "")
         } else {
-            log.info("Task \(display): Executing [\(execType)]: \(commandLine)")
+            log.info("Task \(display): Executing [\(step.settings.execType)]: \(commandLine)")
             do {
-                exit = try await launch(argv, remote: remote, hostname: hostname, timeout: timeout, become: become,
-                                        outputSubdirectory: display)
-                if exit.timedOut { log.warn("Task \(display): Timeout after \(timeout) seconds. Process killed.") }
-                reportConnectionProblem(exit, display: display, hostname: hostname)
+                exit = try await launch(step, outputSubdirectory: display)
+                if exit.timedOut { log.warn("Task \(display): Timeout after \(step.timeout) seconds. Process killed.") }
+                reportConnectionProblem(exit, display: display, hostname: step.hostname)
             } catch let error as ChildProcess.SpawnError {
                 if error.isMissingExecutable {
                     throw TaskFileError(exitCode: 20, "Task \(display): \(error)")
@@ -349,7 +326,7 @@ public final class WorkflowEngine: @unchecked Sendable {
             }
             log.info("Task \(display): Exit code: \(exit.exitCode)")
             // Remote output was already shown line by line as it arrived.
-            let summaryLevel: WorkflowLog.Level = remote == nil ? .info : .debug
+            let summaryLevel: WorkflowLog.Level = step.remote == nil ? .info : .debug
             if !exit.stdout.isEmpty { log.write(summaryLevel, "Task \(display): STDOUT: \(log.mask(WorkflowLog.oneLine(exit.stdout)))") }
             if !exit.stderr.isEmpty { log.write(summaryLevel, "Task \(display): STDERR: \(log.mask(WorkflowLog.oneLine(exit.stderr)))") }
         }
@@ -400,7 +377,7 @@ public final class WorkflowEngine: @unchecked Sendable {
         return clamped
     }
 
-    private func pause(_ field: String, display: String) async {
+    private func pause(_ field: String, display: String, resolver: PlaceholderResolver) async {
         let (text, resolved) = resolver.resolve(field)
         guard resolved else {
             log.info("Task \(display): sleep '\(field)' has unresolved placeholders; not sleeping")

@@ -19,13 +19,13 @@ public enum ChildProcess {
     public static let memoryLimit = 1 << 20
 
     /// Runs `argv` until it exits, `timeout` seconds pass (SIGKILL to the group,
-    /// exit 124), or `cancel` is set (SIGTERM, 0.5 s grace, SIGKILL). One monitor
+    /// exit 124), or the calling task is cancelled (SIGTERM, 0.5 s grace, SIGKILL). One monitor
     /// thread watches every running child, however many blocks run at once.
     /// `environment` replaces Tasker's own when given.
-    public static func run(_ argv: [String], environment: [String: String]? = nil, timeout: Double?, spillDirectory: String,
-                           cancel: CancellationFlag = CancellationFlag()) async throws -> CommandExit {
+    public static func run(_ argv: [String], environment: [String: String]? = nil, timeout: Double?,
+                           spillDirectory: String) async throws -> CommandExit {
         let (pid, fds) = try spawn(argv, environment: environment)
-        return await ProcessMonitor.shared.watch(pid: pid, fds: fds, timeout: timeout, spillDirectory: spillDirectory, cancel: cancel)
+        return await ProcessMonitor.shared.watch(pid: pid, fds: fds, timeout: timeout, spillDirectory: spillDirectory)
     }
 
     /// Starts `argv` in its own process group with stdout and stderr on pipes.

@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Locking
 import SSH
+import Synchronization
 
 /// One thread that watches every running local child: drains both pipes into
 /// bounded captures, notices exits, enforces deadlines (SIGKILL to the group)
@@ -25,7 +26,8 @@ final class ProcessMonitor: @unchecked Sendable {
         let captures: [SpilledCapture]
         let deadline: Deadline
         let timeout: Double?
-        let cancel: CancellationFlag
+        /// Set from any thread when the waiting task is cancelled.
+        let stopRequested = Atomic<Bool>(false)
         let continuation: CheckedContinuation<CommandExit, Never>
         var timedOut = false
         var exitStatus: Int32?
@@ -33,7 +35,7 @@ final class ProcessMonitor: @unchecked Sendable {
         /// Grandchildren may keep the pipes open: after the exit, drain for at most 5 s.
         var drainDeadline: Deadline?
 
-        init(pid: pid_t, fds: [Int32], spillDirectory: String, timeout: Double?, cancel: CancellationFlag,
+        init(pid: pid_t, fds: [Int32], spillDirectory: String, timeout: Double?,
              continuation: CheckedContinuation<CommandExit, Never>) {
             self.pid = pid
             pidfd = tasker_pidfd_open(pid)
@@ -43,7 +45,6 @@ final class ProcessMonitor: @unchecked Sendable {
                         SpilledCapture(kind: "stderr", directory: spillDirectory)]
             deadline = Deadline.after(seconds: timeout)
             self.timeout = timeout
-            self.cancel = cancel
             self.continuation = continuation
         }
 
@@ -76,14 +77,23 @@ final class ProcessMonitor: @unchecked Sendable {
         thread.start()
     }
 
-    func watch(pid: pid_t, fds: [Int32], timeout: Double?, spillDirectory: String, cancel: CancellationFlag) async -> CommandExit {
-        await cancel.whileWatching(onSet: { [self] in wake() }) {
+    /// Waits for the child; cancelling the waiting task stops it (SIGTERM, then SIGKILL).
+    func watch(pid: pid_t, fds: [Int32], timeout: Double?, spillDirectory: String) async -> CommandExit {
+        let child = Locked<Child?>(nil)
+        return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let child = Child(pid: pid, fds: fds, spillDirectory: spillDirectory, timeout: timeout, cancel: cancel,
-                                  continuation: continuation)
-                pending.withLock { $0.append(child) }
+                let watched = Child(pid: pid, fds: fds, spillDirectory: spillDirectory, timeout: timeout, continuation: continuation)
+                let cancelled = child.withLock { slot in
+                    slot = watched
+                    return Task.isCancelled
+                }
+                if cancelled { watched.stopRequested.store(true, ordering: .releasing) }
+                pending.withLock { $0.append(watched) }
                 wake()
             }
+        } onCancel: {
+            child.withLock { $0 }?.stopRequested.store(true, ordering: .releasing)
+            wake()
         }
     }
 
@@ -163,7 +173,7 @@ final class ProcessMonitor: @unchecked Sendable {
                 child.timedOut = true
                 kill(-child.pid, SIGKILL)
             }
-            if child.cancel.isSet {
+            if child.stopRequested.load(ordering: .acquiring) {
                 if child.terminateSentAt == nil {
                     child.terminateSentAt = .now()
                     kill(-child.pid, SIGTERM)

@@ -8,7 +8,7 @@ import AnsibleInventory
 /// pooled SSH connections (one connection per host for the whole run). Host
 /// names are looked up in the inventory first (ansible_host, port, user, key),
 /// then taken as `[user@]host[:port]` through ssh_config.
-public final class SSHTaskRunner: Sendable {
+public final class SSHTaskRunner: TaskTransport {
     public struct Settings: Sendable {
         public var resolver: ConnectionResolver
         public var inventory: Inventory?
@@ -44,6 +44,8 @@ public final class SSHTaskRunner: Sendable {
         self.pool = pool
     }
 
+    public var forks: Int { settings.forks }
+
     /// The inventory hosts `pattern` selects (narrowed by `--limit`), with Ansible-style warnings.
     public func hosts(matching pattern: String) throws -> (hosts: [String], warnings: [String]) {
         guard let inventory = settings.inventory else {
@@ -70,12 +72,9 @@ public final class SSHTaskRunner: Sendable {
         return spec
     }
 
-    /// Runs `task` on `host`. Work that never ran there ends `notRun` with the reason
-    /// in stderr; a command's timeout comes after its remote process group was killed.
-    /// `become` is the task's own become, over the host's.
-    public func run(host: String, task: RemoteTask, timeout: Double?, cancel: CancellationFlag, become: TaskBecome? = nil,
-                    fanOut: Bool = false, outputSubdirectory: String? = nil, live: LiveLines? = nil,
-                    events: RunEventSink? = nil) async -> CommandExit {
+    /// A command's timeout comes after its remote process group was killed.
+    public func run(host: String, task: RemoteTask, timeout: Double?, become: TaskBecome?, fanOut: Bool, outputSubdirectory: String?,
+                    live: LiveLines?, events: RunEventSink?) async -> CommandExit {
         var spec: ConnectionSpec
         do {
             spec = try self.spec(for: host)
@@ -89,8 +88,7 @@ public final class SSHTaskRunner: Sendable {
                                                               tailBytes: fanOut ? settings.fanOutKeepBytes : 64 << 10,
                                                               outputDirectory: directory, live: live))
         options.events = events
-        let work = Task { [spec, pool, options] in await task.job.run(on: spec, pool: pool, options: options) }
-        let result = await cancel.whileWatching(onSet: { work.cancel() }) { await work.value }
+        let result = await task.job.run(on: spec, pool: pool, options: options)
         let stdout = result.stdout.text
         let stderr = result.stderr.text
         // Work that ended without an exit status (a push, a pull, a script that never started) says why in its error.
@@ -101,7 +99,7 @@ public final class SSHTaskRunner: Sendable {
                 return CommandExit(ending: .exited, status: code, stdout: stdout, stderr: stderr, remote: true)
             }
             return CommandExit(ending: .exited, status: result.status == .failed ? 1 : 0, stdout: stdout, stderr: withError, remote: true)
-        case .error where cancel.isSet:
+        case .error where Task.isCancelled:
             return CommandExit(ending: .cancelled, stdout: stdout, stderr: stderr + "\nInterrupted: remote \(task.kind.rawValue) stopped", remote: true)
         case .timeout where result.connectMilliseconds != nil:
             if task.kind == .push || task.kind == .pull {

@@ -59,8 +59,9 @@ public struct WorkflowRun: Sendable {
         public var confirm: @Sendable (String) -> Bool
         /// The pooled SSH transport, made once the task file has passed validation.
         public var makeSSHRunner: @Sendable () throws -> SSHTaskRunner
-        /// Called with the engine's cancel flag before it runs (to connect signals to it).
-        public var engineStarting: @Sendable (CancellationFlag) -> Void = { _ in }
+        /// Called before the engine runs with what interrupts it (to connect signals to it): cancelling
+        /// the engine's task stops its work, while the run's reports and the pool's shutdown still happen.
+        public var engineStarting: @Sendable (_ interrupt: @escaping @Sendable () -> Void) -> Void = { _ in }
         /// The signal that interrupted the run, if one did.
         public var interruptSignal: @Sendable () -> Int32? = { nil }
         /// Sees the engine's outcome before reports are written (e.g. the retry file).
@@ -182,8 +183,9 @@ public struct WorkflowRun: Sendable {
         options.temporaryDirectory = temporary
         options.executionTypes = executionTypes
         options.events = events
+        options.interruptSignal = interaction.interruptSignal
         let ssh = try interaction.makeSSHRunner()
-        options.ssh = ssh
+        options.transport = ssh
         if !settings.skipHostValidation {
             let problems = FanOutTargetValidator.problems(in: file, runner: ssh)
             for warning in problems.warnings { log.warn(warning) }
@@ -239,9 +241,11 @@ public struct WorkflowRun: Sendable {
             }
         }
         let engine = WorkflowEngine(file: runFile, options: options, log: log)
-        interaction.engineStarting(engine.cancel)
         let started = Date()
-        var outcome = await engine.run()
+        // The engine runs in a task of its own, so that an interrupt cancels it and nothing after it.
+        let engineTask = Task { await engine.run() }
+        interaction.engineStarting { engineTask.cancel() }
+        var outcome = await withTaskCancellationHandler { await engineTask.value } onCancel: { engineTask.cancel() }
         await ssh.pool.closeAll()
         interaction.engineFinished(outcome)
         let statistics = ssh.pool.statistics
