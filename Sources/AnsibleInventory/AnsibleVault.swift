@@ -1,5 +1,5 @@
 import Foundation
-import SSH
+import Platform
 
 /// Ansible Vault's envelope (`$ANSIBLE_VAULT;1.1;AES256`, or `1.2` with a vault
 /// id), as ansible-core's vault module defines it: the hex of

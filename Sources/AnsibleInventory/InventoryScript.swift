@@ -1,6 +1,5 @@
 import Foundation
-import Glibc
-import SSH
+import Platform
 
 /// An executable inventory source, run as Ansible's script plugin runs it:
 /// `SCRIPT --list` prints the inventory as JSON; without `_meta.hostvars`,
@@ -34,60 +33,29 @@ public enum InventoryScript {
         return object
     }
 
+    /// The most an inventory script may print on each stream.
+    static let outputLimit = 256 << 20
+
     /// Runs the script with `arguments`; returns its stdout when it exits 0 within `timeout`.
     public static func run(_ path: String, _ arguments: [String], timeout: Double) throws -> Data {
         let command = ([path] + arguments).joined(separator: " ")
-        var out: [Int32] = [-1, -1]
-        var err: [Int32] = [-1, -1]
-        guard pipe(&out) == 0, pipe(&err) == 0 else {
-            throw InventoryError.located(file: command, line: nil, message: "cannot create pipes")
-        }
-        for fd in [out[0], err[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        let pid: pid_t
+        let run: LocalProcess.Collected
         do {
-            pid = try ProcessSpawn.start([path] + arguments, stdin: null, stdout: out[1], stderr: err[1])
+            run = try LocalProcess.runBlocking([path] + arguments, timeout: timeout, limit: outputLimit)
         } catch {
-            for fd in [out[0], out[1], err[0], err[1], null] { close(fd) }
             throw InventoryError.located(file: command, line: nil, message: "cannot run the inventory script: \(error)")
         }
-        for fd in [out[1], err[1], null] { close(fd) }
-        var open = [out[0], err[0]]
-        var collected: [Int32: Data] = [out[0]: Data(), err[0]: Data()]
-        let deadline = Date().addingTimeInterval(timeout)
-        var timedOut = false
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while !open.isEmpty {
-            let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 {
-                timedOut = true
-                kill(-pid, SIGKILL)
-                break
-            }
-            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            _ = poll(&fds, nfds_t(fds.count), Int32(min(remaining * 1000 + 1, 1000)))
-            for entry in fds where entry.revents != 0 {
-                let n = buffer.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress, $0.count) }
-                if n > 0 {
-                    collected[entry.fd]!.append(contentsOf: buffer[0..<n])
-                } else if n == 0 || errno != EINTR {
-                    open.removeAll { $0 == entry.fd }
-                }
-            }
-        }
-        for fd in [out[0], err[0]] { close(fd) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        let stdout = collected[out[0]]!
-        let stderr = collected[err[0]]!
-        if timedOut {
+        if run.ending.timedOut {
             throw InventoryError.located(file: command, line: nil, message: "inventory script did not finish within \(Int(timeout))s (killed)")
         }
-        guard status == 0 else {
-            let said = String(decoding: stderr, as: UTF8.self).split(separator: "\n").last.map { ": \($0)" } ?? ""
-            let how = status & 0x7f != 0 ? "killed by signal \(status & 0x7f)" : "exited \((status >> 8) & 0xff)"
+        if run.truncated {
+            throw InventoryError.located(file: command, line: nil, message: "inventory script printed more than \(outputLimit >> 20) MiB")
+        }
+        guard run.ending.exitCode == 0 else {
+            let said = String(decoding: run.stderr, as: UTF8.self).split(separator: "\n").last.map { ": \($0)" } ?? ""
+            let how = run.ending.signal.map { "killed by signal \($0)" } ?? "exited \(run.ending.status)"
             throw InventoryError.located(file: command, line: nil, message: "inventory script \(how)\(said)")
         }
-        return stdout
+        return Data(run.stdout)
     }
 }

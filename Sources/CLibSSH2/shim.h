@@ -15,7 +15,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
 
 /// The byte queues of a session carried by a channel of another session (a
 /// jump host's `direct-tcpip` channel) instead of a socket. The carrier moves
@@ -184,34 +183,6 @@ static inline int tasker_channel_exec(LIBSSH2_CHANNEL *channel, const char *comm
 
 static inline int tasker_session_disconnect(LIBSSH2_SESSION *session, const char *why) {
     return libssh2_session_disconnect_ex(session, SSH_DISCONNECT_BY_APPLICATION, why, "");
-}
-
-/// SHA-256 of a buffer into `out` (32 bytes).
-static inline int tasker_sha256(const void *data, size_t length, unsigned char *out) {
-    unsigned int written = 0;
-    return EVP_Digest(data, length, out, &written, EVP_sha256(), NULL) == 1 && written == 32 ? 0 : -1;
-}
-
-/// Incremental SHA-256 for data read in pieces (files pushed to hosts).
-static inline void *tasker_sha256_begin(void) {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(ctx);
-        return NULL;
-    }
-    return ctx;
-}
-
-static inline int tasker_sha256_update(void *ctx, const void *data, size_t length) {
-    return EVP_DigestUpdate((EVP_MD_CTX *)ctx, data, length) == 1 ? 0 : -1;
-}
-
-/// Writes the 32-byte digest and frees the context.
-static inline int tasker_sha256_end(void *ctx, unsigned char *out) {
-    unsigned int written = 0;
-    int ok = EVP_DigestFinal_ex((EVP_MD_CTX *)ctx, out, &written) == 1 && written == 32;
-    EVP_MD_CTX_free((EVP_MD_CTX *)ctx);
-    return ok ? 0 : -1;
 }
 
 /// A signature that Tasker obtains asynchronously (from its own key, which may

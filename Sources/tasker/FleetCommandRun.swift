@@ -2,7 +2,6 @@ import ArgumentParser
 import Fleet
 import Foundation
 import Locking
-import SSH
 
 /// What every fleet command (`exec`, `push`, `pull`, `script`) does around its
 /// work: plan descriptors and forks, open the pool, start the run's event

@@ -1,9 +1,10 @@
+@testable import Fleet
 import Foundation
-import SSH
 import Locking
+import Platform
+import SSH
 import TestFleet
 import XCTest
-@testable import Fleet
 
 /// The fan-out runner and the pool against the real test fleet.
 final class FleetRunnerTests: XCTestCase {

@@ -1,5 +1,6 @@
-import XCTest
+import Platform
 @testable import SSH
+import XCTest
 
 /// How the start of a become'd command's output is read: prompts answered,
 /// the marker found across chunk boundaries, the become program's words kept

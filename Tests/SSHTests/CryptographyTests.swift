@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
+import Platform
 @testable import SSH
+import XCTest
 
 /// HMAC-SHA1 (hashed known_hosts) from OpenSSL, against RFC 2202's vectors.
 final class HMACSHA1Tests: XCTestCase {

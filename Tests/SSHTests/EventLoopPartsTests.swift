@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
 import Locking
-import XCTest
+import Platform
 @testable import SSH
+import XCTest
 
 /// The event loop's parts on their own, without sshd: the timer heap, the loop's
 /// closures, timers and descriptor watches, a socket watcher's waiters, the slot queue.

@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
+import Platform
 @testable import SSH
+import XCTest
 
 final class KnownHostsTests: XCTestCase {
     private let keyA = HostKey(type: "ssh-ed25519", blob: Array("key-a-blob".utf8), sha256: [])

@@ -60,8 +60,12 @@ final class PrivateKeyFileTests: XCTestCase {
         let encrypted = try keygen("pem-rsa-enc", ["-t", "rsa", "-b", "2048", "-N", "pem pass", "-m", "PEM"])
         XCTAssertTrue(try IdentityFile(path: encrypted).isEncrypted)
         try assertDecodes(encrypted, passphrase: "pem pass")
-        XCTAssertThrowsError(try IdentityFile(path: encrypted).privateKey(passphrase: Array("nope".utf8))) { error in
-            guard case IdentityFile.PassphraseError.wrong = error else { return XCTFail("\(error)") }
+        // Enough wrong passphrases that some leave valid padding (about 1 in 256): each is still "wrong".
+        let identity = try IdentityFile(path: encrypted)
+        for attempt in 0..<1500 {
+            XCTAssertThrowsError(try identity.privateKey(passphrase: Array("nope \(attempt)".utf8))) { error in
+                guard case IdentityFile.PassphraseError.wrong = error else { return XCTFail("attempt \(attempt): \(error)") }
+            }
         }
         let pkcs8 = try keygen("pkcs8-enc", ["-t", "ecdsa", "-N", "pkcs8 pass", "-m", "PKCS8"])
         try assertDecodes(pkcs8, passphrase: "pkcs8 pass")

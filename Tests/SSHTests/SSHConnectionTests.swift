@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Locking
+import Platform
+@testable import SSH
 import TestFleet
 import XCTest
-@testable import SSH
 
 /// The SSH layer against real OpenSSH servers of the test fleet.
 final class SSHConnectionTests: XCTestCase {

@@ -1,7 +1,8 @@
 import Foundation
+import Platform
+@testable import SSH
 import TestFleet
 import XCTest
-@testable import SSH
 
 /// Sessions carried by a jump host's `direct-tcpip` channels, against real
 /// sshds in a network namespace that only the bastion can see into.

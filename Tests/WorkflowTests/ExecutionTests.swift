@@ -57,7 +57,12 @@ final class ExecutionTests: XCTestCase {
         }
         XCTAssertLessThan(Date().timeIntervalSince(started), 2)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count, before)
-        XCTAssertThrowsError(try ChildProcess.spawn(["/nonexistent/program"]))
+        do {
+            _ = try await ChildProcess.run(["/nonexistent/program"], timeout: 10, spillDirectory: spill)
+            XCTFail("a missing program is an error")
+        } catch let error as ChildProcess.SpawnError {
+            XCTAssertTrue(error.isMissingExecutable)
+        }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count, before,
                        "a failed spawn closes its pipes")
     }

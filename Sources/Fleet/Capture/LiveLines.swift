@@ -1,4 +1,4 @@
-import SSH
+import Platform
 
 /// Where complete output lines go while hosts run: the console with
 /// `host: ` prefixes (`tasker exec`), or any other consumer such as a workflow log.

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import SSH
 import Locking
+import Platform
 
 /// Where one host's output goes besides its bounded buffers.
 public struct CaptureOptions: Sendable {

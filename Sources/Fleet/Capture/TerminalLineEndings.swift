@@ -1,5 +1,5 @@
 import Locking
-import SSH
+import Platform
 
 /// Output of a command run on a pseudo-terminal, passed on with its `\r\n`
 /// line endings turned into `\n` (a lone `\r`, as progress bars print, stays).

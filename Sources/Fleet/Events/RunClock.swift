@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import SSH
+import Platform
 
 /// A run's time: where it started on the monotonic clock (every event's
 /// offset is measured from there) and on the wall clock (said once, in

@@ -1,5 +1,6 @@
-import SSH
 import Locking
+import Platform
+import SSH
 
 /// Connections to jump hosts, shared by every target behind them. A target's
 /// session rides a tunnel (a `direct-tcpip` channel) of one of them; a jump

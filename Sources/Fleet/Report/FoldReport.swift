@@ -1,4 +1,4 @@
-import SSH
+import Platform
 
 /// `--fold`: hosts whose output is identical are printed once under their
 /// compacted host list, like `clush -b`. Hosts are added as they finish; only

@@ -1,4 +1,4 @@
-import SSH
+import Platform
 
 /// Runs `body` for the indices `0..<count`, at most `limit` at once, starting
 /// them in index order while `mayStart()` allows; `onResult` sees each result

@@ -1,3 +1,4 @@
+import Platform
 import SSH
 
 /// The events of one host's work: connecting, and each command it runs. A

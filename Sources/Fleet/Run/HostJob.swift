@@ -1,4 +1,4 @@
-import SSH
+import Platform
 
 /// Work done on a host over its pooled connection — commands, a push, a pull,
 /// a script: across a fleet (`tasker exec`, `push`, …) or one host at a time

@@ -1,5 +1,5 @@
 import Foundation
-import SSH
+import Platform
 import TextFormats
 
 /// What `tasker script` runs: a local script, uploaded to each host.

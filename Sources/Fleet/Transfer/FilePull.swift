@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Platform
 import SSH
 
 /// What `tasker pull` fetches, and where it puts it.

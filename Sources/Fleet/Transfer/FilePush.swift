@@ -1,6 +1,6 @@
 import Foundation
 import Locking
-import SSH
+import Platform
 
 /// Pushes files to hosts over SFTP on their pooled connections. Each file is
 /// written to a temporary name beside its destination and renamed over it

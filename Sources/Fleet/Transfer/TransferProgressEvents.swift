@@ -1,4 +1,4 @@
-import SSH
+import Platform
 
 /// A host's `transfer_progress` events: the bytes sent or received so far, at most four times a second.
 struct TransferProgressEvents {

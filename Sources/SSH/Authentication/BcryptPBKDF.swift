@@ -1,4 +1,5 @@
 import CLibSSH2
+import COpenSSL
 
 /// The Blowfish state bcrypt works on: the P-array and four S-boxes.
 struct Blowfish {

@@ -1,4 +1,5 @@
 import CLibSSH2
+import COpenSSL
 import Foundation
 import Locking
 

@@ -1,4 +1,5 @@
 import CLibSSH2
+import COpenSSL
 import Foundation
 
 /// A private key file named by `IdentityFile` (or `-k`), read without its
@@ -61,13 +62,12 @@ struct IdentityFile: Sendable {
                 throw LoadError(description: "\(path): \(error)")
             }
         case .pem:
-            var outcome: Int32 = 0
             var secret = passphrase + [0]
             defer { tasker_wipe(&secret, secret.count) }
             let key = text.utf8CString.withUnsafeBufferPointer { pem in
                 secret.withUnsafeBufferPointer { secret in
                     secret.withMemoryRebound(to: CChar.self) {
-                        tasker_pem_key_read(pem.baseAddress, pem.count - 1, isEncrypted ? $0.baseAddress : nil, &outcome)
+                        tasker_pem_key_read(pem.baseAddress, pem.count - 1, isEncrypted ? $0.baseAddress : nil)
                     }
                 }
             }
@@ -77,7 +77,9 @@ struct IdentityFile: Sendable {
                 }
                 return privateKey
             }
-            if outcome == TASKER_PEM_BAD_PASSPHRASE, isEncrypted { throw PassphraseError.wrong }
+            // A wrong passphrase leaves valid CBC padding about once in 256 tries; the decrypted bytes then fail
+            // to parse, which OpenSSL reports as unreadable. For an encrypted key, both mean the passphrase is wrong.
+            if isEncrypted { throw PassphraseError.wrong }
             throw LoadError(description: "\(path): OpenSSL cannot read this PEM private key")
         }
     }

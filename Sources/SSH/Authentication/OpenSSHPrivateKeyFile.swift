@@ -1,4 +1,5 @@
 import CLibSSH2
+import COpenSSL
 import Foundation
 
 /// An `openssh-key-v1` private key file, as `ssh-keygen` writes it (PROTOCOL.key

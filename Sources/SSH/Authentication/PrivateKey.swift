@@ -1,4 +1,5 @@
 import CLibSSH2
+import COpenSSL
 import Foundation
 
 /// The kinds of user key Tasker signs with.

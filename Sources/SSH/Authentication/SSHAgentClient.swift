@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Platform
 
 /// A client of ssh-agent's protocol (draft-miller-ssh-agent) over its Unix socket.
 ///

@@ -1,6 +1,7 @@
 import CLibSSH2
 import Foundation
 import Glibc
+import Platform
 
 extension SSHConnection {
     /// Logs in as OpenSSH does: public keys and certificates in `pubkey_prepare`

@@ -1,4 +1,5 @@
 import CLibSSH2
+import COpenSSL
 import Foundation
 
 /// A password in memory, in storage of its own that is wiped when it goes;

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Platform
 
 /// Asks the user for a passphrase or password the way OpenSSH's `ssh` does:
 /// on the controlling terminal with echo off, or through the `SSH_ASKPASS`
@@ -128,36 +129,12 @@ public actor SecretPrompt {
     /// Runs the askpass program with the question as its argument and takes
     /// the first line of its output; a failed program means no answer.
     private static func runAskpass(_ program: String, _ question: String) -> [UInt8]? {
-        var pipe: [Int32] = [-1, -1]
-        guard Glibc.pipe(&pipe) == 0 else { return nil }
-        _ = fcntl(pipe[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(pipe[1], F_SETFD, FD_CLOEXEC)
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        defer { if null >= 0 { close(null) } }
-        let pid: pid_t
-        do {
-            pid = try ProcessSpawn.start([program, question], stdin: null, stdout: pipe[1], stderr: 2)
-        } catch {
-            close(pipe[0])
-            close(pipe[1])
+        // Its messages go to Tasker's stderr, where the user sees them.
+        guard var run = try? LocalProcess.runBlocking([program, question], errors: .inherited, timeout: nil, limit: 65536) else {
             return nil
         }
-        close(pipe[1])
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(pipe[0], $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { break }
-            output += buffer.prefix(n)
-            if output.count > 65536 { break }
-        }
-        close(pipe[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        defer { output.withUnsafeMutableBytes { if let base = $0.baseAddress { memset(base, 0, $0.count) } } }
-        guard status == 0 else { return nil }
-        let line = output.prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }
-        return Array(line)
+        defer { run.stdout.withUnsafeMutableBytes { if let base = $0.baseAddress { memset(base, 0, $0.count) } } }
+        guard run.ending.exitCode == 0 else { return nil }
+        return Array(run.stdout.prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") })
     }
 }

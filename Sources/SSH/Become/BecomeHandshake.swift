@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// Reads the start of a become'd command's output: everything before the
 /// wrapper's marker line belongs to sudo, su or doas — password prompts,

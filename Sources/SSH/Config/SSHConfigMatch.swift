@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Locking
+import Platform
 
 /// A `Match` line of ssh_config: criteria that must all hold, each possibly
 /// negated with `!`. They are checked in file order against what the lines
@@ -121,24 +122,8 @@ enum MatchExec {
     }
 
     private static func run(_ command: String, timeout: Double) -> Bool {
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        guard null >= 0 else { return false }
-        defer { close(null) }
-        guard let pid = try? ProcessSpawn.start(["/bin/sh", "-c", command], stdin: null, stdout: null, stderr: null) else {
-            return false
-        }
-        let deadline = Deadline.after(seconds: timeout)
-        var status: Int32 = 0
-        while true {
-            let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid { return status & 0x7f == 0 && (status >> 8) & 0xff == 0 }
-            if reaped < 0, errno != EINTR { return false }
-            if deadline.hasPassed {
-                kill(-pid, SIGKILL)
-                while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-                return false
-            }
-            usleep(2_000)
-        }
+        // What it prints is read and dropped, so that it never blocks on a full pipe.
+        guard let run = try? LocalProcess.runBlocking(["/bin/sh", "-c", command], timeout: timeout, limit: 0) else { return false }
+        return !run.ending.timedOut && run.ending.exitCode == 0
     }
 }

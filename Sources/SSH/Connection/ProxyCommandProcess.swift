@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Glibc
+import Platform
 
 /// A `ProxyCommand` run for one connection. The command's stdin and stdout
 /// are one end of a socket pair and the connection's socket is the other, so
@@ -57,10 +58,10 @@ final class ProxyCommandProcess: @unchecked Sendable {
         do {
             pid = try ProcessSpawn.start(["/bin/sh", "-c", "exec " + command],
                                          stdin: pair[1], stdout: pair[1], stderr: errorPipe[1])
-        } catch let failure as ProcessSpawn.Failure {
+        } catch {
             close(pair[0])
             close(errorPipe[0])
-            throw SSHError(.unreachable, phase: .connect, "ProxyCommand: cannot start /bin/sh: \(String(cString: strerror(failure.errorNumber)))")
+            throw SSHError(.unreachable, phase: .connect, "ProxyCommand: cannot start /bin/sh: \(String(cString: strerror(error.errorNumber)))")
         }
         _ = fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK)
         return (ProxyCommandProcess(command: command, pid: pid, errorOutput: errorPipe[0], loop: loop), pair[0])

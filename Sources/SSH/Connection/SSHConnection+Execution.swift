@@ -1,4 +1,6 @@
 import CLibSSH2
+import COpenSSL
+import Platform
 
 extension SSHConnection {
     /// Runs `command` with the remote user's shell on a new channel, streaming

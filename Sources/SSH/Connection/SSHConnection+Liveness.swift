@@ -1,4 +1,5 @@
 import CLibSSH2
+import Platform
 
 /// Dead-peer detection, as OpenSSH's `ServerAliveInterval` × `ServerAliveCountMax`:
 /// every interval, if nothing arrived from the host since the last look, a

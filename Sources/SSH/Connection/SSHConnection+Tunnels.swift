@@ -1,4 +1,5 @@
 import CLibSSH2
+import Platform
 
 /// A connection as a jump host: it carries other sessions over `direct-tcpip`
 /// channels (sshd's MaxSessions does not count them). Each tunnel is one

@@ -1,5 +1,6 @@
 import CLibSSH2
 import Glibc
+import Platform
 
 /// One authenticated SSH connection to one host.
 ///

@@ -1,3 +1,4 @@
+import Platform
 /// A FIFO semaphore inside one `SSHConnection` actor: at most `limit` holders,
 /// the rest queue in order until they get a slot, their deadline passes, they
 /// are cancelled, or the connection fails.

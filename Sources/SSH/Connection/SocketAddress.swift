@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import Platform
 
 /// A resolved IPv4 or IPv6 endpoint.
 struct SocketAddress: Sendable, CustomStringConvertible {

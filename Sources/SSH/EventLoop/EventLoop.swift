@@ -1,7 +1,8 @@
-import CSystem
+import CLinux
 import Foundation
 import Glibc
 import Locking
+import Platform
 
 /// Readiness a file descriptor is watched for.
 public struct IOInterest: OptionSet, Sendable {

@@ -1,3 +1,4 @@
+import Platform
 /// One suspended task on an event loop, resumed exactly once by whichever
 /// comes first: its event, its deadline (a loop timer) or a cancellation.
 /// Loop-confined: arm and finish it only on its loop's thread.

@@ -1,4 +1,5 @@
-import CSystem
+import CLinux
+import Platform
 
 /// Readiness notifications for one socket, shared by every waiter on it. A
 /// session carried by a tunnel has no socket: its watcher is fired by the

@@ -1,3 +1,4 @@
+import Platform
 /// Timers of one event loop: a min-heap of deadlines with lazy cancellation.
 /// Confined to the loop's thread.
 struct TimerHeap {

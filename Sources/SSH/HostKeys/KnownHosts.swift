@@ -1,5 +1,6 @@
 import Foundation
 import Locking
+import Platform
 
 /// A host key as the server presented it.
 public struct HostKey: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import CLibSSH2
+import Platform
 
 /// A refusal from the SFTP server, e.g. `permission denied: /etc/app.conf`.
 public struct SFTPError: Error, Sendable, CustomStringConvertible {

@@ -1,7 +1,6 @@
 import Fleet
 import Foundation
 import Glibc
-import SSH
 import TextFormats
 
 /// `--alert-on-failure SCRIPT`: run on failing exits with the context in TASKER_* variables (§23).

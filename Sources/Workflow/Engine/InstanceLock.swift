@@ -1,7 +1,7 @@
 import Fleet
 import Foundation
 import Glibc
-import SSH
+import Platform
 import TextFormats
 
 /// `--instance-check`: one run per task file and globals at a time (§20.4),

@@ -1,7 +1,7 @@
 import Fleet
 import Foundation
 import Locking
-import SSH
+import Platform
 
 /// Auto-recovery (§24): the state saved after every task, and where a rerun resumes.
 public struct RecoveryState: Sendable {

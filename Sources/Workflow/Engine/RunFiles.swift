@@ -1,7 +1,7 @@
 import Fleet
 import Foundation
 import Glibc
-import SSH
+import Platform
 
 /// Files a run leaves under the log directory (§20.3): the task-file backup
 /// and the project summary line.

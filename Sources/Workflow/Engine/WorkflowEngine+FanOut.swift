@@ -1,6 +1,6 @@
 import Fleet
 import Foundation
-import SSH
+import Platform
 
 /// Fan-out tasks (`hosts=PATTERN`, a Tasker extension): the task runs once per
 /// inventory host the pattern selects, `max_parallel` hosts at a time (default

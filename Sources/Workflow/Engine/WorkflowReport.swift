@@ -1,6 +1,6 @@
 import Fleet
 import Foundation
-import SSH
+import Platform
 import TextFormats
 
 /// The `--output-json` document (§20.6 of the reference) plus `execution_order`.

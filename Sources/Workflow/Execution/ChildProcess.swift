@@ -1,12 +1,10 @@
-import CSystem
 import Fleet
 import Foundation
-import Glibc
-import SSH
+import Platform
 
-/// Runs one program directly (no intermediate shell) in its own process group,
-/// draining stdout and stderr through bounded captures, with a deadline that
-/// kills the whole group.
+/// A workflow task's local command: run directly (no intermediate shell) by
+/// `LocalProcess`, its streams into bounded captures that spill to files,
+/// with a deadline that kills the whole process group.
 public enum ChildProcess {
     public struct SpawnError: Error, CustomStringConvertible {
         public var errorNumber: Int32
@@ -19,43 +17,38 @@ public enum ChildProcess {
     public static let memoryLimit = 1 << 20
 
     /// Runs `argv` until it exits, `timeout` seconds pass (SIGKILL to the group,
-    /// exit 124), or the calling task is cancelled (SIGTERM, 0.5 s grace, SIGKILL). One monitor
-    /// thread watches every running child, however many blocks run at once.
-    /// `environment` replaces Tasker's own when given.
+    /// exit 124), or the calling task is cancelled (SIGTERM, 0.5 s grace, SIGKILL).
+    /// `environment` replaces Tasker's own when given; standard input is Tasker's.
     public static func run(_ argv: [String], environment: [String: String]? = nil, timeout: Double?,
                            spillDirectory: String) async throws -> CommandExit {
-        let (pid, fds) = try spawn(argv, environment: environment)
-        return await ProcessMonitor.shared.watch(pid: pid, fds: fds, timeout: timeout, spillDirectory: spillDirectory)
+        let captures = SpilledCaptures(directory: spillDirectory)
+        let ending: LocalProcess.Ending
+        do {
+            ending = try await LocalProcess.run(argv, environment: environment, input: .inherited, timeout: timeout, output: captures)
+        } catch {
+            let description = error.step == nil ? "[Errno \(error.errorNumber)] \(String(cString: strerror(error.errorNumber))): '\(argv[0])'"
+                : error.description
+            throw SpawnError(errorNumber: error.errorNumber, description: description)
+        }
+        var stderr = captures.stderr.text
+        if ending.timedOut { stderr += "\nProcess killed after timeout of \(Int(timeout ?? 0)) seconds" }
+        return CommandExit(ending: ending.timedOut ? .timedOut : .exited, status: ending.status, stdout: captures.stdout.text, stderr: stderr,
+                           stdoutFile: captures.stdout.finish(), stderrFile: captures.stderr.finish())
+    }
+}
+
+/// A local child's two streams, written on the process monitor's thread and read once it ended.
+final class SpilledCaptures: OutputSink, @unchecked Sendable {
+    let stdout: SpilledCapture
+    let stderr: SpilledCapture
+
+    init(directory: String) {
+        stdout = SpilledCapture(kind: "stdout", directory: directory)
+        stderr = SpilledCapture(kind: "stderr", directory: directory)
     }
 
-    /// Starts `argv` in its own process group with stdout and stderr on pipes.
-    static func spawn(_ argv: [String], environment: [String: String]? = nil) throws -> (pid: pid_t, fds: [Int32]) {
-        // Close-on-exec from the start: a child spawned by another thread meanwhile must not inherit them.
-        var stdoutPipe: [Int32] = [-1, -1]
-        var stderrPipe: [Int32] = [-1, -1]
-        guard tasker_pipe2(&stdoutPipe, O_CLOEXEC) == 0 else {
-            throw SpawnError(errorNumber: errno, description: "cannot create pipes: \(String(cString: strerror(errno)))")
-        }
-        guard tasker_pipe2(&stderrPipe, O_CLOEXEC) == 0 else {
-            let error = errno
-            stdoutPipe.forEach { close($0) }
-            throw SpawnError(errorNumber: error, description: "cannot create pipes: \(String(cString: strerror(error)))")
-        }
-        defer {
-            close(stdoutPipe[1])
-            close(stderrPipe[1])
-        }
-        do {
-            let pid = try ProcessSpawn.start(argv, environment: environment, stdout: stdoutPipe[1], stderr: stderrPipe[1])
-            // The monitor's ends are non-blocking (the child's stay blocking, as programs expect).
-            for fd in [stdoutPipe[0], stderrPipe[0]] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-            return (pid, [stdoutPipe[0], stderrPipe[0]])
-        } catch let failure as ProcessSpawn.Failure {
-            close(stdoutPipe[0])
-            close(stderrPipe[0])
-            let status = failure.errorNumber
-            throw SpawnError(errorNumber: status, description: "[Errno \(status)] \(String(cString: strerror(status))): '\(argv[0])'")
-        }
+    func write(_ bytes: UnsafeRawBufferPointer, to stream: OutputStreamKind) {
+        (stream == .stdout ? stdout : stderr).append(bytes)
     }
 }
 

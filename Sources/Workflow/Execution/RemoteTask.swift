@@ -1,5 +1,6 @@
 import Fleet
 import Foundation
+import Platform
 import SSH
 import TextFormats
 

@@ -1,51 +1,44 @@
-import CSystem
-import Fleet
-import Foundation
+import CLinux
 import Glibc
 import Locking
-import SSH
 import Synchronization
 
 /// One thread that watches every running local child: drains both pipes into
-/// bounded captures, notices exits, enforces deadlines (SIGKILL to the group)
-/// and cancellation (SIGTERM, then SIGKILL after 0.5 s). A parallel block of
-/// 50 subtasks costs 50 processes, not 50 threads.
+/// the child's output sink, notices exits, enforces deadlines (SIGKILL to the
+/// group) and stop requests (SIGTERM, then SIGKILL after 0.5 s). A parallel
+/// block of 50 subtasks costs 50 processes, not 50 threads.
 ///
 /// The thread sleeps in poll() until something happens: output on a pipe, an
-/// exit (each child's pidfd becomes readable), a new child or a cancellation
+/// exit (each child's pidfd becomes readable), a new child or a stop request
 /// (the wake pipe), or the nearest deadline.
 final class ProcessMonitor: @unchecked Sendable {
     static let shared = ProcessMonitor()
 
-    /// A watched child. Handed to the monitor thread through `pending`, then touched only there.
-    private final class Child: @unchecked Sendable {
+    /// A watched child. Handed to the monitor thread through `pending`, then touched only there
+    /// (but for `stopRequested`, which any thread may set).
+    final class Child: @unchecked Sendable {
         let pid: pid_t
         /// Readable once the child exits; -1 on kernels without pidfd (then the monitor looks every 50 ms).
         let pidfd: Int32
+        /// The parent's ends of the stdout and stderr pipes (-1 once closed, or when not piped).
         var fds: [Int32]
-        let captures: [SpilledCapture]
+        let output: any OutputSink
         let deadline: Deadline
-        let timeout: Double?
-        /// Set from any thread when the waiting task is cancelled.
         let stopRequested = Atomic<Bool>(false)
-        let continuation: CheckedContinuation<CommandExit, Never>
+        let finished: @Sendable (LocalProcess.Ending) -> Void
         var timedOut = false
         var exitStatus: Int32?
         var terminateSentAt: Deadline?
         /// Grandchildren may keep the pipes open: after the exit, drain for at most 5 s.
         var drainDeadline: Deadline?
 
-        init(pid: pid_t, fds: [Int32], spillDirectory: String, timeout: Double?,
-             continuation: CheckedContinuation<CommandExit, Never>) {
+        init(pid: pid_t, fds: [Int32], output: any OutputSink, timeout: Double?, finished: @escaping @Sendable (LocalProcess.Ending) -> Void) {
             self.pid = pid
-            pidfd = tasker_pidfd_open(pid)
-            if pidfd >= 0 { _ = fcntl(pidfd, F_SETFD, FD_CLOEXEC) }
+            pidfd = processExitDescriptor(pid)
             self.fds = fds
-            captures = [SpilledCapture(kind: "stdout", directory: spillDirectory),
-                        SpilledCapture(kind: "stderr", directory: spillDirectory)]
+            self.output = output
             deadline = Deadline.after(seconds: timeout)
-            self.timeout = timeout
-            self.continuation = continuation
+            self.finished = finished
         }
 
         /// When the monitor must look at this child again even if nothing happens.
@@ -72,29 +65,26 @@ final class ProcessMonitor: @unchecked Sendable {
             fatalError("cannot create the process monitor's wake pipe: \(String(cString: strerror(errno)))")
         }
         (wakeRead, wakeWrite) = (wake[0], wake[1])
-        let thread = Thread { [unowned self] in run() }
-        thread.name = "tasker-processes"
-        thread.start()
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { context in
+            let monitor = Unmanaged<ProcessMonitor>.fromOpaque(context!).takeUnretainedValue()
+            tasker_name_thread("tasker-processes")
+            monitor.run()
+        }, Unmanaged.passUnretained(self).toOpaque())
+        guard started == 0 else { fatalError("cannot start the process monitor thread: \(String(cString: strerror(started)))") }
+        pthread_detach(thread)
     }
 
-    /// Waits for the child; cancelling the waiting task stops it (SIGTERM, then SIGKILL).
-    func watch(pid: pid_t, fds: [Int32], timeout: Double?, spillDirectory: String) async -> CommandExit {
-        let child = Locked<Child?>(nil)
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let watched = Child(pid: pid, fds: fds, spillDirectory: spillDirectory, timeout: timeout, continuation: continuation)
-                let cancelled = child.withLock { slot in
-                    slot = watched
-                    return Task.isCancelled
-                }
-                if cancelled { watched.stopRequested.store(true, ordering: .releasing) }
-                pending.withLock { $0.append(watched) }
-                wake()
-            }
-        } onCancel: {
-            child.withLock { $0 }?.stopRequested.store(true, ordering: .releasing)
-            wake()
-        }
+    /// Hands `child` to the monitor thread.
+    func watch(_ child: Child) {
+        pending.withLock { $0.append(child) }
+        wake()
+    }
+
+    /// Asks the monitor to stop `child` (SIGTERM, then SIGKILL after 0.5 s); from any thread.
+    func stop(_ child: Child) {
+        child.stopRequested.store(true, ordering: .releasing)
+        wake()
     }
 
     private func wake() {
@@ -102,7 +92,7 @@ final class ProcessMonitor: @unchecked Sendable {
         _ = write(wakeWrite, &byte, 1)
     }
 
-    private func run() {
+    private func run() -> Never {
         while true {
             children += pending.withLock { pending in
                 defer { pending.removeAll() }
@@ -133,7 +123,7 @@ final class ProcessMonitor: @unchecked Sendable {
                     // Non-blocking: a read here never holds up the deadlines of the other children.
                     let n = read(entry.fd, buffer, 65536)
                     if n > 0 {
-                        child.captures[index].append(UnsafeRawBufferPointer(start: buffer, count: n))
+                        child.output.write(UnsafeRawBufferPointer(start: buffer, count: n), to: index == 0 ? .stdout : .stderr)
                     } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
                         close(entry.fd)
                         child.fds[index] = -1
@@ -159,7 +149,7 @@ final class ProcessMonitor: @unchecked Sendable {
         return Int32(min((next.uptimeNanoseconds - now.uptimeNanoseconds + 999_999) / 1_000_000, 60_000))
     }
 
-    /// Advances one child; true when it is finished and its waiter resumed.
+    /// Advances one child; true when it is finished and its waiter told.
     private func check(_ child: Child) -> Bool {
         if child.exitStatus == nil {
             var raw: Int32 = 0
@@ -187,13 +177,8 @@ final class ProcessMonitor: @unchecked Sendable {
         guard drained || (child.drainDeadline?.hasPassed ?? true) else { return false }
         for fd in child.fds where fd >= 0 { close(fd) }
         if child.pidfd >= 0 { close(child.pidfd) }
-        let raw = child.exitStatus!
-        let status = (raw & 0x7f) == 0 ? Int((raw >> 8) & 0xff) : -Int(raw & 0x7f)
-        var stderr = child.captures[1].text
-        if child.timedOut { stderr += "\nProcess killed after timeout of \(Int(child.timeout ?? 0)) seconds" }
-        child.continuation.resume(returning: CommandExit(
-            ending: child.timedOut ? .timedOut : .exited, status: status, stdout: child.captures[0].text, stderr: stderr,
-            stdoutFile: child.captures[0].finish(), stderrFile: child.captures[1].finish()))
+        child.finished(LocalProcess.Ending(waitStatus: child.exitStatus!, timedOut: child.timedOut,
+                                           stopped: child.stopRequested.load(ordering: .acquiring)))
         return true
     }
 }

@@ -5,15 +5,27 @@ import Glibc
 /// handling and an empty signal mask whatever Tasker's own are, and its
 /// standard descriptors taken from the caller's.
 public enum ProcessSpawn {
-    public struct Failure: Error, Sendable {
-        /// posix_spawn's error number (ENOENT: no such program).
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// The error number (from posix_spawn, ENOENT: no such program; or from the step named).
         public var errorNumber: Int32
+        /// What failed before the program could start, when it was not the spawn itself.
+        public var step: String?
+
+        public init(errorNumber: Int32, step: String? = nil) {
+            self.errorNumber = errorNumber
+            self.step = step
+        }
+
+        public var description: String {
+            let reason = "[Errno \(errorNumber)] \(String(cString: strerror(errorNumber)))"
+            return step.map { "\($0): \(reason)" } ?? reason
+        }
     }
 
     /// Starts `argv` (looked up on PATH); `environment` replaces Tasker's own when
     /// given. A nil `stdin` leaves the child Tasker's standard input.
     public static func start(_ argv: [String], environment: [String: String]? = nil,
-                             stdin: Int32? = nil, stdout: Int32, stderr: Int32) throws -> pid_t {
+                             stdin: Int32? = nil, stdout: Int32, stderr: Int32) throws(Failure) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

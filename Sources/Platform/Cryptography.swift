@@ -1,4 +1,4 @@
-import CLibSSH2
+import COpenSSL
 
 /// Hashes, key derivation, MACs and ciphers: every one Tasker uses comes from
 /// the crypto library libssh2 links (OpenSSL), through this file.
@@ -20,7 +20,7 @@ public enum Cryptography {
     }
 
     /// HMAC-SHA1: only for matching hashed known_hosts entries (`|1|salt|hash`).
-    static func hmacSHA1(key: [UInt8], data: [UInt8]) -> [UInt8] {
+    public static func hmacSHA1(key: [UInt8], data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 20)
         _ = tasker_hmac(1, key, key.count, data, data.count, &out)
         return out
@@ -50,7 +50,7 @@ public enum Digest {
         hex(sha256(bytes))
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    public static func hex(_ bytes: [UInt8]) -> String {
         bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
 

@@ -1,6 +1,6 @@
 // Linux APIs that Swift's Glibc module does not expose.
-#ifndef TASKER_CSYSTEM_SHIM_H
-#define TASKER_CSYSTEM_SHIM_H
+#ifndef TASKER_CLINUX_SHIM_H
+#define TASKER_CLINUX_SHIM_H
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 /// pipe2 (O_CLOEXEC set atomically) is a GNU extension the Glibc module does not export.
 int pipe2(int pipefd[2], int flags);
@@ -24,5 +25,9 @@ static inline int tasker_pidfd_open(int pid) {
     (void)pid;
     return -1;
 #endif
+}
+/// Names the calling thread (shown by ps, top and gdb); at most 15 characters.
+static inline void tasker_name_thread(const char *name) {
+    prctl(PR_SET_NAME, name, 0, 0, 0);
 }
 #endif

@@ -1,8 +1,9 @@
-// OpenSSL's side of user keys: building keys from the numbers a key file
-// holds, reading PEM files, signing, and the ciphers OpenSSH encrypts key
-// files with. Tasker's own key handling (Swift) calls only these.
-#ifndef TASKER_KEYS_H
-#define TASKER_KEYS_H
+// The only place Tasker includes OpenSSL (libcrypto, the library libssh2 links
+// too): digests, MACs, key derivation and ciphers for the platform layer, and
+// OpenSSL's side of user keys — building keys from the numbers a key file
+// holds, reading PEM files, signing. The Swift code calls only these.
+#ifndef TASKER_OPENSSL_SHIM_H
+#define TASKER_OPENSSL_SHIM_H
 
 #include <stdlib.h>
 #include <string.h>
@@ -100,9 +101,6 @@ static inline void *tasker_ecdsa_key_new(const char *group, const unsigned char 
     return key;
 }
 
-/// Outcomes of reading a PEM private key.
-enum { TASKER_PEM_OK = 0, TASKER_PEM_BAD_PASSPHRASE = 1, TASKER_PEM_UNREADABLE = 2 };
-
 static inline int tasker_pem_passphrase(char *buffer, int size, int rwflag, void *passphrase) {
     (void)rwflag;
     if (passphrase == NULL) return -1;
@@ -112,28 +110,15 @@ static inline int tasker_pem_passphrase(char *buffer, int size, int rwflag, void
     return (int)length;
 }
 
-/// Reads a PEM private key (PKCS#1, SEC1, PKCS#8, encrypted or not). An
-/// encrypted key with a wrong or missing passphrase reports BAD_PASSPHRASE.
-static inline void *tasker_pem_key_read(const void *pem, size_t length, const char *passphrase, int *outcome) {
-    ERR_clear_error();
+/// Reads a PEM private key (PKCS#1, SEC1, PKCS#8, encrypted or not); NULL when it cannot,
+/// which for an encrypted key means a wrong or missing passphrase (see IdentityFile).
+static inline void *tasker_pem_key_read(const void *pem, size_t length, const char *passphrase) {
     BIO *bio = BIO_new_mem_buf(pem, (int)length);
-    if (bio == NULL) {
-        *outcome = TASKER_PEM_UNREADABLE;
-        return NULL;
-    }
+    if (bio == NULL) return NULL;
     EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, tasker_pem_passphrase, (void *)passphrase);
     BIO_free(bio);
-    if (key != NULL) {
-        *outcome = TASKER_PEM_OK;
-        return key;
-    }
-    unsigned long error = ERR_peek_last_error();
-    int reason = ERR_GET_REASON(error);
-    *outcome = (reason == EVP_R_BAD_DECRYPT || reason == PEM_R_BAD_PASSWORD_READ || reason == PEM_R_BAD_DECRYPT
-                || ERR_GET_LIB(error) == ERR_LIB_PKCS12)
-        ? TASKER_PEM_BAD_PASSPHRASE : TASKER_PEM_UNREADABLE;
     ERR_clear_error();
-    return NULL;
+    return key;
 }
 
 /// A big-number parameter of a key ("n", "e" for RSA) as a big-endian
@@ -271,6 +256,34 @@ static inline int tasker_hmac(int sha1, const unsigned char *key, size_t key_len
 /// Overwrites secret bytes in a way the compiler keeps.
 static inline void tasker_wipe(void *bytes, size_t length) {
     OPENSSL_cleanse(bytes, length);
+}
+
+/// SHA-256 of a buffer into `out` (32 bytes).
+static inline int tasker_sha256(const void *data, size_t length, unsigned char *out) {
+    unsigned int written = 0;
+    return EVP_Digest(data, length, out, &written, EVP_sha256(), NULL) == 1 && written == 32 ? 0 : -1;
+}
+
+/// Incremental SHA-256 for data read in pieces (files pushed to hosts).
+static inline void *tasker_sha256_begin(void) {
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+static inline int tasker_sha256_update(void *ctx, const void *data, size_t length) {
+    return EVP_DigestUpdate((EVP_MD_CTX *)ctx, data, length) == 1 ? 0 : -1;
+}
+
+/// Writes the 32-byte digest and frees the context.
+static inline int tasker_sha256_end(void *ctx, unsigned char *out) {
+    unsigned int written = 0;
+    int ok = EVP_DigestFinal_ex((EVP_MD_CTX *)ctx, out, &written) == 1 && written == 32;
+    EVP_MD_CTX_free((EVP_MD_CTX *)ctx);
+    return ok ? 0 : -1;
 }
 
 #endif
