@@ -9,7 +9,7 @@ command -v ansible-inventory >/dev/null || pip install -q ansible-core >/dev/nul
 # The report tests read the HTML report in headless Chromium, from Debian's packages.
 command -v chromium >/dev/null || { [[ $(id -u) == 0 ]] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; } \
     || echo "test: chromium not installed; the browser report tests will skip" >&2
-# The SSH, fleet and inventory tests first under AddressSanitizer: they drive
+# The platform, SSH, fleet and inventory tests first under AddressSanitizer: they drive
 # libssh2's C memory (teardown with channels in flight, dead peers) and parse
 # input. scripts/sanitize.sh runs
 # any part of the suite under ASan or TSan on demand.
@@ -17,7 +17,7 @@ logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
 status=0
 if [[ $# -eq 0 && "${TASKER_SKIP_SANITIZER:-}" != 1 ]]; then
-    scripts/sanitize.sh address --filter 'SSHTests|FleetTests|AnsibleInventoryTests' 2>&1 | tee "$logs/address.log" || status=$?
+    scripts/sanitize.sh address --filter 'PlatformTests|SSHTests|FleetTests|AnsibleInventoryTests' 2>&1 | tee "$logs/address.log" || status=$?
 fi
 # generate-manual: the man page test regenerates docs/man with it.
 swift build --build-tests

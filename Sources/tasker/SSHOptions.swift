@@ -104,7 +104,7 @@ struct SSHOptions: ParsableArguments {
     /// A pool for a run: `oneShot` runs (`tasker exec`) remember failures and close each
     /// host's connection when its work is done; workflows keep connections for later steps.
     func makePool(oneShot: Bool, budget: FileDescriptorBudget) -> ConnectionPool {
-        ConnectionPool(options: .init(maxConcurrentHandshakes: maxHandshakes ?? 50, remembersFailures: oneShot,
+        ConnectionPool(options: .init(maxConcurrentHandshakes: maxHandshakes ?? 50, failurePolicy: oneShot ? .remember : .retryOnNextUse,
                                       keepsIdleConnections: !oneShot, maxOpenConnections: budget.maxOpenConnections,
                                       tunnelsPerJumpHostConnection: tunnelsPerJumpConnection ?? 16,
                                       connectionsPerJumpHost: maxJumpConnections ?? 8))

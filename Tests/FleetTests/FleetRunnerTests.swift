@@ -57,18 +57,45 @@ final class FleetRunnerTests: XCTestCase {
         await pool.closeAll()
     }
 
-    func testAFailedConnectIsRememberedOnlyWhenThePoolSaysSo() async throws {
+    func testAFailedConnectIsRememberedRetriedOrBackedOffAsThePoolSays() async throws {
         let dead = try resolver.resolve(HostTarget(parsing: "127.0.\(TestFleet.baseOctet).251:\(TestFleet.port)"))
-        for remembers in [true, false] {
-            let pool = ConnectionPool(options: .init(remembersFailures: remembers))
+        for (policy, attempts) in [(ConnectionPool.FailurePolicy.remember, 1), (.retryOnNextUse, 3)] {
+            let pool = ConnectionPool(options: .init(failurePolicy: policy))
             let runner = FleetRunner(pool: pool)
             for _ in 0..<3 {
                 let result = await runner.runHost(dead, commands: ["true"], options: .init())
                 XCTAssertEqual(result.status, .unreachable)
             }
-            XCTAssertEqual(pool.statistics.connectionsOpened, remembers ? 1 : 3,
-                           remembers ? "one-shot runs fail fast" : "workflows try again on every later command")
+            XCTAssertEqual(pool.statistics.connectionsOpened, attempts,
+                           policy == .remember ? "one-shot runs fail fast" : "workflows try again on every later command")
         }
+
+        // Long-lived sessions: refused at once while backing off (0.3 s, then 0.6 s), tried again after.
+        let pool = ConnectionPool(options: .init(failurePolicy: .backOff(.init(initial: 0.3, maximum: 0.6))))
+        let runner = FleetRunner(pool: pool)
+        func use() async -> HostStatus { await runner.runHost(dead, commands: ["true"], options: .init()).status }
+        let first = await use(), refused = await use()
+        XCTAssertEqual(first, .unreachable)
+        XCTAssertEqual(refused, .unreachable, "refused with the failure's own status")
+        XCTAssertEqual(pool.statistics.connectionsOpened, 1)
+        XCTAssertEqual(pool.statistics.refusedWhileBackingOff, 1)
+        try await Task.sleep(for: .milliseconds(350))
+        _ = await use()
+        XCTAssertEqual(pool.statistics.connectionsOpened, 2, "tried again once the first delay passed")
+        try await Task.sleep(for: .milliseconds(350))
+        _ = await use()
+        XCTAssertEqual(pool.statistics.connectionsOpened, 2, "the second failure doubles the delay")
+        try await Task.sleep(for: .milliseconds(350))
+        _ = await use()
+        XCTAssertEqual(pool.statistics.connectionsOpened, 3)
+        XCTAssertEqual(pool.statistics.refusedWhileBackingOff, 2)
+        await pool.closeAll()
+    }
+
+    func testBackoffDoublesUpToItsMaximum() {
+        let backoff = ConnectionPool.Backoff()
+        XCTAssertEqual((1...8).map { backoff.delay(afterFailures: $0) }, [1, 2, 4, 8, 16, 32, 60, 60])
+        XCTAssertEqual(backoff.delay(afterFailures: 1_000), 60)
     }
 
     func testACancelledWaiterLeavesTheSharedConnectionAttemptToTheOthers() async throws {

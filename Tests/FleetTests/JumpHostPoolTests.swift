@@ -19,7 +19,7 @@ final class JumpHostPoolTests: XCTestCase {
         let resolver = ConnectionResolver(sshConfig: try SSHConfig(contentsOf: hosts.sshConfig), overrides: .init())
         let specs = try ["t001", "t002"].map { try resolver.resolve(HostTarget(host: $0)) }
         // As a workflow keeps them: idle connections stay, failures are retried.
-        let pool = ConnectionPool(options: .init(remembersFailures: false))
+        let pool = ConnectionPool(options: .init(failurePolicy: .retryOnNextUse))
         let runner = FleetRunner(pool: pool)
         for spec in specs {
             let result = await runner.runHost(spec, commands: ["true"], options: .init())

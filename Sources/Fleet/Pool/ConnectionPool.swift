@@ -1,5 +1,6 @@
-import SSH
 import Locking
+import Platform
+import SSH
 
 /// One authenticated connection per host, opened on first use and shared by
 /// every later command to that host. Handshakes are admission-controlled so a
@@ -14,15 +15,40 @@ public final class ConnectionPool: Sendable {
         public var reconnects = 0
         /// Connections opened to jump hosts (not counted in `connectionsOpened`).
         public var jumpHostConnectionsOpened = 0
+        /// Uses refused at once because their host was backing off after failed attempts.
+        public var refusedWhileBackingOff = 0
+    }
+
+    /// What a host's next use does after its connection attempt failed.
+    public enum FailurePolicy: Sendable, Equatable {
+        /// Fail at once with the same error for the rest of the pool's life (one-shot fan-outs).
+        case remember
+        /// Try again at the next use (workflows, whose later steps and retries may come minutes later).
+        case retryOnNextUse
+        /// Fail at once until a delay that doubles with each consecutive failure has passed, then
+        /// try again (long-lived sessions); a success starts the count again.
+        case backOff(Backoff)
+    }
+
+    /// 1, 2, 4 … seconds after the first, second, third … consecutive failure, at most `maximum`.
+    public struct Backoff: Sendable, Equatable {
+        public var initial: Double
+        public var maximum: Double
+
+        public init(initial: Double = 1, maximum: Double = 60) {
+            self.initial = initial
+            self.maximum = max(initial, maximum)
+        }
+
+        public func delay(afterFailures failures: Int) -> Double {
+            min(maximum, initial * Double(1 << min(max(0, failures - 1), 30)))
+        }
     }
 
     public struct Options: Sendable {
         /// SSH handshakes in flight at once.
         public var maxConcurrentHandshakes = 50
-        /// With it (one-shot fan-outs), a host that could not be reached fails
-        /// fast for the rest of the run; without it (workflows, whose later steps
-        /// and retries may come minutes later), the next command tries again.
-        public var remembersFailures = true
+        public var failurePolicy = FailurePolicy.remember
         /// Keep a connection open after its last user is done (workflows reuse it
         /// in later steps); without it, a host's connection closes when its work ends.
         public var keepsIdleConnections = true
@@ -34,11 +60,11 @@ public final class ConnectionPool: Sendable {
         /// Connections to one jump host; beyond them, targets wait for a tunnel to close.
         public var connectionsPerJumpHost = 8
 
-        public init(maxConcurrentHandshakes: Int = 50, remembersFailures: Bool = true,
+        public init(maxConcurrentHandshakes: Int = 50, failurePolicy: FailurePolicy = .remember,
                     keepsIdleConnections: Bool = true, maxOpenConnections: Int = .max,
                     tunnelsPerJumpHostConnection: Int = 16, connectionsPerJumpHost: Int = 8) {
             self.maxConcurrentHandshakes = maxConcurrentHandshakes
-            self.remembersFailures = remembersFailures
+            self.failurePolicy = failurePolicy
             self.keepsIdleConnections = keepsIdleConnections
             self.maxOpenConnections = max(1, maxOpenConnections)
             self.tunnelsPerJumpHostConnection = max(1, tunnelsPerJumpHostConnection)
@@ -46,16 +72,43 @@ public final class ConnectionPool: Sendable {
         }
     }
 
+    /// One host's place in the pool.
     private struct Entry {
-        /// nil when the host has no connection now (closed, or a failure to forget).
-        var attempt: SharedConnect?
+        enum State {
+            /// No connection: never opened, closed, evicted, or a failure forgotten.
+            case closed
+            /// An attempt in flight, which every user of the host waits for.
+            case connecting(SharedConnect)
+            /// Connected (the attempt holds the connection).
+            case ready(SharedConnect)
+            /// A remembered failure (`FailurePolicy.remember`): later users get its error at once. Holds no socket.
+            case failed(SharedConnect, since: Deadline)
+            /// Failed `failures` times in a row; refused at once until `until`, then tried again. Holds no socket.
+            case backingOff(until: Deadline, error: any Error)
+        }
+
+        var state = State.closed
         var users = 0
         /// When the last user left, for choosing which idle connection to close.
         var idleSince: UInt64 = 0
-        /// A remembered failure: it holds no socket.
-        var failed = false
+        /// Consecutive failed attempts (reset by a success).
+        var failures = 0
         /// The host had a connection before: opening another is a reconnect.
         var wasConnected = false
+
+        /// The attempt users wait for: connecting, connected or a remembered failure.
+        var attempt: SharedConnect? {
+            switch state {
+            case .connecting(let attempt), .ready(let attempt), .failed(let attempt, _): return attempt
+            case .closed, .backingOff: return nil
+            }
+        }
+
+        /// The connection, when connected.
+        var connection: SSHConnection? {
+            guard case .ready(let attempt) = state, case .success(let connection)? = attempt.result else { return nil }
+            return connection
+        }
     }
 
     private struct State {
@@ -71,6 +124,7 @@ public final class ConnectionPool: Sendable {
         case ready(SharedConnect)
         case evict(SSHConnection)
         case wait
+        case refuse(any Error)
     }
 
     public let options: Options
@@ -87,7 +141,7 @@ public final class ConnectionPool: Sendable {
             tunnelsPerConnection: options.tunnelsPerJumpHostConnection,
             connectionsPerJumpHost: options.connectionsPerJumpHost,
             handshakesPerJumpHost: options.maxConcurrentHandshakes,
-            remembersFailures: options.remembersFailures))
+            remembersFailures: options.failurePolicy == .remember))
     }
 
     public var statistics: Statistics {
@@ -133,7 +187,7 @@ public final class ConnectionPool: Sendable {
             }
             if case .success(let connection)? = current.result, connection === broken {
                 let attempt = makeAttempt(spec)
-                state.entries[spec.poolKey]!.attempt = attempt
+                state.entries[spec.poolKey]!.state = .connecting(attempt)
                 state.statistics.connectionsOpened += 1
                 state.statistics.reconnects += 1
                 return (attempt, true)
@@ -152,7 +206,12 @@ public final class ConnectionPool: Sendable {
 
     private func closeTargets() async {
         let attempts = state.withLock { state in
-            let attempts = state.entries.values.compactMap(\.attempt)
+            let attempts = state.entries.values.compactMap { entry -> SharedConnect? in
+                switch entry.state {
+                case .connecting(let attempt), .ready(let attempt): return attempt
+                case .closed, .failed, .backingOff: return nil
+                }
+            }
             state.entries.removeAll()
             state.open = 0
             return attempts
@@ -170,17 +229,27 @@ public final class ConnectionPool: Sendable {
         do {
             let connection = try await attempt.value()
             state.withLock { state in
-                if state.entries[spec.poolKey]?.attempt === attempt { state.entries[spec.poolKey]!.wasConnected = true }
+                guard var entry = state.entries[spec.poolKey], case .connecting(let current) = entry.state, current === attempt else { return }
+                entry.state = .ready(attempt)
+                entry.wasConnected = true
+                entry.failures = 0
+                state.entries[spec.poolKey] = entry
             }
             return connection
         } catch {
             let cancelled = (error as? SSHError)?.kind == .cancelled
             state.withLock { state in
-                guard var entry = state.entries[spec.poolKey], entry.attempt === attempt, !entry.failed else { return }
-                if options.remembersFailures, !cancelled {
-                    entry.failed = true
+                guard var entry = state.entries[spec.poolKey], case .connecting(let current) = entry.state, current === attempt else { return }
+                if cancelled {
+                    entry.state = .closed
                 } else {
-                    entry.attempt = nil
+                    entry.failures += 1
+                    switch options.failurePolicy {
+                    case .remember: entry.state = .failed(attempt, since: .now())
+                    case .retryOnNextUse: entry.state = .closed
+                    case .backOff(let backoff):
+                        entry.state = .backingOff(until: .after(seconds: backoff.delay(afterFailures: entry.failures)), error: error)
+                    }
                 }
                 state.entries[spec.poolKey] = entry
                 state.open -= 1
@@ -194,9 +263,16 @@ public final class ConnectionPool: Sendable {
         while true {
             let step = state.withLock { state -> CheckOut in
                 var entry = state.entries[spec.poolKey] ?? Entry()
-                if entry.attempt == nil {
+                if case .backingOff(let until, let error) = entry.state {
+                    guard until.hasPassed else {
+                        state.statistics.refusedWhileBackingOff += 1
+                        return .refuse(error)
+                    }
+                    entry.state = .closed
+                }
+                if case .closed = entry.state {
                     guard state.open < options.maxOpenConnections else { return evictionOrWait(&state) }
-                    entry.attempt = makeAttempt(spec)
+                    entry.state = .connecting(makeAttempt(spec))
                     state.open += 1
                     state.statistics.connectionsOpened += 1
                     if entry.wasConnected { state.statistics.reconnects += 1 }
@@ -209,6 +285,7 @@ public final class ConnectionPool: Sendable {
             case .ready(let attempt): return attempt
             case .evict(let connection): await connection.close()
             case .wait: try await waitForRoom()
+            case .refuse(let error): throw error
             }
         }
     }
@@ -216,12 +293,12 @@ public final class ConnectionPool: Sendable {
     /// At the limit: picks the connection idle the longest to close, or says to wait.
     private func evictionOrWait(_ state: inout State) -> CheckOut {
         var oldest: (key: String, idleSince: UInt64, connection: SSHConnection)?
-        for (key, entry) in state.entries where entry.users == 0 && !entry.failed {
-            guard case .success(let connection)? = entry.attempt?.result else { continue }
+        for (key, entry) in state.entries where entry.users == 0 {
+            guard let connection = entry.connection else { continue }
             if oldest == nil || entry.idleSince < oldest!.idleSince { oldest = (key, entry.idleSince, connection) }
         }
         guard let oldest else { return .wait }
-        state.entries[oldest.key]?.attempt = nil
+        state.entries[oldest.key]?.state = .closed
         state.open -= 1
         return .evict(oldest.connection)
     }
@@ -238,17 +315,15 @@ public final class ConnectionPool: Sendable {
             state.entries[spec.poolKey] = entry
             guard entry.users == 0 else { return nil }
             wakeRoomWaiters(&state)
-            if case .success(let connection)? = entry.attempt?.result, !entry.failed { return connection }
-            return nil
+            return entry.connection
         }
         guard let idle else { return }
         if options.keepsIdleConnections {
             guard await idle.isBroken else { return }
         }
         let release = state.withLock { state -> Bool in
-            guard var entry = state.entries[spec.poolKey], entry.users == 0,
-                  case .success(let connection)? = entry.attempt?.result, connection === idle else { return false }
-            entry.attempt = nil
+            guard var entry = state.entries[spec.poolKey], entry.users == 0, entry.connection === idle else { return false }
+            entry.state = .closed
             state.entries[spec.poolKey] = entry
             state.open -= 1
             wakeRoomWaiters(&state)

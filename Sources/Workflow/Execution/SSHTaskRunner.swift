@@ -39,7 +39,7 @@ public final class SSHTaskRunner: TaskTransport {
     public let pool: ConnectionPool
     private let specs = Locked<[String: ConnectionSpec]>([:])
 
-    public init(settings: Settings, pool: ConnectionPool = ConnectionPool(options: .init(remembersFailures: false))) {
+    public init(settings: Settings, pool: ConnectionPool = ConnectionPool(options: .init(failurePolicy: .retryOnNextUse))) {
         self.settings = settings
         self.pool = pool
     }
