@@ -67,11 +67,12 @@ struct ExecCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let specs = try targets.resolve(pattern: pattern, resolver: try connection.makeResolver()) else { return }
+        let resolver = try connection.makeResolver()
+        guard let specs = try targets.resolve(pattern: pattern, resolver: resolver) else { return }
         let commandList = commands.isEmpty ? [words.joined(separator: " ")] : commands
         let capture = output.capture
         let input = try CommandStandardInput.open(stdin)
-        try await FleetCommandRun("exec", subject: commandList.joined(separator: "\n"), connection: connection, targets: targets, records: records,
+        try await FleetCommandRun("exec", resolver: resolver, subject: commandList.joined(separator: "\n"), connection: connection, targets: targets, records: records,
                                   forks: forks, hosts: specs.count, json: output.json, fold: output.fold,
                                   progress: progress.line("exec", json: output.json, hosts: specs.count, minimumHosts: 9))
             .perform(options: {

@@ -4,10 +4,9 @@ import Foundation
 import Locking
 
 /// What every fleet command (`exec`, `push`, `pull`, `script`) does around its
-/// work: plan descriptors and forks, open the pool, start the run's event
-/// stream (console or `--json`, `--retry-file`, `--journal` are its
-/// subscribers), turn Ctrl-C into cancellation, end the run with its summary,
-/// exit by the table.
+/// work: plan descriptors and forks, open the session, run it as a `FleetRun`
+/// whose event stream the console or `--json`, `--retry-file` and `--journal`
+/// subscribe to, turn Ctrl-C into cancellation, close the session, exit by the table.
 struct FleetCommandRun {
     let connection: ConnectionOptions
     let forks: Int
@@ -16,16 +15,16 @@ struct FleetCommandRun {
     /// `--retry-file`: where the hosts that did not succeed are written.
     let retryFile: String?
     let records: RunRecordOptions
-    /// `exec`, `push`, `pull` or `script`, and what it runs, for `run_started`.
-    let operation: String
-    let subject: String
+    let run: FleetRun
     let progress: ProgressLine?
+    /// The resolver the targets were resolved with, for the session.
+    let resolver: ConnectionResolver
 
-    init(_ operation: String, subject: String, connection: ConnectionOptions, targets: TargetOptions, records: RunRecordOptions,
+    init(_ operation: String, resolver: ConnectionResolver, subject: String, connection: ConnectionOptions, targets: TargetOptions, records: RunRecordOptions,
          forks: Int, hosts: Int, json: Bool, fold: Bool = false, progress: ProgressLine?) {
         self.progress = progress
-        self.operation = operation
-        self.subject = subject
+        self.resolver = resolver
+        run = FleetRun(operation: operation, subject: subject, targets: hosts)
         self.connection = connection
         self.records = records
         self.forks = forks
@@ -46,31 +45,19 @@ struct FleetCommandRun {
             throw UsageError(error.description)
         }
         if let warning = budget.warning { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
-        var runOptions = options(budget.forks)
         let records = try self.records.open()
         let unsuccessful = UnsuccessfulHosts()
-        let clock = RunClock()
-        let events = RunEventSink(clock: clock, subscribers: (progress.map { [$0] } ?? [])  // first: erased before the summary is printed
-                                    + [ExecReporter(mode: mode), unsuccessful] + records.subscribers)
-        runOptions.events = events
-        events.emit(.runStarted(.init(operation: operation, commandLine: CommandLine.arguments, subject: subject, targets: hosts,
-                                      startedAt: clock.wallStartText)))
-        let pool = connection.ssh.makePool(oneShot: true, budget: budget)
-        let task = Task { await work(pool, runOptions) }
+        let session = connection.ssh.makeSession(resolver: resolver, lifetime: .oneShot, budget: budget)
         let interrupts = InterruptHandler()
-        interrupts.install { task.cancel() }
-        let tally = await task.value
-        await pool.closeAll()
-
-        let status = interrupts.exitStatus ?? ExitPolicy.exitStatus(for: tally)
-        let statistics = pool.statistics
-        events.emit(.runEnded(RunSummary(tally: tally, exitCode: status, wallMilliseconds: clock.offset(),
-                                         connectionsOpened: statistics.connectionsOpened,
-                                         jumpHostConnectionsOpened: statistics.jumpHostConnectionsOpened)))
-        await events.drain()
+        // The progress line first: erased before the summary is printed.
+        let outcome = await run.perform(in: session, options: options(budget.forks),
+                                        subscribers: (progress.map { [$0] } ?? []) + [ExecReporter(mode: mode), unsuccessful] + records.subscribers,
+                                        interrupt: { cancel in interrupts.install(onSignal: cancel) },
+                                        interruptedStatus: { interrupts.exitStatus }, work)
+        await session.close()
         records.finish()
         if let retryFile { unsuccessful.write(to: retryFile) }
-        if status != 0 { throw ExitCode(status) }
+        if outcome.exitStatus != 0 { throw ExitCode(outcome.exitStatus) }
     }
 }
 

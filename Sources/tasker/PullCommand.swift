@@ -56,13 +56,14 @@ struct PullCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let specs = try targets.resolve(pattern: pattern, resolver: try connection.makeResolver()) else { return }
+        let resolver = try connection.makeResolver()
+        guard let specs = try targets.resolve(pattern: pattern, resolver: resolver) else { return }
         var request = PullRequest(sources: Array(paths.dropLast()), destination: paths.last!)
         request.recursive = recursive
         request.preserveTimes = preserve
         request.timeout = timeout
         let pull = FilePull(request)
-        try await FleetCommandRun("pull", subject: paths.joined(separator: " "), connection: connection, targets: targets, records: records,
+        try await FleetCommandRun("pull", resolver: resolver, subject: paths.joined(separator: " "), connection: connection, targets: targets, records: records,
                                   forks: forks, hosts: specs.count, json: json,
                                   progress: progress.line("pull", json: json, hosts: specs.count, transfers: true))
             .perform(options: { FleetRunOptions(forks: $0, runTimeout: runTimeout) }, filesPerHost: 1) { pool, options in

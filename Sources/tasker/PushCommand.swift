@@ -78,7 +78,8 @@ struct PushCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let specs = try targets.resolve(pattern: pattern, resolver: try connection.makeResolver()) else { return }
+        let resolver = try connection.makeResolver()
+        guard let specs = try targets.resolve(pattern: pattern, resolver: resolver) else { return }
         var request = PushRequest(sources: Array(paths.dropLast()), destination: paths.last!)
         request.recursive = recursive
         request.mode = mode.flatMap { UInt32($0, radix: 8) }
@@ -90,7 +91,7 @@ struct PushCommand: AsyncParsableCommand {
 
         let push: FilePush
         do { push = try FilePush(request) } catch let error as FleetError { throw UsageError(error.description) }
-        try await FleetCommandRun("push", subject: paths.joined(separator: " "), connection: connection, targets: targets, records: records,
+        try await FleetCommandRun("push", resolver: resolver, subject: paths.joined(separator: " "), connection: connection, targets: targets, records: records,
                                   forks: forks, hosts: specs.count, json: json,
                                   progress: progress.line("push", json: json, hosts: specs.count, transfers: true,
                                                           totalBytes: push.bytesPerHost.map { $0 * UInt64(specs.count) }))

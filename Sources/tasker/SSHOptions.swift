@@ -1,4 +1,5 @@
 import ArgumentParser
+import AnsibleInventory
 import Fleet
 import SSH
 
@@ -101,12 +102,12 @@ struct SSHOptions: ParsableArguments {
         }
     }
 
-    /// A pool for a run: `oneShot` runs (`tasker exec`) remember failures and close each
-    /// host's connection when its work is done; workflows keep connections for later steps.
-    func makePool(oneShot: Bool, budget: FileDescriptorBudget) -> ConnectionPool {
-        ConnectionPool(options: .init(maxConcurrentHandshakes: maxHandshakes ?? 50, failurePolicy: oneShot ? .remember : .retryOnNextUse,
-                                      keepsIdleConnections: !oneShot, maxOpenConnections: budget.maxOpenConnections,
-                                      tunnelsPerJumpHostConnection: tunnelsPerJumpConnection ?? 16,
-                                      connectionsPerJumpHost: maxJumpConnections ?? 8))
+    /// The session of a run: `oneShot` runs (`tasker exec`) remember failures and close each host's
+    /// connection when its work is done; workflows keep connections for later steps.
+    func makeSession(resolver: ConnectionResolver, inventory: Inventory? = nil, limit: String? = nil,
+                     lifetime: FleetSession.Lifetime, budget: FileDescriptorBudget) -> FleetSession {
+        FleetSession(settings: .init(resolver: resolver, inventory: inventory, limit: limit, lifetime: lifetime, budget: budget,
+                                     maxConcurrentHandshakes: maxHandshakes ?? 50, tunnelsPerJumpHostConnection: tunnelsPerJumpConnection ?? 16,
+                                     connectionsPerJumpHost: maxJumpConnections ?? 8))
     }
 }

@@ -58,7 +58,8 @@ struct ScriptCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let specs = try targets.resolve(pattern: pattern, resolver: try connection.makeResolver()) else { return }
+        let resolver = try connection.makeResolver()
+        guard let specs = try targets.resolve(pattern: pattern, resolver: resolver) else { return }
         let scriptRun: ScriptRun
         do {
             scriptRun = try ScriptRun(ScriptRequest(localPath: script[0], arguments: scriptArguments, interpreter: interpreter))
@@ -66,7 +67,7 @@ struct ScriptCommand: AsyncParsableCommand {
             throw UsageError(error.description)
         }
         let capture = output.capture
-        try await FleetCommandRun("script", subject: ([script[0]] + scriptArguments).joined(separator: " "), connection: connection, targets: targets,
+        try await FleetCommandRun("script", resolver: resolver, subject: ([script[0]] + scriptArguments).joined(separator: " "), connection: connection, targets: targets,
                                   records: records, forks: forks, hosts: specs.count, json: output.json, fold: output.fold,
                                   progress: progress.line("script", json: output.json, hosts: specs.count, minimumHosts: 9))
             .perform(options: { FleetRunOptions(forks: $0, commandTimeout: timeout, runTimeout: runTimeout, capture: capture) },

@@ -44,10 +44,11 @@ struct WorkflowRemoteOptions: ParsableArguments {
             throw UsageError(error.description)
         }
         if let warning = budget.warning { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
-        let settings = SSHTaskRunner.Settings(
-            resolver: try ssh.makeResolver(user: sshUser), inventory: inventory.inventories.isEmpty ? nil : try inventory.load(),
-            limit: inventory.limit, forks: budget.forks, outputDirectory: outputDir, fanOutKeepBytes: keepBytes ?? 32 << 10)
-        return SSHTaskRunner(settings: settings, pool: ssh.makePool(oneShot: false, budget: budget))
+        let session = ssh.makeSession(resolver: try ssh.makeResolver(user: sshUser),
+                                      inventory: inventory.inventories.isEmpty ? nil : try inventory.load(), limit: inventory.limit,
+                                      lifetime: .workflow, budget: budget)
+        return SSHTaskRunner(session: session, settings: .init(forks: budget.forks, outputDirectory: outputDir,
+                                                               fanOutKeepBytes: keepBytes ?? 32 << 10))
     }
 
     /// Writes `--retry-file`: each host that failed in some fan-out task, once, in

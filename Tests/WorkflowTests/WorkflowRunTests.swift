@@ -45,8 +45,9 @@ final class WorkflowRunTests: XCTestCase {
                 return console.answer
             },
             makeSSHRunner: {
-                SSHTaskRunner(settings: .init(resolver: ConnectionResolver(sshConfig: .empty, overrides: .init()), inventory: nil, limit: nil,
-                                              forks: 4, outputDirectory: nil, fanOutKeepBytes: 1024))
+                SSHTaskRunner(session: FleetSession(settings: .init(resolver: ConnectionResolver(sshConfig: .empty, overrides: .init()),
+                                                                    lifetime: .workflow)),
+                              settings: .init(forks: 4, fanOutKeepBytes: 1024))
             })
         return try await WorkflowRun(file: file, settings: settings, log: WorkflowLog(level: .error, echo: false),
                                      interaction: interaction).perform()

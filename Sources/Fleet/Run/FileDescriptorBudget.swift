@@ -15,6 +15,12 @@ public struct FileDescriptorBudget: Sendable, Equatable {
     /// Said once when `forks` had to be lowered.
     public var warning: String?
 
+    public init(forks: Int, maxOpenConnections: Int, warning: String? = nil) {
+        self.forks = forks
+        self.maxOpenConnections = maxOpenConnections
+        self.warning = warning
+    }
+
     /// Raises the soft open-file limit to the hard limit, once at start.
     public static func raiseLimit() {
         FileDescriptorLimit.raiseToHardLimit()

@@ -360,6 +360,12 @@ public struct SSHConfig: Sendable {
         if hasWord { words.append(current) }
         return words
     }
+
+    /// `Match exec` commands run once and their answers are kept; this forgets them, so that the
+    /// next resolution runs them again (a long-lived session refreshing what it knows about hosts).
+    public static func forgetMatchExecResults() {
+        MatchExec.forgetResults()
+    }
 }
 
 /// The options of `ssh_config` that Tasker honours, as they apply to one host.

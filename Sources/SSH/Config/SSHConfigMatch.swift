@@ -110,9 +110,14 @@ struct SSHConfigMatch: Sendable {
 
 /// Runs `Match exec` commands: `/bin/sh -c` with no input or output, at most
 /// `timeout` seconds (then the group is killed and the criterion fails).
-/// Each distinct command runs once per process.
+/// Each distinct command runs once, until a session refreshes (`SSHConfig.forgetMatchExecResults`).
 enum MatchExec {
     private static let results = Locked<[String: Bool]>([:])
+
+    /// Forgets every `Match exec` answer (a long-lived session refreshing what it knows about hosts).
+    static func forgetResults() {
+        results.withLock { $0.removeAll() }
+    }
 
     static func succeeds(_ command: String, timeout: Double) -> Bool {
         if let known = results.withLock({ $0[command] }) { return known }

@@ -1,19 +1,14 @@
 import Fleet
 import Foundation
-import Locking
 import SSH
 import AnsibleInventory
 
-/// The SSH exec types (`ssh`, `ssh_shell`, `ssh_push`, `ssh_pull`, `ssh_script`): runs task work on hosts over Tasker's
-/// pooled SSH connections (one connection per host for the whole run). Host
+/// The SSH exec types (`ssh`, `ssh_shell`, `ssh_push`, `ssh_pull`, `ssh_script`): runs task work on hosts over
+/// the session's pooled connections (one connection per host for the whole run). Host
 /// names are looked up in the inventory first (ansible_host, port, user, key),
 /// then taken as `[user@]host[:port]` through ssh_config.
 public final class SSHTaskRunner: TaskTransport {
     public struct Settings: Sendable {
-        public var resolver: ConnectionResolver
-        public var inventory: Inventory?
-        /// `--limit`: narrows every `hosts=` selection.
-        public var limit: String?
         /// Hosts a fan-out task runs at once unless it sets `max_parallel`.
         public var forks: Int
         /// When set, each remote run keeps its full streams in `DIR/<task>/<host>.stdout|stderr`.
@@ -23,11 +18,7 @@ public final class SSHTaskRunner: TaskTransport {
         /// memory for later placeholders, so this bounds a wide task's footprint.
         public var fanOutKeepBytes: Int
 
-        public init(resolver: ConnectionResolver, inventory: Inventory? = nil, limit: String? = nil, forks: Int = 64,
-                    outputDirectory: String? = nil, fanOutKeepBytes: Int = 32 << 10) {
-            self.resolver = resolver
-            self.inventory = inventory
-            self.limit = limit
+        public init(forks: Int = 64, outputDirectory: String? = nil, fanOutKeepBytes: Int = 32 << 10) {
             self.forks = forks
             self.outputDirectory = outputDirectory
             self.fanOutKeepBytes = fanOutKeepBytes
@@ -35,25 +26,26 @@ public final class SSHTaskRunner: TaskTransport {
     }
 
     public let settings: Settings
-    /// Should not remember failures: a host that was down for one step may be back for the next.
-    public let pool: ConnectionPool
-    private let specs = Locked<[String: ConnectionSpec]>([:])
+    /// The pool, the resolver and the inventory (a workflow's session: failures are not remembered,
+    /// since a host that was down for one step may be back for the next).
+    public let session: FleetSession
 
-    public init(settings: Settings, pool: ConnectionPool = ConnectionPool(options: .init(failurePolicy: .retryOnNextUse))) {
+    public init(session: FleetSession, settings: Settings) {
+        self.session = session
         self.settings = settings
-        self.pool = pool
     }
+
+    public var pool: ConnectionPool { session.pool }
 
     public var forks: Int { settings.forks }
 
     /// The inventory hosts `pattern` selects (narrowed by `--limit`), with Ansible-style warnings.
     public func hosts(matching pattern: String) throws -> (hosts: [String], warnings: [String]) {
-        guard let inventory = settings.inventory else {
+        guard session.inventory != nil else {
             throw TaskFileError(exitCode: 20, "hosts=\(pattern) needs an inventory (-i INVENTORY)")
         }
         do {
-            let selection = try HostPatternMatcher(inventory: inventory).select(pattern, limit: settings.limit)
-            return (selection.hosts, selection.warnings)
+            return try session.hosts(matching: pattern)
         } catch let error as InventoryError {
             throw TaskFileError(exitCode: 20, "hosts=\(pattern): \(error)")
         }
@@ -61,15 +53,7 @@ public final class SSHTaskRunner: TaskTransport {
 
     /// How `host` is reached: its inventory entry when it has one, else `[user@]host[:port]`.
     public func spec(for host: String) throws -> ConnectionSpec {
-        if let cached = specs.withLock({ $0[host] }) { return cached }
-        let spec: ConnectionSpec
-        if let inventory = settings.inventory, inventory.hosts[host] != nil {
-            spec = try InventoryTargets(inventory: inventory).specs(for: [host], resolver: settings.resolver).specs[0]
-        } else {
-            spec = try settings.resolver.resolve(HostTarget(parsing: host))
-        }
-        specs.withLock { $0[host] = spec }
-        return spec
+        try session.spec(for: host)
     }
 
     /// A command's timeout comes after its remote process group was killed.

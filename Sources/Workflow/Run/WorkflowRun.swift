@@ -57,7 +57,8 @@ public struct WorkflowRun: Sendable {
         public var printError: @Sendable (String) -> Void
         /// Asks `question` (printed as is) and says whether the answer was yes.
         public var confirm: @Sendable (String) -> Bool
-        /// The pooled SSH transport, made once the task file has passed validation.
+        /// The pooled SSH transport over a fresh session, made once the task file has passed validation
+        /// (its header may add options); the run closes the session after the engine.
         public var makeSSHRunner: @Sendable () throws -> SSHTaskRunner
         /// Called before the engine runs with what interrupts it (to connect signals to it): cancelling
         /// the engine's task stops its work, while the run's reports and the pool's shutdown still happen.
@@ -246,7 +247,7 @@ public struct WorkflowRun: Sendable {
         let engineTask = Task { await engine.run() }
         interaction.engineStarting { engineTask.cancel() }
         var outcome = await withTaskCancellationHandler { await engineTask.value } onCancel: { engineTask.cancel() }
-        await ssh.pool.closeAll()
+        await ssh.session.close()
         interaction.engineFinished(outcome)
         let statistics = ssh.pool.statistics
         connections.withLock { $0 = statistics }

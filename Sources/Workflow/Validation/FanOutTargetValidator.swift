@@ -15,7 +15,7 @@ public enum FanOutTargetValidator {
                 let selection = try runner.hosts(matching: pattern)
                 report.warnings += selection.warnings.map { "\(place): \($0)" }
                 if selection.hosts.isEmpty {
-                    let limit = runner.settings.limit.map { " with --limit \($0)" } ?? ""
+                    let limit = runner.session.settings.limit.map { " with --limit \($0)" } ?? ""
                     report.errors.append("\(place): hosts=\(pattern) matches no hosts in the inventory\(limit)")
                 }
             } catch let error as TaskFileError {
