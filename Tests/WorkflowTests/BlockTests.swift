@@ -149,9 +149,9 @@ final class BlockTests: XCTestCase {
         XCTAssertEqual(outcome.exitCode, 0)
         XCTAssertEqual(try String(contentsOfFile: counter, encoding: .utf8).split(separator: "\n").count, 3)
         XCTAssertEqual(outcome.attempts[100], 3)
-        let report = WorkflowReport.json(file: try TaskFile.parse("task=0\nreturn=0\n", path: "x.txt"), outcome: outcome,
-                                         started: Date(), ended: Date(), logFile: "")
-        XCTAssertEqual(((report["task_results"] as? [String: Any])?["100"] as? [String: Any])?["attempts"] as? Int, 3)
+        let report = WorkflowReport(file: try TaskFile.parse("task=0\nreturn=0\n", path: "x.txt"), outcome: outcome,
+                                    started: Date(), ended: Date(), logFile: "")
+        XCTAssertEqual(report.taskResults["100"]?.attempts, 3)
     }
 
     func testDryRunSubtasksSucceed() async throws {

@@ -8,8 +8,8 @@
 /// a type may open its keyed container more than once, as `RunEvent` does)
 /// and then written out in one pass. Numbers, strings, booleans, null,
 /// arrays and objects only: the records hold nothing else (no Date, no Data).
-struct JSONLineEncoder {
-    static func encode(_ value: some Encodable) throws -> [UInt8] {
+public enum JSONLineEncoder {
+    public static func encode(_ value: some Encodable) throws -> [UInt8] {
         let root = Node()
         try value.encode(to: NodeEncoder(node: root, codingPath: []))
         var output: [UInt8] = []
@@ -170,6 +170,7 @@ private enum Scalar {
     /// look-up for every nested value, which cost more than writing the value.
     static func value<T: Encodable>(of value: T) throws -> Node.Value? {
         if T.self == String.self { return .string(value as! String) }
+        if T.self == EncodedJSON.self { return .literal(String(decoding: (value as! EncodedJSON).bytes, as: UTF8.self)) }
         if T.self == Bool.self { return .literal(value as! Bool ? "true" : "false") }
         if T.self == Int.self { return .literal(String(value as! Int)) }
         if T.self == Int32.self { return .literal(String(value as! Int32)) }
@@ -263,5 +264,20 @@ private struct SingleNodeContainer: SingleValueEncodingContainer {
     mutating func encode<T: Encodable>(_ value: T) throws {
         if let scalar = try Scalar.value(of: value) { return node.set(scalar) }
         try Scalar.encode(value, into: node, codingPath: codingPath)
+    }
+}
+
+/// A value JSONLineEncoder wrote before, kept as its text and written again as it is: large records
+/// that do not change (a finished task's result) are encoded once, not on every save of the document.
+public struct EncodedJSON: Encodable, Sendable, Equatable {
+    public let bytes: [UInt8]
+
+    public init(_ value: some Encodable) throws {
+        bytes = try JSONLineEncoder.encode(value)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        throw EncodingError.invalidValue(self, .init(codingPath: encoder.codingPath,
+                                                     debugDescription: "pre-encoded JSON is written by JSONLineEncoder only"))
     }
 }

@@ -85,39 +85,3 @@ public struct HostTaskResult: Sendable, Equatable {
         self.attempts = attempts
     }
 }
-
-extension HostTaskResult {
-    /// The JSON form used by `--output-json` and the recovery file.
-    var jsonObject: [String: Any] {
-        ["exit_code": exitCode, "stdout": stdout, "stderr": stderr, "success": success, "status": status.rawValue, "attempts": attempts]
-    }
-
-    init?(host: String, json: Any) {
-        guard let record = json as? [String: Any] else { return nil }
-        self.init(host: host, exitCode: record["exit_code"] as? Int ?? 0, stdout: record["stdout"] as? String ?? "",
-                  stderr: record["stderr"] as? String ?? "", success: record["success"] as? Bool ?? false,
-                  status: (record["status"] as? String).flatMap(HostTaskStatus.init(rawValue:)) ?? .failed,
-                  attempts: record["attempts"] as? Int ?? 1)
-    }
-}
-
-extension TaskResult {
-    /// The record `--output-json` and the recovery file share: exit code, streams, success and per-host results.
-    var jsonRecord: [String: Any] {
-        var record: [String: Any] = ["exit_code": exitCode, "stdout": stdout, "stderr": stderr, "success": success]
-        if let hosts = hostsJSON { record["hosts"] = hosts }
-        return record
-    }
-
-    /// Per-host records keyed by host name, for JSON documents.
-    var hostsJSON: [String: Any]? {
-        hosts.map { Dictionary($0.map { ($0.host, $0.jsonObject as Any) }, uniquingKeysWith: { first, _ in first }) }
-    }
-
-    /// The hosts of a `hostsJSON` object, in the order of `order` (host names) where known.
-    static func hosts(fromJSON json: Any?, order: [String]?) -> [HostTaskResult]? {
-        guard let object = json as? [String: Any] else { return nil }
-        let names = order ?? object.keys.sorted()
-        return names.compactMap { name in object[name].flatMap { HostTaskResult(host: name, json: $0) } }
-    }
-}

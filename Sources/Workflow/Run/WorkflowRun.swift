@@ -264,9 +264,8 @@ public struct WorkflowRun: Sendable {
         }
         if case .error(let message) = outcome.reason { log.error(message) }
         if let path = settings.reportPath, outcome.producesJSONReport {
-            let document = WorkflowReport.json(file: file, outcome: outcome, started: started, ended: Date(),
-                                               logFile: settings.logFilePath ?? "")
-            do { try WorkflowReport.write(document, to: path) } catch {
+            let report = WorkflowReport(file: file, outcome: outcome, started: started, ended: Date(), logFile: settings.logFilePath ?? "")
+            do { try report.write(to: path) } catch {
                 log.error("cannot write the JSON report to \(path): \(error)")
                 return Ending(exitCode: 1, failure: nil)
             }

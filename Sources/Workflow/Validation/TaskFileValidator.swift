@@ -588,13 +588,15 @@ extension TaskFileValidator {
     /// The informational dependency report (phase 14): placeholders in `condition`
     /// and `arguments` that name a missing task or a task that has not run yet.
     public static func dependencyIssues(_ file: TaskFile) -> [String] {
-        let pattern = try! NSRegularExpression(pattern: "@([0-9]+)_(stdout|stderr|success|exit)@")
+        // The resolver's grammar; the reference reports only whole-task stdout, stderr, success and exit.
+        let reported: Set<String> = ["stdout", "stderr", "success", "exit"]
         var issues: [String] = []
         for task in file.tasks {
             for field in [TaskField.condition, .arguments] {
                 guard let value = task[field] else { continue }
                 let key = field.rawValue
-                for groups in PlaceholderResolver.matches(pattern, in: value) {
+                for groups in PlaceholderResolver.matches(PlaceholderResolver.resultPattern, in: value)
+                where reported.contains(groups[2]) && groups[3].isEmpty {
                     guard let referenced = Int(groups[1]) else { continue }
                     if file.task(referenced) == nil {
                         issues.append("Task \(task.id) references non-existent task \(referenced) in \(key)")
