@@ -34,7 +34,7 @@ extension WorkflowEngine {
             ? options.executionTypes.normalise(task.exec.map { resolver.resolve($0).text } ?? options.defaultExecType ?? ExecutionTypes.ssh)
             : try resolveExecType(task.exec, resolver: resolver)
         let become = try taskBecome(task, display: display, resolver: resolver)
-        let timeout = resolveTimeout(task.timeout, execType: execType, resolver: resolver, display: display)
+        let timeout = resolveTimeout(task.setting(.timeout), execType: execType, resolver: resolver, display: display)
         return CommandStep.Settings(execType: execType, timeout: timeout, become: become)
     }
 

@@ -52,12 +52,13 @@ extension WorkflowEngine {
 
     // MARK: Parallel
 
-    func runParallel(_ task: TaskDefinition) async -> BlockRoute {
+    func runParallel(_ task: TaskDefinition, _ block: TaskBody.Parallel) async -> BlockRoute {
         let id = task.id
-        guard let subtasks = parallelSubtasks(task) else { return .abort }
+        guard let subtasks = parallelSubtasks(task, block) else { return .abort }
         let snapshot = await resolver
-        let retry = retryPolicy(task, resolver: snapshot)
-        let workers = max(1, PythonSemantics.int(task.maxParallel ?? "") ?? 8)
+        let retry = retryPolicy(block.retry, task: id, resolver: snapshot)
+        // [QUIRK] as in TASKER, a block's max_parallel is read as written, placeholders not resolved.
+        let workers = max(1, block.maxParallel?.literal ?? 8)
         var line = "Task \(id): Starting parallel execution of \(subtasks.count) tasks (max_parallel=\(workers)"
         if let retry { line += ", retry_failed=true (count=\(retry.count), delay=\(retry.delay)s)" }
         log.info(line + ")")
@@ -77,9 +78,9 @@ extension WorkflowEngine {
     }
 
     /// `tasks=` or the subtasks generated from `hostnames=` (IDs 100000 + P×10000 + i).
-    private func parallelSubtasks(_ task: TaskDefinition) -> [TaskDefinition]? {
-        if let hostnames = task.hostnames {
-            let hosts = hostnames.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    private func parallelSubtasks(_ task: TaskDefinition, _ block: TaskBody.Parallel) -> [TaskDefinition]? {
+        switch block.subtasks {
+        case .perHost(let hosts):
             return hosts.enumerated().map { index, host in
                 let generated = 100_000 + task.id * 10_000 + index
                 var subtask = TaskDefinition(id: generated, idText: String(generated), line: task.line)
@@ -90,8 +91,11 @@ extension WorkflowEngine {
                 subtask.arguments = (task.arguments ?? "").replacingOccurrences(of: "@task@", with: String(generated))
                 return subtask
             }
+        case .listed(let text):
+            return subtaskList(text, block: task.id)
+        case nil:
+            return subtaskList(nil, block: task.id)
         }
-        return subtaskList(task.tasks, block: task.id)
     }
 
     private func subtaskList(_ text: String?, block: Int) -> [TaskDefinition]? {
@@ -119,12 +123,12 @@ extension WorkflowEngine {
 
     // MARK: Conditional
 
-    func runConditional(_ task: TaskDefinition) async -> BlockRoute {
+    func runConditional(_ task: TaskDefinition, _ block: TaskBody.Conditional) async -> BlockRoute {
         let id = task.id
         let atStart = await resolver
-        let branch = Condition.evaluate(task.condition ?? "", context: .gate, resolver: atStart)
-        guard let subtasks = subtaskList(branch ? task.ifTrueTasks : task.ifFalseTasks, block: id) else { return .abort }
-        let retry = retryPolicy(task, resolver: atStart)
+        let branch = Condition.evaluate(block.condition ?? "", context: .gate, resolver: atStart)
+        guard let subtasks = subtaskList(branch ? block.ifTrueTasks : block.ifFalseTasks, block: id) else { return .abort }
+        let retry = retryPolicy(block.retry, task: id, resolver: atStart)
         log.info("Task \(id): Executing \(branch ? "TRUE" : "FALSE") branch with \(subtasks.count) tasks (sequential\(retry.map { ", retry_failed=true (count=\($0.count), delay=\($0.delay)s)" } ?? ""))")
         var outcomes: [SubtaskOutcome] = []
         for subtask in subtasks {
@@ -203,17 +207,15 @@ extension WorkflowEngine {
 
     // MARK: Subtask core (§13) and retries (§14)
 
-    func retryPolicy(_ task: TaskDefinition, resolver: PlaceholderResolver) -> RetryPolicy? {
-        let enabled = task.retryCount != nil || task.retryFailed?.lowercased() == "true"
-        guard enabled else { return nil }
-        let countText = resolver.resolve(task.retryCount ?? "1").text
-        let delayText = resolver.resolve(task.retryDelay ?? "1").text
-        guard var count = PythonSemantics.int(countText), var delay = PythonSemantics.int(delayText) else {
-            log.warn("Task \(task.id): retry settings are not integers; retry disabled")
+    /// The retry settings of task `id` with placeholders resolved; nil when it does not retry.
+    func retryPolicy(_ retry: TaskBody.Retry?, task id: Int, resolver: PlaceholderResolver) -> RetryPolicy? {
+        guard let retry else { return nil }
+        guard var count = retry.count.value(resolver), var delay = retry.delay.value(resolver) else {
+            log.warn("Task \(id): retry settings are not integers; retry disabled")
             return nil
         }
-        if !(1...1000).contains(count) { log.warn("Task \(task.id): retry_count \(count) out of range, using 1"); count = 1 }
-        if !(0...300).contains(delay) { log.warn("Task \(task.id): retry_delay \(delay) out of range, using 1"); delay = 1 }
+        if !(1...1000).contains(count) { log.warn("Task \(id): retry_count \(count) out of range, using 1"); count = 1 }
+        if !(0...300).contains(delay) { log.warn("Task \(id): retry_delay \(delay) out of range, using 1"); delay = 1 }
         return RetryPolicy(count: count, delay: delay)
     }
 

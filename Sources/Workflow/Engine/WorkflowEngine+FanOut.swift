@@ -15,7 +15,8 @@ import Platform
 /// - `@inventory_hostname@` in `command`/`arguments` is the host's inventory name.
 extension WorkflowEngine {
     /// `pattern` is the task's `hosts` with placeholders resolved.
-    func runFanOut(_ task: TaskDefinition, pattern: String, display: String, resolver: PlaceholderResolver) async throws -> TaskResult {
+    func runFanOut(_ task: TaskDefinition, _ fanOut: TaskBody.FanOut, pattern: String, display: String,
+                   resolver: PlaceholderResolver) async throws -> TaskResult {
         guard let transport = options.transport else {
             throw TaskFileError(exitCode: 20, "Task \(display): hosts= needs Tasker's SSH settings (run through the tasker command)")
         }
@@ -32,8 +33,8 @@ extension WorkflowEngine {
         }
         let shared = FanOutTask(task: task, display: display, plan: FanOutPlan(task),
                                 settings: try stepSettings(task, display: display, resolver: resolver, fanOut: true),
-                                retry: retryPolicy(task, resolver: resolver), resolver: resolver)
-        let workers = max(1, task.maxParallel.flatMap { PythonSemantics.int(resolver.resolve($0).text) } ?? transport.forks)
+                                retry: retryPolicy(fanOut.retry, task: task.id, resolver: resolver), resolver: resolver)
+        let workers = max(1, fanOut.maxParallel?.value(resolver) ?? transport.forks)
         log.info("Task \(display): Running on \(hosts.count) host(s) of hosts=\(pattern) [\(shared.settings.execType)] (max_parallel=\(workers))")
 
         let records = await concurrentMap(count: hosts.count, limit: workers, mayStart: { !Task.isCancelled }) { [self] index in

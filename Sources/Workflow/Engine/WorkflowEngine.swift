@@ -175,16 +175,9 @@ public final class WorkflowEngine: Sendable {
     // MARK: One task
 
     private func runTask(_ task: TaskDefinition) async throws -> Step {
-        if task.kind != .command {
-            await state.dispatched(task.id, loopRepeat: false)
-            taskStarted(task.id, "\(task.id)")
-            let route: BlockRoute
-            switch task.kind {
-            case .decision: route = await runDecision(task)
-            case .parallel: route = await runParallel(task)
-            default: route = await runConditional(task)
-            }
-            if let result = await state.result(of: task.id), task.kind != .decision {
+        let body = task.body
+        if let route = await runBlock(task, body) {
+            if let result = await state.result(of: task.id), body != .decision {
                 taskEnded(task.id, "\(task.id)", result)
             } else {
                 taskEnded(task.id, "\(task.id)", status: route == .abort ? "failed" : "ok", exitCode: route == .abort ? 1 : 0,
@@ -215,9 +208,14 @@ public final class WorkflowEngine: Sendable {
             taskEnded(task.id, display, status: "skipped", exitCode: TaskResult.skipped.exitCode, success: false)
             return .next(task.id + 1)
         }
-        let hostPattern = task.hosts.map { resolver.resolve($0).text }
+        let fanOut: (body: TaskBody.FanOut, pattern: String)? = if case .fanOut(let fanOut) = body {
+            (fanOut, resolver.resolve(fanOut.hosts).text)
+        } else {
+            nil
+        }
         // Ansible reads an empty pattern as `all`; here it is a list of hosts (`@N_failed_hosts@`) that came out empty.
-        if let hostPattern, hostPattern.trimmingCharacters(in: .whitespaces).isEmpty, let written = task.hosts {
+        if let fanOut, fanOut.pattern.trimmingCharacters(in: .whitespaces).isEmpty {
+            let written = fanOut.body.hosts
             log.info("Task \(display): hosts=\(written) is empty, skipping task")
             await state.store(task.id, TaskResult(exitCode: -1, stdout: "", stderr: "Task skipped: hosts=\(written) is empty", success: false,
                                                   hosts: []))
@@ -227,10 +225,9 @@ public final class WorkflowEngine: Sendable {
         await state.dispatched(task.id, loopRepeat: loopRepeat)
         taskStarted(task.id, display)
 
-        let command = task.command ?? ""
-        if let returnText = task.returnValue, command.isEmpty {
-            guard let code = PythonSemantics.int(returnText) else {
-                log.error("Task \(display): return value '\(returnText)' is not an integer")
+        if case .returnOnly(let returnValue) = body {
+            guard let code = returnValue.literal else {
+                log.error("Task \(display): return value '\(returnValue.text)' is not an integer")
                 return .exit(50, .returned)
             }
             await state.store(task.id, TaskResult(exitCode: code, stdout: "", stderr: "", success: code == 0))
@@ -241,8 +238,8 @@ public final class WorkflowEngine: Sendable {
         }
 
         let result: TaskResult
-        if let hostPattern {
-            result = try await runFanOut(task, pattern: hostPattern, display: display, resolver: resolver)
+        if let fanOut {
+            result = try await runFanOut(task, fanOut.body, pattern: fanOut.pattern, display: display, resolver: resolver)
             taskEnded(task.id, display, result)
         } else {
             let ending: CommandEnding
@@ -252,9 +249,9 @@ public final class WorkflowEngine: Sendable {
         await state.store(task.id, result)
         // From here on (sleep, routing conditions) placeholders see the task's own result.
         let resolverAfter = await self.resolver
-        if let sleep = task.sleep { await pause(sleep, display: display, resolver: resolverAfter) }
-        if let returnText = task.returnValue {
-            guard let code = PythonSemantics.int(returnText) else { return .exit(50, .returned) }
+        if let sleep: Setting<Double> = task.setting(.sleep) { await pause(sleep, display: display, resolver: resolverAfter) }
+        if let returnValue: Setting<Int> = task.setting(.returnValue) {
+            guard let code = returnValue.literal else { return .exit(50, .returned) }
             log.info("Task \(display): Returning with exit code \(code)")
             return .exit(Int32(truncatingIfNeeded: code), .returned)
         }
@@ -290,6 +287,21 @@ public final class WorkflowEngine: Sendable {
         case .stopFailedByCondition:
             await state.recordFinal(exitCode: result.exitCode, success: false)
             return .stop(.failedByCondition)
+        }
+    }
+
+    /// Runs a parallel, conditional or decision block and says where it routes; nil for other tasks.
+    private func runBlock(_ task: TaskDefinition, _ body: TaskBody) async -> BlockRoute? {
+        switch body {
+        case .command, .fanOut, .returnOnly: return nil
+        case .decision, .parallel, .conditional: break
+        }
+        await state.dispatched(task.id, loopRepeat: false)
+        taskStarted(task.id, "\(task.id)")
+        switch body {
+        case .parallel(let parallel): return await runParallel(task, parallel)
+        case .conditional(let conditional): return await runConditional(task, conditional)
+        default: return await runDecision(task)
         }
     }
 
@@ -362,13 +374,11 @@ public final class WorkflowEngine: Sendable {
     }
 
     /// Task `timeout` → the exec type's → the configuration default → `TASK_EXECUTOR_TIMEOUT` → 300; clamped to 5…1000.
-    func resolveTimeout(_ field: String?, execType: String, resolver: PlaceholderResolver, display: String) -> Int {
+    func resolveTimeout(_ setting: Setting<Int>?, execType: String, resolver: PlaceholderResolver, display: String) -> Int {
         var timeout: Int?
-        if let field {
-            let (text, resolved) = resolver.resolve(field)
-            if resolved, let value = PythonSemantics.int(text) { timeout = value } else {
-                log.warn("Task \(display): timeout '\(field)' is not an integer; using the default")
-            }
+        if let setting {
+            timeout = setting.value(resolver)
+            if timeout == nil { log.warn("Task \(display): timeout '\(setting.text)' is not an integer; using the default") }
         }
         timeout = timeout ?? options.executionTypes.types[execType]?.timeout ?? options.executionTypes.defaultTimeout
             ?? options.environment["TASK_EXECUTOR_TIMEOUT"].flatMap(PythonSemantics.int) ?? 300
@@ -377,13 +387,14 @@ public final class WorkflowEngine: Sendable {
         return clamped
     }
 
-    private func pause(_ field: String, display: String, resolver: PlaceholderResolver) async {
-        let (text, resolved) = resolver.resolve(field)
-        guard resolved else {
-            log.info("Task \(display): sleep '\(field)' has unresolved placeholders; not sleeping")
-            return
+    private func pause(_ sleep: Setting<Double>, display: String, resolver: PlaceholderResolver) async {
+        switch sleep.read(resolver) {
+        case .unresolved:
+            log.info("Task \(display): sleep '\(sleep.text)' has unresolved placeholders; not sleeping")
+        case .value(let seconds) where seconds > 0 && seconds.isFinite && options.execute:
+            await interruptibleSleep(seconds)
+        case .value, .invalid:
+            break
         }
-        guard let seconds = PythonSemantics.float(text), seconds > 0, seconds.isFinite, options.execute else { return }
-        await interruptibleSleep(seconds)
     }
 }

@@ -9,11 +9,6 @@ public struct TaskDefinition: Sendable, Equatable {
         public var line: Int
     }
 
-    /// What runs: `type` decides, exactly as written (`type=Parallel` is a command task).
-    public enum Kind: String, Sendable, Equatable {
-        case command, parallel, conditional, decision
-    }
-
     public var id: Int
     /// The ID as written (`00`, `+5`): some reference behaviours compare the text.
     public var idText: String
@@ -71,14 +66,14 @@ public struct TaskDefinition: Sendable, Equatable {
         set { self[keyPath: field.keyPath] = newValue }
     }
 
-    public var kind: Kind {
-        switch type {
-        case "parallel": .parallel
-        case "conditional": .conditional
-        case "decision": .decision
-        default: .command
-        }
-    }
+    /// What the task is and the fields its kind reads: `type` decides, exactly as written
+    /// (`type=Parallel` is a command task), then `hosts`, then a `return` without a command.
+    public var body: TaskBody { TaskBody(self) }
+
+    public var kind: TaskBody.Kind { body.kind }
+
+    /// A field as a typed setting, when it is written.
+    public func setting<Value>(_ field: TaskField) -> Setting<Value>? { self[field].map(Setting.init) }
 
     /// The line a field was written on, else the task's own line.
     public func line(of field: TaskField) -> Int {

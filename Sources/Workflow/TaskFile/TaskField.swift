@@ -36,6 +36,28 @@ public enum TaskField: String, CaseIterable, Sendable {
         }
     }
 
+    /// The kinds of task the field has an effect on: `TaskBody` reads it for those, the engine
+    /// runs it there, and the validator warns about (or refuses) it elsewhere.
+    public var kinds: Set<TaskBody.Kind> {
+        let commands: Set<TaskBody.Kind> = [.command, .fanOut]
+        switch self {
+        case .hostname: return [.command]
+        // A hostnames= block runs its own command on each host.
+        case .command, .arguments, .exec, .become, .becomeUser, .becomeMethod: return commands.union([.parallel])
+        case .timeout, .sleep, .loop, .loopBreak, .stdoutSplit, .stderrSplit, .stdoutCount, .stderrCount: return commands
+        case .success, .next, .onSuccess, .onFailure: return Set(TaskBody.Kind.allCases).subtracting([.returnOnly])
+        case .failure: return commands.union([.decision])
+        case .condition: return commands.union([.conditional])
+        case .returnValue: return commands.union([.returnOnly])
+        case .type: return Set(TaskBody.Kind.allCases)
+        case .tasks, .hostnames: return [.parallel]
+        case .maxParallel: return [.parallel, .fanOut]
+        case .retryFailed, .retryCount, .retryDelay: return [.parallel, .conditional, .fanOut]
+        case .ifTrueTasks, .ifFalseTasks: return [.conditional]
+        case .hosts: return [.fanOut]
+        }
+    }
+
     /// The fields holding conditions (`next` holds a keyword or a condition and is checked apart).
     public static let conditions: [TaskField] = [.success, .failure, .condition, .loopBreak]
     public static let routing: [TaskField] = [.onSuccess, .onFailure, .next]

@@ -77,8 +77,13 @@ public struct TaskFileValidator {
         case .parallel: return .parallel
         case .conditional: return .conditional
         case .decision: return .decision
-        case .command: return .normal
+        case .command, .fanOut, .returnOnly: return .normal
         }
+    }
+
+    /// The task's kind as the fields' declarations (`TaskField.kinds`) name it, with the validator's `return` rule.
+    func declaredKind(_ task: TaskDefinition) -> TaskBody.Kind {
+        kind(task) == .returnTask ? .returnOnly : task.kind
     }
 
     func isKnownExecType(_ written: String) -> Bool {
@@ -116,10 +121,8 @@ public struct TaskFileValidator {
             warn("task \(id): unknown field '\(field.key)'")
         }
         if id >= 1000 { warn("task \(id): high task ID") }
-        if kind != .parallel, kind != .conditional, !fansOut {
-            for field in [TaskField.retryFailed, .retryCount, .retryDelay] where task[field] != nil {
-                warn("task \(id): \(field.rawValue) only has an effect on parallel and conditional blocks")
-            }
+        for field in [TaskField.retryFailed, .retryCount, .retryDelay] where task[field] != nil && !field.kinds.contains(declaredKind(task)) {
+            warn("task \(id): \(field.rawValue) only has an effect on parallel and conditional blocks")
         }
         if kind == .decision {
             for field in [TaskField.exec, .stdoutSplit, .stderrSplit, .stdoutCount, .stderrCount] where task[field] != nil {
@@ -295,7 +298,7 @@ public struct TaskFileValidator {
             }
         }
         if let timeout = task.timeout {
-            if kind != .normal || task.command == nil {
+            if !TaskField.timeout.kinds.contains(declaredKind(task)) || task.command == nil {
                 error("task \(id): timeout is not allowed on blocks, return tasks or tasks without a command")
             } else if PythonSemantics.int(withGlobals(timeout)) == nil {
                 error("task \(id): timeout must be an integer, got '\(timeout)'")

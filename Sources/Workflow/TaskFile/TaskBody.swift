@@ -1,0 +1,153 @@
+/// What a task is, by kind, with the fields that kind reads: the one
+/// classification the engine dispatches on (the validator reads it too, with
+/// TASKER's one difference: for it, `return` wins over `type`). Built from the
+/// task's fields as written; placeholders in them are resolved when the task runs.
+public enum TaskBody: Sendable, Equatable {
+    /// A command on the controller or on its `hostname` (also with a `return` after it).
+    case command(Command)
+    /// Tasker's `hosts=`: the command on every inventory host the pattern selects.
+    case fanOut(FanOut)
+    /// `return=` without a command: ends the run with that code.
+    case returnOnly(Setting<Int>)
+    case parallel(Parallel)
+    case conditional(Conditional)
+    case decision
+
+    public enum Kind: String, Sendable, CaseIterable {
+        case command, fanOut, returnOnly, parallel, conditional, decision
+    }
+
+    public struct Command: Sendable, Equatable {
+        public var timeout: Setting<Int>?
+        public var sleep: Setting<Double>?
+        public var returnValue: Setting<Int>?
+    }
+
+    public struct FanOut: Sendable, Equatable {
+        public var hosts: String
+        public var timeout: Setting<Int>?
+        public var sleep: Setting<Double>?
+        public var maxParallel: Setting<Int>?
+        public var retry: Retry?
+        public var returnValue: Setting<Int>?
+    }
+
+    /// `retry_count`/`retry_delay` (or `retry_failed=true`): failed subtasks or hosts run again.
+    public struct Retry: Sendable, Equatable {
+        /// Retries after the first attempt (default 1).
+        public var count: Setting<Int>
+        /// Seconds between attempts (default 1).
+        public var delay: Setting<Int>
+    }
+
+    public struct Parallel: Sendable, Equatable {
+        public enum Subtasks: Sendable, Equatable {
+            /// `tasks=`: task IDs as written (validated when the block runs).
+            case listed(String)
+            /// `hostnames=`: the block's own command once per host.
+            case perHost([String])
+        }
+
+        public var subtasks: Subtasks?
+        public var maxParallel: Setting<Int>?
+        public var retry: Retry?
+    }
+
+    public struct Conditional: Sendable, Equatable {
+        public var condition: String?
+        public var ifTrueTasks: String?
+        public var ifFalseTasks: String?
+        public var retry: Retry?
+    }
+
+    public init(_ task: TaskDefinition) {
+        func setting<Value>(_ field: TaskField) -> Setting<Value>? { task.setting(field) }
+        let retry = (task.retryCount != nil || task.retryFailed?.lowercased() == "true")
+            ? Retry(count: Setting(task.retryCount ?? "1"), delay: Setting(task.retryDelay ?? "1")) : nil
+        switch task.type {
+        case "parallel":
+            let subtasks: Parallel.Subtasks? = task.hostnames.map { hostnames in
+                .perHost(hostnames.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            } ?? task.tasks.map { .listed($0) }
+            self = .parallel(Parallel(subtasks: subtasks, maxParallel: setting(.maxParallel), retry: retry))
+        case "conditional":
+            self = .conditional(Conditional(condition: task.condition, ifTrueTasks: task.ifTrueTasks, ifFalseTasks: task.ifFalseTasks,
+                                            retry: retry))
+        case "decision":
+            self = .decision
+        default:
+            if let hosts = task.hosts {
+                self = .fanOut(FanOut(hosts: hosts, timeout: setting(.timeout), sleep: setting(.sleep), maxParallel: setting(.maxParallel),
+                                      retry: retry, returnValue: setting(.returnValue)))
+            } else if let returnValue = task.returnValue, (task.command ?? "").isEmpty {
+                self = .returnOnly(Setting(returnValue))
+            } else {
+                self = .command(Command(timeout: setting(.timeout), sleep: setting(.sleep), returnValue: setting(.returnValue)))
+            }
+        }
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .command: .command
+        case .fanOut: .fanOut
+        case .returnOnly: .returnOnly
+        case .parallel: .parallel
+        case .conditional: .conditional
+        case .decision: .decision
+        }
+    }
+}
+
+/// A field's text as written and, once its placeholders are resolved, its typed value
+/// (so `timeout=@T@` works where `T` is a global or an earlier task's output).
+public struct Setting<Value: SettingValue>: Sendable, Equatable {
+    public var text: String
+
+    public init(_ text: String) {
+        self.text = text
+    }
+
+    public enum Reading: Sendable, Equatable {
+        case value(Value)
+        /// A placeholder in it is not resolved (yet).
+        case unresolved
+        /// Resolved, but not a `Value`: the resolved text.
+        case invalid(String)
+    }
+
+    /// The value with placeholders resolved, or why there is none.
+    public func read(_ resolver: PlaceholderResolver) -> Reading {
+        let (resolved, complete) = resolver.resolve(text)
+        guard complete else { return .unresolved }
+        return Value(settingText: resolved).map { .value($0) } ?? .invalid(resolved)
+    }
+
+    /// The value with placeholders resolved; nil when one is left unresolved or the text is not a `Value`.
+    public func value(_ resolver: PlaceholderResolver) -> Value? {
+        if case .value(let value) = read(resolver) { return value }
+        return nil
+    }
+
+    /// The value of the text as written, placeholders and all (where TASKER reads a field without resolving it).
+    public var literal: Value? { Value(settingText: text) }
+}
+
+/// What a setting's text may hold, read as TASKER (Python) reads it.
+public protocol SettingValue: Sendable, Equatable {
+    init?(settingText: String)
+}
+
+extension Int: SettingValue {
+    public init?(settingText: String) {
+        guard let value = PythonSemantics.int(settingText) else { return nil }
+        self = value
+    }
+}
+
+extension Double: SettingValue {
+    public init?(settingText: String) {
+        guard let value = PythonSemantics.float(settingText) else { return nil }
+        self = value
+    }
+}
