@@ -34,6 +34,16 @@ final class TaskBodyTests: XCTestCase {
         XCTAssertNil(Setting<Int>("@T@").literal)
     }
 
+    func testTheSettingsTaskBodyReadsAreOfTheTypesTheFieldsDeclare() {
+        for field in [TaskField.timeout, .maxParallel, .retryCount, .retryDelay, .returnValue, .loop] {
+            XCTAssertEqual(field.valueType, .integer, field.rawValue)
+        }
+        XCTAssertEqual(TaskField.sleep.valueType, .number)
+        XCTAssertTrue(TaskField.sleep.accepts("0.5"))
+        XCTAssertFalse(TaskField.timeout.accepts("0.5"))
+        XCTAssertTrue(TaskField.command.accepts("anything"))
+    }
+
     func testTheValidatorWarnsAboutARetryWhereTheDeclarationsSayItHasNoEffect() throws {
         for kind in TaskBody.Kind.allCases {
             XCTAssertEqual(TaskField.retryCount.kinds.contains(kind), [.parallel, .conditional, .fanOut].contains(kind), "\(kind)")

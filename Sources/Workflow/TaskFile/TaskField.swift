@@ -36,6 +36,41 @@ public enum TaskField: String, CaseIterable, Sendable {
         }
     }
 
+    /// What a field's value is once placeholders are resolved.
+    public enum ValueType: Sendable {
+        case text
+        /// Python's `int()` (`TaskBody`'s `Setting<Int>`).
+        case integer
+        /// Python's `float()` (`Setting<Double>`).
+        case number
+        /// TASKER's condition language.
+        case condition
+        /// A task ID, or a comma-separated list of them.
+        case taskIDs
+        /// An inventory host pattern.
+        case hostPattern
+    }
+
+    public var valueType: ValueType {
+        switch self {
+        case .timeout, .loop, .returnValue, .maxParallel, .retryCount, .retryDelay, .stdoutCount, .stderrCount: .integer
+        case .sleep: .number
+        case .success, .failure, .condition, .loopBreak: .condition
+        case .onSuccess, .onFailure, .tasks, .ifTrueTasks, .ifFalseTasks: .taskIDs
+        case .hosts: .hostPattern
+        default: .text
+        }
+    }
+
+    /// Whether `text` (placeholders resolved) is a value of the field's type, where that can be told from the text alone.
+    public func accepts(_ text: String) -> Bool {
+        switch valueType {
+        case .integer: Int(settingText: text) != nil
+        case .number: Double(settingText: text) != nil
+        case .text, .condition, .taskIDs, .hostPattern: true
+        }
+    }
+
     /// The kinds of task the field has an effect on: `TaskBody` reads it for those, the engine
     /// runs it there, and the validator warns about (or refuses) it elsewhere.
     public var kinds: Set<TaskBody.Kind> {

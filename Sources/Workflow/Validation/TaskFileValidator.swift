@@ -300,11 +300,11 @@ public struct TaskFileValidator {
         if let timeout = task.timeout {
             if !TaskField.timeout.kinds.contains(declaredKind(task)) || task.command == nil {
                 error("task \(id): timeout is not allowed on blocks, return tasks or tasks without a command")
-            } else if PythonSemantics.int(withGlobals(timeout)) == nil {
+            } else if !TaskField.timeout.accepts(withGlobals(timeout)) {
                 error("task \(id): timeout must be an integer, got '\(timeout)'")
             }
         }
-        if let sleep = task.sleep, PythonSemantics.float(withGlobals(sleep)) == nil {
+        if let sleep = task.sleep, !TaskField.sleep.accepts(withGlobals(sleep)) {
             error("task \(id): sleep must be a number, got '\(sleep)'")
         }
     }
