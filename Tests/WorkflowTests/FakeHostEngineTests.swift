@@ -8,75 +8,14 @@ import XCTest
 /// in process: how many hosts run at once, results written while other hosts still run,
 /// hosts ending in any order, cancellation reaching running hosts.
 final class FakeHostEngineTests: XCTestCase {
-    /// Hosts that answer a remote command line through `behaviour`, counting what runs at once.
-    private final class FakeHosts: TaskTransport {
-        struct Call: Sendable, Equatable {
-            var host: String
-            var command: String
-        }
-
-        let names: [String]
-        let forks: Int
-        let behaviour: @Sendable (_ host: String, _ command: String) async -> CommandExit
-        private struct Counters {
-            var running = 0
-            var peak = 0
-            var calls: [Call] = []
-        }
-        private let counters = Locked(Counters())
-
-        init(_ names: [String], forks: Int = 64, behaviour: @escaping @Sendable (String, String) async -> CommandExit) {
-            self.names = names
-            self.forks = forks
-            self.behaviour = behaviour
-        }
-
-        var peak: Int { counters.withLock { $0.peak } }
-        var calls: [Call] { counters.withLock { $0.calls } }
-        var running: Int { counters.withLock { $0.running } }
-
-        func hosts(matching pattern: String) throws -> (hosts: [String], warnings: [String]) {
-            if pattern == "all" { return (names, []) }
-            let wanted = Set(pattern.split(separator: ",").map(String.init))
-            return (names.filter(wanted.contains), [])
-        }
-
-        func run(host: String, task: RemoteTask, timeout: Double?, become: TaskBecome?, fanOut: Bool, outputSubdirectory: String?,
-                 live: LiveLines?, events: RunEventSink?) async -> CommandExit {
-            counters.withLock {
-                $0.running += 1
-                $0.peak = max($0.peak, $0.running)
-                $0.calls.append(Call(host: host, command: task.summary))
-            }
-            defer { counters.withLock { $0.running -= 1 } }
-            return await behaviour(host, task.summary)
-        }
-    }
-
-    private static func exited(_ status: Int, _ stdout: String = "") -> CommandExit {
-        CommandExit(ending: .exited, status: status, stdout: stdout, stderr: "", remote: true)
-    }
-
-    private func engine(_ text: String, hosts: FakeHosts) throws -> WorkflowEngine {
-        let file = try TaskFile.parse(text, path: "fake.txt", environment: [:])
-        var options = WorkflowOptions()
-        options.execute = true
-        options.environment = [:]
-        options.executionTypes = try ExecutionTypes.load()
-        options.transport = hosts
-        return WorkflowEngine(file: file, options: options, log: WorkflowLog(level: .error, echo: false))
-    }
-
-    private func names(_ count: Int) -> [String] { (1...count).map { String(format: "h%02d", $0) } }
-
     func testFanOutRunsAtMostMaxParallelHostsAndKeepsInventoryOrderWhateverOrderTheyEnd() async throws {
-        let hosts = FakeHosts(names(12)) { host, _ in
+        let hosts = FakeHosts(FakeHosts.names(12)) { host, _ in
             let number = Int(host.dropFirst())!
             // Later hosts end first.
             try? await Task.sleep(for: .milliseconds((13 - number) * 15))
-            return [3, 7].contains(number) ? Self.exited(1) : Self.exited(0, "\(host) up\n")
+            return [3, 7].contains(number) ? FakeHosts.exited(1) : FakeHosts.exited(0, "\(host) up\n")
         }
-        let outcome = try await engine("""
+        let outcome = try await FakeHosts.engine("""
         task=0
         hosts=all
         command=uptime
@@ -91,7 +30,7 @@ final class FakeHostEngineTests: XCTestCase {
         XCTAssertEqual(outcome.exitCode, 0)
         XCTAssertEqual(hosts.peak, 4, "max_parallel bounds the hosts in flight, and is reached")
         let records = try XCTUnwrap(outcome.results[0]?.hosts)
-        XCTAssertEqual(records.map(\.host), names(12), "per-host results in the pattern's order")
+        XCTAssertEqual(records.map(\.host), FakeHosts.names(12), "per-host results in the pattern's order")
         XCTAssertEqual(records.filter { !$0.success }.map(\.host), ["h03", "h07"])
         XCTAssertEqual(records[0].stdout, "h01 up\n")
         XCTAssertEqual(outcome.results[0]?.success, true, "two failures are within max_failed=2")
@@ -100,8 +39,8 @@ final class FakeHostEngineTests: XCTestCase {
     }
 
     func testAnAggregateBeyondItsBudgetFailsTheTaskAndRoutesOnFailure() async throws {
-        let hosts = FakeHosts(names(5)) { host, command in host == "h05" || command == "rollback" ? Self.exited(0) : Self.exited(2) }
-        let outcome = try await engine("""
+        let hosts = FakeHosts(FakeHosts.names(5)) { host, command in host == "h05" || command == "rollback" ? FakeHosts.exited(0) : FakeHosts.exited(2) }
+        let outcome = try await FakeHosts.engine("""
         task=0
         hosts=all
         command=deploy
@@ -123,19 +62,19 @@ final class FakeHostEngineTests: XCTestCase {
     }
 
     func testParallelSubtasksOnHostsStoreEveryResultWhateverOrderTheyEnd() async throws {
-        let hosts = FakeHosts(names(6)) { host, command in
+        let hosts = FakeHosts(FakeHosts.names(6)) { host, command in
             let number = Int(host.dropFirst())!
             try? await Task.sleep(for: .milliseconds((7 - number) * 20))
             if number == 4 {
                 return CommandExit(ending: .timedOut, status: 124, stdout: "", stderr: "Process killed after timeout of 5 seconds",
                                    remote: true)
             }
-            return Self.exited(0, "\(command) from \(host)\n")
+            return FakeHosts.exited(0, "\(command) from \(host)\n")
         }
         var text = "task=0\ntype=parallel\ntasks=1,2,3,4,5,6\nmax_parallel=6\non_failure=20\n"
         for id in 1...6 { text += "task=\(id)\nhostname=h0\(id)\nexec=ssh\ncommand=echo\narguments=\(id)\n" }
         text += "task=20\nhostname=localhost\nexec=local\ncommand=true\n"
-        let outcome = try await engine(text, hosts: hosts).run()
+        let outcome = try await FakeHosts.engine(text, hosts: hosts).run()
         XCTAssertEqual(hosts.peak, 6)
         for id in [1, 2, 3, 5, 6] {
             XCTAssertEqual(outcome.results[id]?.stdout, "echo \(id) from h0\(id)\n", "subtask \(id)")
@@ -146,15 +85,15 @@ final class FakeHostEngineTests: XCTestCase {
     }
 
     func testCancellingTheRunStopsRunningHostsAndStartsNoOthers() async throws {
-        let hosts = FakeHosts(names(10)) { _, _ in
+        let hosts = FakeHosts(FakeHosts.names(10)) { _, _ in
             do {
                 try await Task.sleep(for: .seconds(30))
-                return Self.exited(0)
+                return FakeHosts.exited(0)
             } catch {
                 return CommandExit(ending: .cancelled, stdout: "", stderr: "Interrupted", remote: true)
             }
         }
-        let engine = try engine("task=0\nhosts=all\ncommand=sleep 30\nmax_parallel=2\ntask=1\nhosts=all\ncommand=after\n", hosts: hosts)
+        let engine = try FakeHosts.engine("task=0\nhosts=all\ncommand=sleep 30\nmax_parallel=2\ntask=1\nhosts=all\ncommand=after\n", hosts: hosts)
         let run = Task { await engine.run() }
         while hosts.running < 2 { try await Task.sleep(for: .milliseconds(5)) }
         let cancelled = ContinuousClock.now

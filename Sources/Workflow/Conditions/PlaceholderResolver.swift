@@ -3,7 +3,8 @@ import Foundation
 /// Substitutes `@N_stdout@`-style task results, then `@NAME@` globals (with
 /// up to 10 further rounds so globals may refer to globals), as TASKER does.
 /// Fan-out tasks add `@N_stdout[HOST]@` (and `_stderr`, `_exit`, `_success`)
-/// for one host's result and `@N_hosts@`, `@N_succeeded_hosts@`, `@N_failed_hosts@`
+/// for one host's result and `@N_hosts@`, `@N_succeeded_hosts@`, `@N_failed_hosts@`,
+/// `@N_touched_hosts@`, `@N_untouched_hosts@`
 /// (comma-separated, usable as a later task's `hosts=`).
 public struct PlaceholderResolver: Sendable {
     public var globals: [String: String]
@@ -21,7 +22,7 @@ public struct PlaceholderResolver: Sendable {
     }
 
     static let resultPattern = try! NSRegularExpression(
-        pattern: #"@([0-9]+)_(stdout_file|stderr_file|stdout|stderr|success|exit|succeeded_hosts|failed_hosts|hosts)(?:\[([^\]@\s]+)\])?@"#,
+        pattern: #"@([0-9]+)_(stdout_file|stderr_file|stdout|stderr|success|exit|succeeded_hosts|failed_hosts|untouched_hosts|touched_hosts|hosts)(?:\[([^\]@\s]+)\])?@"#,
         options: [.caseInsensitive])
     static let globalPattern = try! NSRegularExpression(pattern: "@([A-Za-z_][A-Za-z0-9_]*)@")
 
@@ -123,9 +124,15 @@ public struct PlaceholderResolver: Sendable {
 
     private func value(of result: TaskResult, kind: String) -> String? {
         switch kind {
-        case "hosts", "succeeded_hosts", "failed_hosts":
+        case "hosts", "succeeded_hosts", "failed_hosts", "touched_hosts", "untouched_hosts":
             guard let hosts = result.hosts else { return nil }
-            let chosen = kind == "hosts" ? hosts : hosts.filter { $0.success == (kind == "succeeded_hosts") }
+            let chosen = switch kind {
+            case "hosts": hosts
+            // A host some step ran on, or was started on (a rolling block's `held` hosts were never touched).
+            case "touched_hosts": hosts.filter { $0.attempts > 0 }
+            case "untouched_hosts": hosts.filter { $0.attempts == 0 }
+            default: hosts.filter { $0.success == (kind == "succeeded_hosts") }
+            }
             return chosen.map(\.host).joined(separator: ",")
         case "stdout": return Self.streamValue(result.stdout, spillFile: result.stdoutFile)
         case "stderr": return Self.streamValue(result.stderr, spillFile: result.stderrFile)

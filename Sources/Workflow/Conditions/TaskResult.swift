@@ -38,6 +38,8 @@ public struct TaskResult: Sendable, Equatable {
 public enum HostTaskStatus: Sendable, Equatable, CustomStringConvertible {
     case host(HostStatus)
     case cancelled
+    /// A rolling block's host never started: the failure budget was spent first.
+    case held
 
     public static let ok = HostTaskStatus.host(.ok)
     public static let failed = HostTaskStatus.host(.failed)
@@ -46,6 +48,8 @@ public enum HostTaskStatus: Sendable, Equatable, CustomStringConvertible {
     public init?(rawValue: String) {
         if rawValue == "cancelled" {
             self = .cancelled
+        } else if rawValue == "held" {
+            self = .held
         } else if let status = HostStatus(rawValue: rawValue) {
             self = .host(status)
         } else {
@@ -57,6 +61,7 @@ public enum HostTaskStatus: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .host(let status): return status.rawValue
         case .cancelled: return "cancelled"
+        case .held: return "held"
         }
     }
 
@@ -74,8 +79,12 @@ public struct HostTaskResult: Sendable, Equatable {
     public var status: HostTaskStatus
     /// Runs made, counting retries.
     public var attempts: Int
+    /// A rolling block's host: the step it reached (its last, or the one that failed).
+    public var step: Int?
 
-    public init(host: String, exitCode: Int, stdout: String, stderr: String, success: Bool, status: HostTaskStatus, attempts: Int) {
+    public init(host: String, exitCode: Int, stdout: String, stderr: String, success: Bool, status: HostTaskStatus, attempts: Int,
+                step: Int? = nil) {
+        self.step = step
         self.host = host
         self.exitCode = exitCode
         self.stdout = stdout

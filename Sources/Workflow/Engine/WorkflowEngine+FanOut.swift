@@ -58,7 +58,8 @@ extension WorkflowEngine {
         var settings: CommandStep.Settings
         var retry: RetryPolicy?
         var resolver: PlaceholderResolver
-        let remoteTasks = RemoteTaskCache()
+        /// Shared by every host (and, for a rolling step, by every host's pipeline).
+        var remoteTasks = RemoteTaskCache()
     }
 
     /// How a fan-out task judges one host and the whole set.
@@ -80,7 +81,8 @@ extension WorkflowEngine {
         }
     }
 
-    private func runOnHost(_ host: String, _ shared: FanOutTask) async -> HostTaskResult {
+    /// One host's run of a fan-out task (or of a rolling block's step), with its retries, logged and reported.
+    func runOnHost(_ host: String, _ shared: FanOutTask) async -> HostTaskResult {
         let (task, display, retry) = (shared.task, shared.display, shared.retry)
         func label(_ attempt: Int) -> String { retry == nil ? "\(display)@\(host)" : "\(display)@\(host).\(attempt)" }
         func attempt(_ number: Int) async -> HostTaskResult {

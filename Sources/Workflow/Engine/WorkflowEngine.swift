@@ -294,19 +294,20 @@ public final class WorkflowEngine: Sendable {
     private func runBlock(_ task: TaskDefinition, _ body: TaskBody) async -> BlockRoute? {
         switch body {
         case .command, .fanOut, .returnOnly: return nil
-        case .decision, .parallel, .conditional: break
+        case .decision, .parallel, .conditional, .rolling: break
         }
         await state.dispatched(task.id, loopRepeat: false)
         taskStarted(task.id, "\(task.id)")
         switch body {
         case .parallel(let parallel): return await runParallel(task, parallel)
         case .conditional(let conditional): return await runConditional(task, conditional)
+        case .rolling(let rolling): return await runRolling(task, rolling)
         default: return await runDecision(task)
         }
     }
 
     /// The task's result and how its command ended.
-    private func runCommand(_ task: TaskDefinition, display: String, resolver: PlaceholderResolver) async throws
+    func runCommand(_ task: TaskDefinition, display: String, resolver: PlaceholderResolver) async throws
         -> (TaskResult, ending: CommandEnding) {
         let step: CommandStep
         do {

@@ -11,9 +11,11 @@ struct TaskResultRecord: Codable, Equatable {
         var success: Bool
         var status: String
         var attempts: Int
+        /// A rolling block's host: the step it reached.
+        var step: Int?
 
         enum CodingKeys: String, CodingKey {
-            case exitCode = "exit_code", stdout, stderr, success, status, attempts
+            case exitCode = "exit_code", stdout, stderr, success, status, attempts, step
         }
     }
 
@@ -43,7 +45,7 @@ struct TaskResultRecord: Codable, Equatable {
         if let hosts = result.hosts {
             self.hosts = Dictionary(hosts.map {
                 ($0.host, Host(exitCode: $0.exitCode, stdout: $0.stdout, stderr: $0.stderr, success: $0.success, status: $0.status.rawValue,
-                               attempts: $0.attempts))
+                               attempts: $0.attempts, step: $0.step))
             }, uniquingKeysWith: { first, _ in first })
             if hostOrder { self.hostOrder = hosts.map(\.host) }
         }
@@ -60,7 +62,7 @@ struct TaskResultRecord: Codable, Equatable {
                     throw RecordError(field: "\(field).hosts.\(name).status", problem: "'\(host.status)' is not a host status")
                 }
                 return HostTaskResult(host: name, exitCode: host.exitCode, stdout: host.stdout, stderr: host.stderr, success: host.success,
-                                      status: status, attempts: host.attempts)
+                                      status: status, attempts: host.attempts, step: host.step)
             }
         }
         return TaskResult(exitCode: exitCode, stdout: stdout, stderr: stderr, success: success, hosts: hostResults)

@@ -12,9 +12,11 @@ public enum TaskBody: Sendable, Equatable {
     case parallel(Parallel)
     case conditional(Conditional)
     case decision
+    /// Tasker's `type=rolling`: each host runs the steps in order, in batches, within a failure budget.
+    case rolling(Rolling)
 
     public enum Kind: String, Sendable, CaseIterable {
-        case command, fanOut, returnOnly, parallel, conditional, decision
+        case command, fanOut, returnOnly, parallel, conditional, decision, rolling
     }
 
     public struct Command: Sendable, Equatable {
@@ -38,6 +40,17 @@ public enum TaskBody: Sendable, Equatable {
         public var count: Setting<Int>
         /// Seconds between attempts (default 1).
         public var delay: Setting<Int>
+
+        public init(count: Setting<Int>, delay: Setting<Int>) {
+            self.count = count
+            self.delay = delay
+        }
+
+        /// The task's retry settings; nil when it has none (`retry_count` or `retry_failed=true`).
+        public init?(of task: TaskDefinition) {
+            guard task.retryCount != nil || task.retryFailed?.lowercased() == "true" else { return nil }
+            self.init(count: Setting(task.retryCount ?? "1"), delay: Setting(task.retryDelay ?? "1"))
+        }
     }
 
     public struct Parallel: Sendable, Equatable {
@@ -60,10 +73,25 @@ public enum TaskBody: Sendable, Equatable {
         public var retry: Retry?
     }
 
+    public struct Rolling: Sendable, Equatable {
+        public var hosts: String?
+        /// The per-host pipeline as written (`tasks=`).
+        public var steps: String?
+        public var serial: String?
+        public var maxParallel: Setting<Int>?
+        /// The failure budget (`success=`), `all_success` when not given.
+        public var criterion: String?
+        public var maxFailPercentage: Setting<Int>?
+        public var batchPause: Setting<Double>?
+        /// A task run after each batch; a failure stops the rollout.
+        public var gate: Setting<Int>?
+        /// When the budget is spent, cancel running hosts instead of letting them finish.
+        public var abortRunning: Bool
+    }
+
     public init(_ task: TaskDefinition) {
         func setting<Value>(_ field: TaskField) -> Setting<Value>? { task.setting(field) }
-        let retry = (task.retryCount != nil || task.retryFailed?.lowercased() == "true")
-            ? Retry(count: Setting(task.retryCount ?? "1"), delay: Setting(task.retryDelay ?? "1")) : nil
+        let retry = Retry(of: task)
         switch task.type {
         case "parallel":
             let subtasks: Parallel.Subtasks? = task.hostnames.map { hostnames in
@@ -75,6 +103,10 @@ public enum TaskBody: Sendable, Equatable {
                                             retry: retry))
         case "decision":
             self = .decision
+        case "rolling":
+            self = .rolling(Rolling(hosts: task.hosts, steps: task.tasks, serial: task.serial, maxParallel: setting(.maxParallel),
+                                    criterion: task.success, maxFailPercentage: setting(.maxFailPercentage), batchPause: setting(.batchPause),
+                                    gate: setting(.gate), abortRunning: task.abortRunning?.lowercased() == "true"))
         default:
             if let hosts = task.hosts {
                 self = .fanOut(FanOut(hosts: hosts, timeout: setting(.timeout), sleep: setting(.sleep), maxParallel: setting(.maxParallel),
@@ -95,6 +127,7 @@ public enum TaskBody: Sendable, Equatable {
         case .parallel: .parallel
         case .conditional: .conditional
         case .decision: .decision
+        case .rolling: .rolling
         }
     }
 }

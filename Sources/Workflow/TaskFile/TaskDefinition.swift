@@ -48,6 +48,11 @@ public struct TaskDefinition: Sendable, Equatable {
     public var become: String?
     public var becomeUser: String?
     public var becomeMethod: String?
+    public var serial: String?
+    public var maxFailPercentage: String?
+    public var batchPause: String?
+    public var gate: String?
+    public var abortRunning: String?
 
     public var written: [WrittenField]
 

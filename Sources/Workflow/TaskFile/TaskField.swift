@@ -27,11 +27,17 @@ public enum TaskField: String, CaseIterable, Sendable {
     case become
     case becomeUser = "become_user"
     case becomeMethod = "become_method"
+    /// Tasker's rolling blocks: batches, the per-batch failure share, the pause and the gate between batches.
+    case serial
+    case maxFailPercentage = "max_fail_percentage"
+    case batchPause = "batch_pause"
+    case gate
+    case abortRunning = "abort_running"
 
     /// Whether the reference's reader knows the name: such lines in the globals zone are skipped, not globals.
     public var isReferenceField: Bool {
         switch self {
-        case .hostnames, .hosts, .become, .becomeUser, .becomeMethod: false
+        case .hostnames, .hosts, .become, .becomeUser, .becomeMethod, .serial, .maxFailPercentage, .batchPause, .gate, .abortRunning: false
         default: true
         }
     }
@@ -53,10 +59,10 @@ public enum TaskField: String, CaseIterable, Sendable {
 
     public var valueType: ValueType {
         switch self {
-        case .timeout, .loop, .returnValue, .maxParallel, .retryCount, .retryDelay, .stdoutCount, .stderrCount: .integer
-        case .sleep: .number
+        case .timeout, .loop, .returnValue, .maxParallel, .retryCount, .retryDelay, .stdoutCount, .stderrCount, .maxFailPercentage: .integer
+        case .sleep, .batchPause: .number
         case .success, .failure, .condition, .loopBreak: .condition
-        case .onSuccess, .onFailure, .tasks, .ifTrueTasks, .ifFalseTasks: .taskIDs
+        case .onSuccess, .onFailure, .tasks, .ifTrueTasks, .ifFalseTasks, .gate: .taskIDs
         case .hosts: .hostPattern
         default: .text
         }
@@ -85,11 +91,13 @@ public enum TaskField: String, CaseIterable, Sendable {
         case .condition: return commands.union([.conditional])
         case .returnValue: return commands.union([.returnOnly])
         case .type: return Set(TaskBody.Kind.allCases)
-        case .tasks, .hostnames: return [.parallel]
-        case .maxParallel: return [.parallel, .fanOut]
+        case .tasks: return [.parallel, .rolling]
+        case .hostnames: return [.parallel]
+        case .maxParallel: return [.parallel, .fanOut, .rolling]
+        case .serial, .maxFailPercentage, .batchPause, .gate, .abortRunning: return [.rolling]
         case .retryFailed, .retryCount, .retryDelay: return [.parallel, .conditional, .fanOut]
         case .ifTrueTasks, .ifFalseTasks: return [.conditional]
-        case .hosts: return [.fanOut]
+        case .hosts: return [.fanOut, .rolling]
         }
     }
 
@@ -128,6 +136,11 @@ public enum TaskField: String, CaseIterable, Sendable {
         case .ifFalseTasks: \.ifFalseTasks
         case .hostnames: \.hostnames
         case .hosts: \.hosts
+        case .serial: \.serial
+        case .maxFailPercentage: \.maxFailPercentage
+        case .batchPause: \.batchPause
+        case .gate: \.gate
+        case .abortRunning: \.abortRunning
         case .become: \.become
         case .becomeUser: \.becomeUser
         case .becomeMethod: \.becomeMethod

@@ -25,15 +25,24 @@ public struct TaskFileValidator {
     let file: TaskFile
     let options: Options
     let globals: [String: String]
+    /// Each rolling block's steps, by step ID: the block that runs it.
+    let rollingSteps: [Int: Int]
     private var report = ValidationReport()
 
     public init(file: TaskFile, options: Options = Options()) {
         self.file = file
         self.options = options
         globals = file.globalValues
+        var steps: [Int: Int] = [:]
+        for task in file.tasks.sorted(by: { $0.id < $1.id }) where task.kind == .rolling {
+            for item in (task.tasks ?? "").split(separator: ",") {
+                if let step = PythonSemantics.int(item.trimmingCharacters(in: .whitespaces)), steps[step] == nil { steps[step] = task.id }
+            }
+        }
+        rollingSteps = steps
     }
 
-    enum Kind { case normal, returnTask, parallel, conditional, decision }
+    enum Kind { case normal, returnTask, parallel, conditional, decision, rolling }
 
     static let metacharacters = Set(";&|$`()<>\\\"'\n\r")
 
@@ -61,8 +70,8 @@ public struct TaskFileValidator {
         return report
     }
 
-    private mutating func error(_ message: String) { report.errors.append(message) }
-    private mutating func warn(_ message: String) { report.warnings.append(message) }
+    mutating func error(_ message: String) { report.errors.append(message) }
+    mutating func warn(_ message: String) { report.warnings.append(message) }
 
     /// Whitespace directly before the value's first `#`.
     static func hasInlineComment(_ value: String) -> Bool {
@@ -77,6 +86,7 @@ public struct TaskFileValidator {
         case .parallel: return .parallel
         case .conditional: return .conditional
         case .decision: return .decision
+        case .rolling: return .rolling
         case .command, .fanOut, .returnOnly: return .normal
         }
     }
@@ -112,16 +122,19 @@ public struct TaskFileValidator {
     private mutating func checkTask(_ task: TaskDefinition) {
         let id = task.id
         let kind = kind(task)
-        let fansOut = task.hosts != nil
+        let fansOut = task.hosts != nil && kind != .rolling
+        // A rolling block's step runs on the block's hosts.
+        let isStep = rollingSteps[id] != nil
         for field in task.written {
-            checkGlobalsDefined(fansOut ? field.value.replacingOccurrences(of: "@inventory_hostname@", with: "") : field.value,
+            checkGlobalsDefined(fansOut || isStep ? field.value.replacingOccurrences(of: "@inventory_hostname@", with: "") : field.value,
                                 task: id, field: field.key)
         }
         for field in task.written where TaskField(rawValue: field.key) == nil {
             warn("task \(id): unknown field '\(field.key)'")
         }
         if id >= 1000 { warn("task \(id): high task ID") }
-        for field in [TaskField.retryFailed, .retryCount, .retryDelay] where task[field] != nil && !field.kinds.contains(declaredKind(task)) {
+        for field in [TaskField.retryFailed, .retryCount, .retryDelay]
+        where task[field] != nil && !field.kinds.contains(declaredKind(task)) && !isStep {
             warn("task \(id): \(field.rawValue) only has an effect on parallel and conditional blocks")
         }
         if kind == .decision {
@@ -159,8 +172,12 @@ public struct TaskFileValidator {
         if task.written.count + 3 > 25 { warn("task \(id): many fields (\(task.written.count))") }
 
         switch kind {
+        case .normal where isStep:
+            checkStep(task, block: rollingSteps[id]!)
         case .normal where fansOut:
             checkFanOut(task)
+        case .rolling:
+            checkRolling(task)
         case .normal:
             if task.hostname == nil { error("task \(id): missing required field 'hostname'") }
             if task.command == nil { error("task \(id): missing required field 'command'") }
@@ -176,7 +193,7 @@ public struct TaskFileValidator {
             }
         }
         if fansOut, kind != .normal { error("task \(id): hosts= is only valid on a task with a command (not on blocks or return tasks)") }
-        if (kind == .normal && !fansOut) || kind == .returnTask {
+        if (kind == .normal && !fansOut && !isStep) || kind == .returnTask {
             let command = withGlobals(task.command ?? "")
             let hostname = withGlobals(task.hostname ?? "")
             let execIsLocal = task.exec?.lowercased() == "local"
@@ -205,7 +222,7 @@ public struct TaskFileValidator {
         }
         for field in TaskField.conditions {
             guard let condition = task[field] else { continue }
-            if kind == .parallel || kind == .conditional, field == .success { continue }
+            if kind == .parallel || kind == .conditional || kind == .rolling, field == .success { continue }
             if aggregateSuccess, field == .success { checkAggregate(condition, task: id, field: field.rawValue); continue }
             checkCondition(condition, task: id, field: field.rawValue)
         }
@@ -229,7 +246,7 @@ public struct TaskFileValidator {
             if target <= id { error("task \(id): \(key) target \(target) must be greater than the task's own ID") }
         }
         if let next {
-            let isBlock = kind == .parallel || kind == .conditional
+            let isBlock = kind == .parallel || kind == .conditional || kind == .rolling
             if PythonSemantics.int(next) != nil {
                 error("task \(id): next=\(next): direct task jumping is not supported (use on_success/on_failure)")
             } else if next == "loop" {
@@ -311,7 +328,7 @@ public struct TaskFileValidator {
 
     // MARK: Blocks
 
-    private func list(_ text: String?) -> (ids: [Int], valid: Bool) {
+    func list(_ text: String?) -> (ids: [Int], valid: Bool) {
         guard let text else { return ([], false) }
         var ids: [Int] = []
         for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
@@ -321,7 +338,7 @@ public struct TaskFileValidator {
         return (ids, !ids.isEmpty)
     }
 
-    private mutating func checkAggregate(_ text: String, task id: Int, field: String) {
+    mutating func checkAggregate(_ text: String, task id: Int, field: String) {
         switch AggregateCondition(text) {
         case .allSuccess?, .anySuccess?, .majoritySuccess?:
             return
@@ -496,7 +513,8 @@ public struct TaskFileValidator {
     private func referenced() -> Set<Int> {
         var ids: Set<Int> = []
         for task in file.tasks {
-            for target in [task.onSuccess, task.onFailure].compactMap({ $0.flatMap(PythonSemantics.int) }) { ids.insert(target) }
+            // A rolling block's gate runs between its batches.
+            for target in [task.onSuccess, task.onFailure, task.gate].compactMap({ $0.flatMap(PythonSemantics.int) }) { ids.insert(target) }
             for field in task.written {
                 for groups in PlaceholderResolver.matches(PlaceholderResolver.resultPattern, in: field.value) {
                     let kinds = ["stdout", "stderr", "success", "exit", "hosts", "succeeded_hosts", "failed_hosts"]
@@ -510,7 +528,7 @@ public struct TaskFileValidator {
     private func blockLists() -> (parallel: Set<Int>, conditional: Set<Int>) {
         var parallel: Set<Int> = []
         var conditional: Set<Int> = []
-        for task in file.tasks where kind(task) == .parallel { parallel.formUnion(list(task.tasks).ids) }
+        for task in file.tasks where kind(task) == .parallel || kind(task) == .rolling { parallel.formUnion(list(task.tasks).ids) }
         for task in file.tasks where kind(task) == .conditional {
             conditional.formUnion(list(task.ifTrueTasks).ids)
             conditional.formUnion(list(task.ifFalseTasks).ids)
@@ -550,9 +568,15 @@ public struct TaskFileValidator {
             guard let task = file.task(id) else { continue }
             var edges: [Int] = []
             let routed = task.onSuccess != nil || task.onFailure != nil || task.returnValue != nil
-            if !routed, task.kind != .parallel, task.kind != .conditional { edges.append(id + 1) }
+            if !routed, task.kind != .parallel, task.kind != .conditional, task.kind != .rolling, rollingSteps[id] == nil { edges.append(id + 1) }
             edges += [task.onSuccess, task.onFailure].compactMap { $0.flatMap(PythonSemantics.int) }
-            if task.kind == .parallel { edges += list(task.tasks).ids }
+            if task.kind == .parallel || task.kind == .rolling { edges += list(task.tasks).ids }
+            if task.kind == .rolling, !routed {
+                let steps = Set(list(task.tasks).ids)
+                var next = id + 1
+                while steps.contains(next) { next += 1 }
+                edges.append(next)
+            }
             if task.kind == .conditional { edges += list(task.ifTrueTasks).ids + list(task.ifFalseTasks).ids }
             for edge in edges where defined.contains(edge) && reached.insert(edge).inserted { queue.append(edge) }
         }

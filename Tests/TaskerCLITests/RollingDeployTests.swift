@@ -1,0 +1,90 @@
+import Foundation
+import TestFleet
+import XCTest
+
+/// `type=rolling` across the real sshd fleet: a canary that fails stops the rollout with one host
+/// touched, which a rollback over `@N_touched_hosts@` then reaches; a healthy release reaches all.
+final class RollingDeployTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+    private var fleet: TestFleet!
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory()
+        fleet = try TestFleet.shared()
+    }
+
+    private func run(release: String) throws -> (result: ProcessRunner.Result, report: [String: [String: Any]]) {
+        let marker = directory.path + "/deployed-\(release)"
+        let flow = directory.path + "/rolling-\(release).txt"
+        try """
+        RELEASE=\(release)
+
+        task=10
+        type=rolling
+        hosts=fleet[0:7]
+        tasks=11,12
+        serial=1,50%,100%
+        max_parallel=4
+        on_failure=20
+        on_success=30
+
+        task=11
+        exec=ssh_shell
+        command=echo "@RELEASE@ on @inventory_hostname@" >> \(marker)
+
+        task=12
+        exec=ssh_shell
+        command=test "@RELEASE@" != broken && echo healthy
+
+        task=20
+        hosts=@10_touched_hosts@
+        exec=ssh_shell
+        command=echo "rolled back @inventory_hostname@"
+        on_success=21
+
+        task=21
+        hostname=localhost
+        exec=local
+        command=false
+
+        task=30
+        hostname=localhost
+        exec=local
+        command=echo
+        arguments=all=@10_succeeded_hosts@
+
+        """.write(toFile: flow, atomically: true, encoding: .utf8)
+        let json = directory.path + "/report-\(release).json"
+        let result = try ProcessRunner.run(TestFleet.taskerExecutable,
+                                           ["-r", flow, "--output-json=\(json)", "-F", fleet.sshConfig, "-i", fleet.inventory,
+                                            "-l", directory.path + "/logs"], timeout: 120)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any],
+                                   result.stdout + result.stderr)
+        return (result, try XCTUnwrap(object["task_results"] as? [String: [String: Any]]))
+    }
+
+    func testAHealthyReleaseRollsOverEveryHostInBatches() throws {
+        let (result, report) = try run(release: "v2")
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertEqual(report["10"]?["stdout"] as? String, "Rolling: 3/3 batch(es), 8/8 host(s) successful")
+        let names = (1...8).map { String(format: "node%03d", $0) }
+        XCTAssertEqual(report["30"]?["stdout"] as? String, "all=\(names.joined(separator: ","))\n")
+        XCTAssertTrue(result.stdout.contains("in 3 batch(es) [1, 4, 3]"), result.stdout)
+        XCTAssertNil(report["20"], "no rollback")
+    }
+
+    func testABrokenReleaseIsStoppedByTheCanaryAndRolledBackThere() throws {
+        let (result, report) = try run(release: "broken")
+        XCTAssertEqual(result.status, 1, "the rollback ends the run as failed: " + result.stdout + result.stderr)
+        let hosts = try XCTUnwrap(report["10"]?["hosts"] as? [String: [String: Any]])
+        let touched = hosts.filter { ($0.value["attempts"] as? Int ?? 0) > 0 }.map(\.key)
+        XCTAssertEqual(touched, ["node001"], "only the canary ran")
+        XCTAssertEqual(hosts["node001"]?["step"] as? Int, 12, "it failed its health check")
+        XCTAssertEqual(hosts.values.filter { $0["status"] as? String == "held" }.count, 7)
+        let rollback = try XCTUnwrap(report["20"]?["hosts"] as? [String: [String: Any]])
+        XCTAssertEqual(Array(rollback.keys), ["node001"])
+        XCTAssertEqual(rollback["node001"]?["stdout"] as? String, "rolled back node001\n")
+        let deployed = try String(contentsOfFile: directory.path + "/deployed-broken", encoding: .utf8)
+        XCTAssertEqual(deployed, "broken on node001\n", "the fleet shares this file system: one host wrote")
+    }
+}
