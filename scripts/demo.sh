@@ -22,10 +22,10 @@ echo "JSON report: .fleet/local-workflow.json"
 # The fleet workflows keep their releases under $HOME: the fleet's state directory here.
 fleet_run=(env HOME="$PWD/.fleet" "$tasker" -r -i inventories/local-fleet.ini -F .fleet/ssh_config --no-task-backup -l .fleet/tasker-logs)
 echo
-echo "== rolling deploy of release 1.0 (examples/rolling-deploy): a canary, then two waves, one wave out of service at a time =="
+echo "== rolling deploy of release 1.0 (examples/rolling-deploy): a canary, then batches of 9 and the rest, each host through its steps on its own =="
 DEPLOY_VERSION=1.0 "${fleet_run[@]}" examples/rolling-deploy/rolling-deploy.txt
 echo
-echo "== rolling deploy of a broken release: the canary's health check fails, every host goes back to 1.0 =="
+echo "== rolling deploy of a broken release: the canary's health check fails, no other host starts, the canary goes back to 1.0 =="
 status=0
 DEPLOY_VERSION=1.1-broken "${fleet_run[@]}" --log-level=WARN examples/rolling-deploy/rolling-deploy.txt || status=$?
 echo "exit status $status (1: rolled back)"

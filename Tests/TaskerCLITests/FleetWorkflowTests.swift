@@ -330,10 +330,14 @@ final class FleetWorkflowTests: XCTestCase {
         let root = directory.path + "/tasker-rolling-demo"
         let first = try run(deploy, version: "1.0")
         XCTAssertEqual(first.status, 0, first.stdout)
-        XCTAssertTrue(first.stdout.contains("Deployed 1.0 to fleet"), first.stdout)
+        XCTAssertTrue(first.stdout.contains("Deployed 1.0 to fleet: Rolling: 3/3 batch(es), 64/64 host(s) successful"), first.stdout)
         let broken = try run(deploy, version: "1.1-broken")
         XCTAssertEqual(broken.status, 1, broken.stdout)
-        XCTAssertTrue(broken.stdout.contains("Rolled back 1.1-broken: hosts=fleet: 64/64 successful"), broken.stdout)
+        // The canary failed its health check: no other host started, and only it was rolled back.
+        XCTAssertTrue(broken.stdout.contains("Rolled back 1.1-broken: Rolling: 1/3 batch(es), 0/64 host(s) successful, 1 failed, 63 held"),
+                      broken.stdout)
+        XCTAssertTrue(broken.stdout.contains("; hosts=node001: 1/1 successful"), broken.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(root)/node002/incoming/app-1.1-broken.tar.gz"), "node002 was never touched")
         for host in ["node001", "node024"] {
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(host)/incoming/app-1.0.tar.gz")),
                            try Data(contentsOf: URL(fileURLWithPath: "\(root)/build/app-1.0.tar.gz")), "the artifact was shipped to \(host)")

@@ -87,4 +87,40 @@ final class RollingDeployTests: XCTestCase {
         let deployed = try String(contentsOfFile: directory.path + "/deployed-broken", encoding: .utf8)
         XCTAssertEqual(deployed, "broken on node001\n", "the fleet shares this file system: one host wrote")
     }
+
+    func testAutoRecoveryResumesTheRolloutWithoutRerunningCompletedHosts() throws {
+        let marker = directory.path + "/ran"
+        let fixed = directory.path + "/fixed"
+        let flow = directory.path + "/resume.txt"
+        try """
+        task=10
+        type=rolling
+        hosts=fleet[0:5]
+        tasks=11,12
+        serial=2
+
+        task=11
+        exec=ssh_shell
+        command=echo @inventory_hostname@ >> \(marker)
+
+        task=12
+        exec=ssh_shell
+        command=test @inventory_hostname@ != node003 || test -e \(fixed)
+        """.write(toFile: flow, atomically: true, encoding: .utf8)
+        func run() throws -> ProcessRunner.Result {
+            try ProcessRunner.run(TestFleet.taskerExecutable,
+                                  ["-r", flow, "--auto-recovery", "-y", "-F", fleet.sshConfig, "-i", fleet.inventory, "-l", directory.path + "/logs"],
+                                  timeout: 120)
+        }
+        let first = try run()
+        XCTAssertEqual(first.status, 10, first.stdout + first.stderr)
+        func ran() throws -> [String] { try String(contentsOfFile: marker, encoding: .utf8).split(separator: "\n").map(String.init).sorted() }
+        XCTAssertEqual(try ran(), ["node001", "node002", "node003", "node004"], "the second batch ran, the third never started")
+        XCTAssertTrue(FileManager.default.createFile(atPath: fixed, contents: nil))
+        try "".write(toFile: marker, atomically: true, encoding: .utf8)
+        let resumed = try run()
+        XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
+        XCTAssertTrue(resumed.stdout.contains("resuming: 3 host(s) completed every step before"), resumed.stdout)
+        XCTAssertEqual(try ran(), ["node003", "node005", "node006"], "completed hosts are not run again")
+    }
 }

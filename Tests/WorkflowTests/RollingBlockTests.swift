@@ -162,6 +162,30 @@ final class RollingBlockTests: XCTestCase {
         XCTAssertEqual(outcome.results[10]?.hosts?.map(\.status), [.failed, .cancelled, .cancelled, .cancelled])
     }
 
+    func testAResumedRolloutSkipsTheHostsThatCompletedAndRunsTheRest() async throws {
+        let healthy = Locked(false)
+        let hosts = FakeHosts(FakeHosts.names(6)) { host, _ in FakeHosts.exited(host == "h03" && !healthy.withLock { $0 } ? 1 : 0) }
+        let text = pipeline("serial=2\nmax_parallel=1\n", steps: [(11, "deploy")])
+        let first = try await FakeHosts.engine(text, hosts: hosts).run()
+        XCTAssertEqual(first.exitCode, 10)
+        XCTAssertEqual(hosts.calls.map(\.host), ["h01", "h02", "h03"], "the second batch stopped at its failure")
+
+        healthy.withLock { $0 = true }
+        let resumedHosts = FakeHosts(FakeHosts.names(6)) { _, _ in FakeHosts.exited(0) }
+        var options = WorkflowOptions()
+        options.execute = true
+        options.environment = [:]
+        options.executionTypes = try ExecutionTypes.load()
+        options.transport = resumedHosts
+        options.startFrom = 10
+        options.restoredResults = first.results
+        let resumed = await WorkflowEngine(file: try TaskFile.parse(text, path: "fake.txt", environment: [:]), options: options,
+                                           log: WorkflowLog(level: .error, echo: false)).run()
+        XCTAssertEqual(resumed.exitCode, 0)
+        XCTAssertEqual(resumedHosts.calls.map(\.host), ["h03", "h04", "h05", "h06"], "h01 and h02 completed every step before")
+        XCTAssertEqual(resumed.results[10]?.hosts?.allSatisfy(\.success), true)
+    }
+
     func testTheValidatorChecksRollingBlocksAndTheirSteps() throws {
         func errors(_ text: String) throws -> [String] {
             TaskFileValidator.validate(try TaskFile.parse(text, path: "r.txt", environment: [:])).errors

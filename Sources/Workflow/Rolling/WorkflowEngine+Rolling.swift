@@ -35,6 +35,10 @@ extension WorkflowEngine {
         log.info("Task \(id): Rolling over \(hosts.count) host(s) of hosts=\(pattern) in \(batches.count) batch(es) \(batches), "
             + "steps \(steps.map(\.id)), max_parallel=\(workers), budget \(rolling.criterion ?? "all_success")")
         let pipeline = await preparePipeline(steps, block: id, resolver: resolver)
+        // A resumed run (--auto-recovery) keeps the hosts that completed every step; the others run again.
+        let completed = Dictionary((options.restoredResults[id]?.hosts ?? []).filter(\.success).map { ($0.host, $0) },
+                                   uniquingKeysWith: { first, _ in first })
+        if !completed.isEmpty { log.info("Task \(id): resuming: \(completed.count) host(s) completed every step before and are not run again") }
 
         var records: [String: HostTaskResult] = [:]
         var batchesRun = 0
@@ -45,12 +49,18 @@ extension WorkflowEngine {
             start += size
             log.info("Task \(id): batch \(index + 1)/\(batches.count): \(batch.joined(separator: ", "))")
             tracker.startBatch(size: size)
-            for record in await runBatch(batch, pipeline: pipeline, workers: workers, tracker: tracker, abortRunning: rolling.abortRunning,
+            for host in batch {
+                guard let done = completed[host] else { continue }
+                records[host] = done
+                tracker.finished(success: true)
+            }
+            let pending = batch.filter { completed[$0] == nil }
+            for record in await runBatch(pending, pipeline: pipeline, workers: workers, tracker: tracker, abortRunning: rolling.abortRunning,
                                          display: "\(id)") {
                 records[record.host] = record
             }
             batchesRun += 1
-            guard index < batches.count - 1, tracker.stopReason == nil, !Task.isCancelled else { continue }
+            guard index < batches.count - 1, tracker.stopReason == nil, !Task.isCancelled, !pending.isEmpty else { continue }
             if let gate = rolling.gate, !(await passesGate(gate, block: id, resolver: await self.resolver)) {
                 tracker.stop("the gate task \(gate.text) failed after batch \(index + 1)")
             }

@@ -517,7 +517,7 @@ public struct TaskFileValidator {
             for target in [task.onSuccess, task.onFailure, task.gate].compactMap({ $0.flatMap(PythonSemantics.int) }) { ids.insert(target) }
             for field in task.written {
                 for groups in PlaceholderResolver.matches(PlaceholderResolver.resultPattern, in: field.value) {
-                    let kinds = ["stdout", "stderr", "success", "exit", "hosts", "succeeded_hosts", "failed_hosts"]
+                    let kinds = ["stdout", "stderr", "success", "exit", "hosts", "succeeded_hosts", "failed_hosts", "touched_hosts", "untouched_hosts"]
                     if let id = Int(groups[1]), kinds.contains(groups[2].lowercased()) { ids.insert(id) }
                 }
             }
