@@ -186,6 +186,32 @@ final class RollingBlockTests: XCTestCase {
         XCTAssertEqual(resumed.results[10]?.hosts?.allSatisfy(\.success), true)
     }
 
+    func testAHostsTaskWithSerialRollsOutAsAOneStepBlock() async throws {
+        let hosts = FakeHosts(FakeHosts.names(10)) { host, _ in FakeHosts.exited(["h02", "h03"].contains(host) ? 1 : 0) }
+        let outcome = try await FakeHosts.engine("""
+        task=0
+        hosts=all
+        command=restart
+        serial=1,3
+        success=max_failed=10%
+        on_failure=9
+        task=9
+        hostname=localhost
+        exec=local
+        command=true
+        """, hosts: hosts).run()
+        // Batches 1, 3, 3, 3: the second batch's second failure spends a budget of one host in ten.
+        XCTAssertEqual(Set(hosts.calls.map(\.host)), ["h01", "h02", "h03", "h04"])
+        XCTAssertEqual(outcome.executionOrder, [0, 9])
+        XCTAssertEqual(outcome.results[0]?.hosts?.filter { $0.status == .held }.count, 6)
+        let plain = FakeHosts(FakeHosts.names(4)) { host, _ in FakeHosts.exited(host == "h01" ? 1 : 0) }
+        let unchanged = try await FakeHosts.engine("task=0\nhosts=all\ncommand=restart\nsuccess=max_failed=1\n", hosts: plain).run()
+        XCTAssertEqual(plain.calls.count, 4, "without serial= every host runs, then the aggregate is judged (TASKER's semantics)")
+        XCTAssertEqual(unchanged.exitCode, 0)
+        XCTAssertEqual(try TaskFileValidator.validate(TaskFile.parse("task=0\nhosts=web\ncommand=true\nserial=2\nsuccess=max_failed=10%\n",
+                                                                     path: "s.txt", environment: [:])).errors, [])
+    }
+
     func testTheValidatorChecksRollingBlocksAndTheirSteps() throws {
         func errors(_ text: String) throws -> [String] {
             TaskFileValidator.validate(try TaskFile.parse(text, path: "r.txt", environment: [:])).errors

@@ -5,7 +5,8 @@ import Foundation
 /// (no barrier between steps), `max_parallel` hosts at a time, in batches cut
 /// by `serial=`. The failure budget (`success=`, `max_fail_percentage=`) is
 /// judged every time a host finishes; once spent, no further host starts.
-/// Between batches: `batch_pause` seconds and the `gate` task.
+/// Between batches: `batch_pause` seconds and the `gate` task. A `hosts=` task with
+/// `serial=` (or another rollout field) runs as a one-step rolling block.
 extension WorkflowEngine {
     func runRolling(_ task: TaskDefinition, _ rolling: TaskBody.Rolling) async -> BlockRoute {
         let id = task.id
@@ -27,7 +28,22 @@ extension WorkflowEngine {
             log.error("Task \(id): \(error)")
             return .abort
         }
-        guard let steps = pipelineSteps(rolling.steps, block: id) else { return .abort }
+        let steps: [TaskDefinition]
+        switch rolling.steps {
+        case .itself:
+            // A hosts= task's condition gates the whole task, as without serial=.
+            if let gate = task.condition, !Condition.evaluate(gate, context: .gate, resolver: resolver) {
+                log.info("Task \(id): Condition '\(gate)' evaluated to FALSE, skipping task")
+                await state.store(id, .skipped)
+                return .jump(id + 1)
+            }
+            var step = task
+            step.condition = nil
+            steps = [step]
+        case .listed(let text):
+            guard let listed = pipelineSteps(text, block: id) else { return .abort }
+            steps = listed
+        }
         let batches = RolloutPlan.batches(rolling.serial.flatMap(RolloutPlan.sizes) ?? [], total: hosts.count)
         let budget = RolloutPlan.Budget(rolling.criterion, hosts: hosts.count) ?? RolloutPlan.Budget(nil, hosts: hosts.count)!
         let tracker = RolloutTracker(budget: budget, maxFailPercentage: rolling.maxFailPercentage?.value(resolver))

@@ -74,9 +74,16 @@ public enum TaskBody: Sendable, Equatable {
     }
 
     public struct Rolling: Sendable, Equatable {
+        public enum Steps: Sendable, Equatable {
+            /// A `type=rolling` block's `tasks=` as written.
+            case listed(String?)
+            /// A `hosts=` task with `serial=` (or another rollout field) is its own one step.
+            case itself
+        }
+
         public var hosts: String?
-        /// The per-host pipeline as written (`tasks=`).
-        public var steps: String?
+        /// The per-host pipeline.
+        public var steps: Steps
         public var serial: String?
         public var maxParallel: Setting<Int>?
         /// The failure budget (`success=`), `all_success` when not given.
@@ -87,6 +94,18 @@ public enum TaskBody: Sendable, Equatable {
         public var gate: Setting<Int>?
         /// When the budget is spent, cancel running hosts instead of letting them finish.
         public var abortRunning: Bool
+
+        init(_ task: TaskDefinition, steps: Steps, criterion: String?) {
+            hosts = task.hosts
+            self.steps = steps
+            serial = task.serial
+            maxParallel = task.setting(.maxParallel)
+            self.criterion = criterion
+            maxFailPercentage = task.setting(.maxFailPercentage)
+            batchPause = task.setting(.batchPause)
+            gate = task.setting(.gate)
+            abortRunning = task.abortRunning?.lowercased() == "true"
+        }
     }
 
     public init(_ task: TaskDefinition) {
@@ -104,11 +123,12 @@ public enum TaskBody: Sendable, Equatable {
         case "decision":
             self = .decision
         case "rolling":
-            self = .rolling(Rolling(hosts: task.hosts, steps: task.tasks, serial: task.serial, maxParallel: setting(.maxParallel),
-                                    criterion: task.success, maxFailPercentage: setting(.maxFailPercentage), batchPause: setting(.batchPause),
-                                    gate: setting(.gate), abortRunning: task.abortRunning?.lowercased() == "true"))
+            self = .rolling(Rolling(task, steps: .listed(task.tasks), criterion: task.success))
         default:
-            if let hosts = task.hosts {
+            if task.hosts != nil, TaskField.rollout.contains(where: { task[$0] != nil }) {
+                // The task's success is its budget when it is an aggregate form, else each host's condition.
+                self = .rolling(Rolling(task, steps: .itself, criterion: task.success.flatMap { AggregateCondition.judgingOutcomes($0) == nil ? nil : $0 }))
+            } else if let hosts = task.hosts {
                 self = .fanOut(FanOut(hosts: hosts, timeout: setting(.timeout), sleep: setting(.sleep), maxParallel: setting(.maxParallel),
                                       retry: retry, returnValue: setting(.returnValue)))
             } else if let returnValue = task.returnValue, (task.command ?? "").isEmpty {

@@ -94,7 +94,7 @@ public enum TaskField: String, CaseIterable, Sendable {
         case .tasks: return [.parallel, .rolling]
         case .hostnames: return [.parallel]
         case .maxParallel: return [.parallel, .fanOut, .rolling]
-        case .serial, .maxFailPercentage, .batchPause, .gate, .abortRunning: return [.rolling]
+        case .serial, .maxFailPercentage, .batchPause, .gate, .abortRunning: return [.rolling, .fanOut]
         case .retryFailed, .retryCount, .retryDelay: return [.parallel, .conditional, .fanOut]
         case .ifTrueTasks, .ifFalseTasks: return [.conditional]
         case .hosts: return [.fanOut, .rolling]
@@ -104,6 +104,8 @@ public enum TaskField: String, CaseIterable, Sendable {
     /// The fields holding conditions (`next` holds a keyword or a condition and is checked apart).
     public static let conditions: [TaskField] = [.success, .failure, .condition, .loopBreak]
     public static let routing: [TaskField] = [.onSuccess, .onFailure, .next]
+    /// The fields that make a `hosts=` task roll out in batches, as a one-step rolling block.
+    public static let rollout: [TaskField] = [.serial, .maxFailPercentage, .batchPause, .gate, .abortRunning]
 
     public var keyPath: WritableKeyPath<TaskDefinition, String?> {
         switch self {

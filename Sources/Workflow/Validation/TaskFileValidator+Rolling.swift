@@ -17,11 +17,20 @@ extension TaskFileValidator {
                 error("\(place): step \(step) must be a command task (not a block or a return task)")
             }
         }
-        if let serial = task.serial, RolloutPlan.sizes(serial) == nil {
-            error("\(place): serial=\(serial) must list host counts of at least 1 or percentages from 1% to 100%")
-        }
         if let value = task.maxParallel, (PythonSemantics.int(withGlobals(value)) ?? 0) < 1 {
             error("\(place): max_parallel must be an integer of at least 1")
+        }
+        checkRolloutSettings(task)
+        if task.success != nil { checkBudget(task) }
+        if task.failure != nil { error("\(place): a rolling block judges by success= (its failure budget), not failure=") }
+        if task.timeout != nil { error("\(place): timeout is not allowed on blocks") }
+    }
+
+    /// The rollout fields of a rolling block or of a `hosts=` task that rolls out in batches.
+    mutating func checkRolloutSettings(_ task: TaskDefinition) {
+        let place = "task \(task.id)"
+        if let serial = task.serial, RolloutPlan.sizes(serial) == nil {
+            error("\(place): serial=\(serial) must list host counts of at least 1 or percentages from 1% to 100%")
         }
         if let value = task.maxFailPercentage, !(0...100).contains(PythonSemantics.int(withGlobals(value)) ?? -1) {
             error("\(place): max_fail_percentage must be an integer from 0 to 100, got '\(value)'")
@@ -40,11 +49,12 @@ extension TaskFileValidator {
                 error("\(place): gate must be a task ID, got '\(gate)'")
             }
         }
+    }
+
+    mutating func checkBudget(_ task: TaskDefinition) {
         if let success = task.success, RolloutPlan.Budget(success, hosts: 100) == nil {
-            error("\(place): invalid failure budget success=\(success)")
+            error("task \(task.id): invalid failure budget success=\(success)")
         }
-        if task.failure != nil { error("\(place): a rolling block judges by success= (its failure budget), not failure=") }
-        if task.timeout != nil { error("\(place): timeout is not allowed on blocks") }
     }
 
     /// A step of rolling block `block`: the block supplies the host; routing stays in the pipeline.

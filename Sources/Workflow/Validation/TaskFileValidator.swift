@@ -86,14 +86,16 @@ public struct TaskFileValidator {
         case .parallel: return .parallel
         case .conditional: return .conditional
         case .decision: return .decision
-        case .rolling: return .rolling
+        // A hosts= task with serial= rolls out as a one-step block, but is checked as the fan-out task it is.
+        case .rolling: return task.type == "rolling" ? .rolling : .normal
         case .command, .fanOut, .returnOnly: return .normal
         }
     }
 
     /// The task's kind as the fields' declarations (`TaskField.kinds`) name it, with the validator's `return` rule.
     func declaredKind(_ task: TaskDefinition) -> TaskBody.Kind {
-        kind(task) == .returnTask ? .returnOnly : task.kind
+        if kind(task) == .returnTask { return .returnOnly }
+        return task.kind == .rolling && task.type != "rolling" ? .fanOut : task.kind
     }
 
     func isKnownExecType(_ written: String) -> Bool {
@@ -176,6 +178,7 @@ public struct TaskFileValidator {
             checkStep(task, block: rollingSteps[id]!)
         case .normal where fansOut:
             checkFanOut(task)
+            if TaskField.rollout.contains(where: { task[$0] != nil }) { checkRolloutSettings(task) }
         case .rolling:
             checkRolling(task)
         case .normal:
@@ -223,7 +226,11 @@ public struct TaskFileValidator {
         for field in TaskField.conditions {
             guard let condition = task[field] else { continue }
             if kind == .parallel || kind == .conditional || kind == .rolling, field == .success { continue }
-            if aggregateSuccess, field == .success { checkAggregate(condition, task: id, field: field.rawValue); continue }
+            if aggregateSuccess, field == .success {
+                // A one-step rollout's budget may also be a share of the hosts (max_failed=10%).
+                if task.kind == .rolling { checkBudget(task) } else { checkAggregate(condition, task: id, field: field.rawValue) }
+                continue
+            }
             checkCondition(condition, task: id, field: field.rawValue)
         }
         if !options.skipSecurity { checkSecurity(task, kind: kind) }
