@@ -123,4 +123,45 @@ final class RollingDeployTests: XCTestCase {
         XCTAssertTrue(resumed.stdout.contains("resuming: 3 host(s) completed every step before"), resumed.stdout)
         XCTAssertEqual(try ran(), ["node003", "node005", "node006"], "completed hosts are not run again")
     }
+
+    func testCtrlCMidBatchCancelsItsHostsAndAResumeRunsOnlyThoseLeft() throws {
+        let sleep = "8\(Int.random(in: 100...999)).5"
+        let marker = directory.path + "/finished"
+        let released = directory.path + "/released"
+        let flow = directory.path + "/interrupt.txt"
+        try """
+        task=10
+        type=rolling
+        hosts=fleet[0:5]
+        tasks=11
+        serial=3
+
+        task=11
+        exec=ssh_shell
+        command=case @inventory_hostname@ in node00[4-6]) test -e \(released) || sleep \(sleep);; esac; echo @inventory_hostname@ >> \(marker)
+        """.write(toFile: flow, atomically: true, encoding: .utf8)
+        let arguments = ["-r", flow, "--auto-recovery", "-y", "-F", fleet.sshConfig, "-i", fleet.inventory, "-l", directory.path + "/logs"]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestFleet.taskerExecutable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The sleeps themselves, not the shells whose command lines hold them.
+        XCTAssertEqual(try ProcessTable.waitFor("^sleep \(sleep)", atLeast: 3), 3, "the second batch is running")
+        kill(process.processIdentifier, SIGINT)
+        let log = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130, log)
+        XCTAssertEqual(try ProcessTable.count("^sleep \(sleep)"), 0, "remote commands were killed before Tasker exited")
+        XCTAssertTrue(log.contains("3/6 host(s) successful, 3 cancelled"), log)
+        func finished() throws -> [String] { try String(contentsOfFile: marker, encoding: .utf8).split(separator: "\n").map(String.init).sorted() }
+        XCTAssertEqual(try finished(), ["node001", "node002", "node003"])
+
+        XCTAssertTrue(FileManager.default.createFile(atPath: released, contents: nil))
+        let resumed = try ProcessRunner.run(TestFleet.taskerExecutable, arguments, timeout: 120)
+        XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
+        XCTAssertEqual(try finished(), ["node001", "node002", "node003", "node004", "node005", "node006"], "each host finished once")
+    }
 }
