@@ -164,4 +164,34 @@ final class RollingDeployTests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
         XCTAssertEqual(try finished(), ["node001", "node002", "node003", "node004", "node005", "node006"], "each host finished once")
     }
+
+    func testTheDryRunAndThePlanShowTheBatchesAndThePipeline() throws {
+        let flow = directory.path + "/plan.txt"
+        try """
+        task=10
+        type=rolling
+        hosts=fleet[0:4]
+        tasks=11,12
+        serial=1,50%
+
+        task=11
+        exec=ssh_shell
+        command=deploy
+
+        task=12
+        exec=ssh_shell
+        command=check
+        """.write(toFile: flow, atomically: true, encoding: .utf8)
+        let common = "-F '\(fleet.sshConfig)' -i '\(fleet.inventory)' -l '\(directory.path)/logs'"
+        let plan = try ProcessRunner.run("/bin/sh", ["-c", "echo n | '\(TestFleet.taskerExecutable)' -r '\(flow)' --show-plan \(common)"])
+        XCTAssertEqual(plan.status, 0, plan.stdout + plan.stderr)
+        for line in ["  Task 10: [rolling]", "    pipeline: 11 (ssh_shell: deploy) → 12 (ssh_shell: check)", "    batch 1: node001",
+                     "    batch 2: node002, node003", "    batch 3: node004, node005"] {
+            XCTAssertTrue(plan.stdout.contains(line + "\n"), "\(line) not in\n\(plan.stdout)")
+        }
+        let dry = try ProcessRunner.run("/bin/sh", ["-c", "'\(TestFleet.taskerExecutable)' '\(flow)' \(common)"])
+        XCTAssertEqual(dry.status, 0, dry.stdout + dry.stderr)
+        XCTAssertTrue(dry.stdout.contains("Task 10: [DRY RUN] batch 3: node004, node005"), dry.stdout)
+        XCTAssertTrue(dry.stdout.contains("[DRY RUN] Would execute: deploy"), dry.stdout)
+    }
 }

@@ -50,6 +50,9 @@ extension WorkflowEngine {
         let workers = max(1, rolling.maxParallel?.value(resolver) ?? transport.forks)
         log.info("Task \(id): Rolling over \(hosts.count) host(s) of hosts=\(pattern) in \(batches.count) batch(es) \(batches), "
             + "steps \(steps.map(\.id)), max_parallel=\(workers), budget \(rolling.criterion ?? "all_success")")
+        if !options.execute {
+            for line in RolloutPreview.lines(task, rolling, file: file, transport: transport) { log.info("Task \(id): [DRY RUN] \(line)") }
+        }
         let pipeline = await preparePipeline(steps, block: id, resolver: resolver)
         // A resumed run (--auto-recovery) keeps the hosts that completed every step; the others run again.
         let completed = Dictionary((options.restoredResults[id]?.hosts ?? []).filter(\.success).map { ($0.host, $0) },

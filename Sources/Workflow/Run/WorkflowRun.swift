@@ -200,7 +200,7 @@ public struct WorkflowRun: Sendable {
             try? RunFiles.backup(taskFile: settings.taskFilePath, contents: file.contents, logDirectory: settings.logDirectory,
                                  timestamp: settings.timestamp)
         }
-        if settings.showPlan, !interaction.confirm(plan()) { return .success }
+        if settings.showPlan, !interaction.confirm(plan(transport: ssh)) { return .success }
         var runFile = file
         // --output-json forces auto-recovery, as in the reference.
         var recovery = (settings.autoRecovery || settings.reportPath != nil)
@@ -316,13 +316,16 @@ public struct WorkflowRun: Sendable {
     }
 
     /// `--show-plan`'s text: the tasks, then the question.
-    private func plan() -> String {
+    private func plan(transport: any TaskTransport) -> String {
         var text = "Execution plan for \(settings.taskFilePath):\n"
         for task in file.tasks.sorted(by: { $0.id < $1.id }) {
             let what = task.type.map { "[\($0)]" }
                 ?? (task.command.map { "\(task.hosts.map { "hosts=\($0)" } ?? task.hostname ?? ""): \($0) \(task.arguments ?? "")" }
                     ?? "return \(task.returnValue ?? "")")
             text += "  Task \(task.id): \(what)\n"
+            if case .rolling(let rolling) = task.body {
+                for line in RolloutPreview.lines(task, rolling, file: file, transport: transport) { text += "    \(line)\n" }
+            }
         }
         return text + "Proceed? [y/N]: "
     }
