@@ -10,7 +10,7 @@ enum ReportAssets {
     .count[aria-pressed=true]{outline:3px solid #222}
     .tools{margin:.3em 0}.axis{color:#666;margin-left:1em}
     #timeline{border-top:1px solid #ddd}.row{display:grid;grid-template-columns:12em 1fr 5em auto;align-items:center;gap:.5em;
-    padding:1px 0;border-bottom:1px solid #f0f0f0;cursor:pointer}.row:hover{background:#f6f8fb}.row.hidden{display:none}
+    padding:1px 0;border-bottom:1px solid #f0f0f0;cursor:pointer}.row:hover{background:#f6f8fb}.row.hidden{display:none}.batchrow{cursor:default;background:#fff}.batch{position:absolute;top:0;bottom:0;width:2px;background:#333}
     .name{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}.bar{position:relative;height:12px;background:#fafafa}
     .seg{position:absolute;top:1px;bottom:1px;border-radius:2px}.k-connect{top:3px;bottom:3px}.dur{text-align:right;color:#555}
     .badge{font-weight:normal;font-size:.8em;background:#fff3c4;padding:0 .3em;border-radius:2px}

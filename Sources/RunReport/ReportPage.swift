@@ -92,6 +92,7 @@ public enum ReportPage {
         page += " <label>sort <select id=\"sort\"><option value=\"order\">as run</option><option value=\"name\">name</option>"
         page += "<option value=\"run\">run time</option><option value=\"connect\">connect time</option><option value=\"status\">status</option></select></label>"
         page += " <span class=\"axis\">0 – \(seconds(axisEnd - axisStart))</span></div>\n"
+        page += batchMarks(history, axisStart: axisStart, axisEnd: axisEnd)
         page += "<div id=\"timeline\">\n\(rows)</div><div id=\"details\" hidden></div></section>\n"
         if history.isWorkflow { page += workflow(history) }
         page += outputs(shown)
@@ -151,6 +152,7 @@ public enum ReportPage {
         var html = "<section><h2>Route</h2><p id=\"route\">"
         html += history.route.map { "<span class=\"step\">\($0)</span>" }.joined(separator: " → ")
         html += "</p>"
+        html += batchList(history)
         guard !history.matrixTasks.isEmpty else { return html + "</section>\n" }
         let hosts = history.hosts.map(\.name).filter { name in history.matrixTasks.contains { history.matrix[$0]?[name] != nil } }
         html += "<h2>Hosts × tasks</h2><div class=\"scroll\"><table id=\"matrix\"><thead><tr><th>host</th>"
@@ -165,6 +167,29 @@ public enum ReportPage {
             html += "</tr>\n"
         }
         return html + "</tbody></table></div></section>\n"
+    }
+
+    /// Where each batch of a rolling block started, on the timeline's axis.
+    private static func batchMarks(_ history: RunHistory, axisStart: Int, axisEnd: Int) -> String {
+        guard !history.batches.isEmpty else { return "" }
+        var html = "<div class=\"row batchrow\" id=\"batches\"><span class=\"name\">batches</span><span class=\"bar\">"
+        for batch in history.batches {
+            let left = Double(max(0, batch.start - axisStart)) / Double(axisEnd - axisStart) * 100
+            let title = "task \(batch.task), batch \(batch.number)/\(batch.of) at \(seconds(batch.start - axisStart)): \(batch.hosts.count) host(s)"
+            html += "<i class=\"batch\" style=\"left:\(format(left))%\" data-task=\"\(batch.task)\" data-batch=\"\(batch.number)\""
+            html += " title=\"\(HTMLText.escape(title))\"></i>"
+        }
+        return html + "</span><span class=\"dur\"></span></div>\n"
+    }
+
+    private static func batchList(_ history: RunHistory) -> String {
+        guard !history.batches.isEmpty else { return "" }
+        var html = "<h2>Batches</h2><ol id=\"batch-list\">"
+        for batch in history.batches {
+            html += "<li data-task=\"\(batch.task)\" data-batch=\"\(batch.number)\">task \(batch.task), batch \(batch.number)/\(batch.of): "
+            html += "\(HTMLText.escape(HostListFormatter.compact(batch.hosts)))</li>"
+        }
+        return html + "</ol>"
     }
 
     private static func outputs(_ groups: [OutputGroup]) -> String {

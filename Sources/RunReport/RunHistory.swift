@@ -36,6 +36,17 @@ public struct RunHistory: Sendable {
     public private(set) var matrix: [Int: [String: String]] = [:]
     /// Tasks skipped as a whole (by their condition, or an empty host list): their cells say `skipped`, not `not_reached`.
     public private(set) var skippedTasks: Set<Int> = []
+    /// A rolling block's batch: which, on which hosts, and when it started.
+    public struct Batch: Sendable, Equatable {
+        public var task: Int
+        public var number: Int
+        public var of: Int
+        public var hosts: [String]
+        public var start: Int
+    }
+
+    /// Rolling blocks' batches, as they started.
+    public private(set) var batches: [Batch] = []
     /// The top-level task IDs the run went through, in order (from its `routed` events).
     public private(set) var route: [Int] = []
     /// The last offset seen.
@@ -107,6 +118,8 @@ public struct RunHistory: Sendable {
                 if ended.attempt == 0 { return }
                 host.close(.task, at: at, status: ended.status)
             }
+        case .batchStarted(let batch):
+            batches.append(Batch(task: batch.task, number: batch.batch, of: batch.batches, hosts: batch.hosts, start: at))
         case .routed(let step):
             if route.isEmpty { route.append(step.from) }
             if let next = step.to, next != route.last { route.append(next) }

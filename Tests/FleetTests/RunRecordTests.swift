@@ -49,6 +49,7 @@ final class RunRecordTests: XCTestCase {
             .hostEnded(record),
             .taskStarted(.init(task: 3, label: "3.2", host: "web1", attempt: 2)),
             .taskEnded(.init(task: 3, label: "3", status: "failed", exitCode: 1, success: false)),
+            .batchStarted(.init(task: 10, batch: 2, batches: 3, hosts: ["web1", "web2"])),
             .routed(.init(from: 3, to: nil)),
             .runEnded(RunSummary(tally: RunTally([.ok]), exitCode: 0, wallMilliseconds: 10, connectionsOpened: 1)),
         ]

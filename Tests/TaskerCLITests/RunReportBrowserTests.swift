@@ -134,6 +134,44 @@ final class RunReportBrowserTests: XCTestCase {
         XCTAssertEqual(counts, ["ok": "5", "failed": "1"])
     }
 
+    func testARollingReportMarksItsBatchesAndEveryHostsOutcome() throws {
+        let flow = directory.path + "/rolling.txt"
+        try """
+        task=10
+        type=rolling
+        hosts=fleet[0:5]
+        tasks=11,12
+        serial=1,2
+        max_parallel=1
+
+        task=11
+        exec=ssh_shell
+        command=echo ship
+
+        task=12
+        exec=ssh_shell
+        command=test @inventory_hostname@ != node003
+        """.write(toFile: flow, atomically: true, encoding: .utf8)
+        let report = directory.path + "/rolling.html"
+        let journal = directory.path + "/rolling.ndjson"
+        let result = try ProcessRunner.run(tasker, ["-r", flow, "--report", report, "--journal", journal, "-F", fleet.sshConfig,
+                                                    "-i", fleet.inventory, "-l", directory.path + "/logs"], timeout: 120)
+        XCTAssertEqual(result.status, 10, result.stdout + result.stderr)
+        let html = try dom(report)
+        let marks = elements(html, in: "batches", having: "data-batch=")
+        XCTAssertEqual(marks.map { $0["data-batch"]! }, ["1", "2"], "the third batch never started")
+        XCTAssertTrue(html.contains("task 10, batch 2/4: node[002-003]"), html)
+        let cells = Dictionary(uniqueKeysWithValues: elements(html, in: "matrix", having: "data-task=")
+            .map { ("\($0["data-task"]!)/\($0["data-host"]!)", $0["data-status"]!) })
+        XCTAssertEqual(cells["10/node001"], "ok")
+        XCTAssertEqual(cells["10/node003"], "failed")
+        XCTAssertEqual(cells["12/node003"], "failed", "each step is a column")
+        XCTAssertEqual(cells["10/node005"], "held", "hosts never started are in the report as held")
+        XCTAssertEqual(cells["11/node005"], "not_reached")
+        let events = try String(contentsOfFile: journal, encoding: .utf8)
+        XCTAssertEqual(events.components(separatedBy: "\"type\":\"batch_started\"").count - 1, 2)
+    }
+
     func testAnInterruptedRunStillWritesItsReport() throws {
         let report = directory.path + "/interrupted.html"
         let marker = "44.\(Int.random(in: 100...999))"

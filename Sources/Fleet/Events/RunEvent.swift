@@ -27,6 +27,8 @@ public struct RunEvent: Sendable, Equatable {
         case hostEnded(HostRecord)
         case taskStarted(TaskStarted)
         case taskEnded(TaskEnded)
+        /// A rolling block starts one of its batches.
+        case batchStarted(BatchStarted)
         case routed(Routed)
         case runEnded(RunSummary)
 
@@ -43,6 +45,7 @@ public struct RunEvent: Sendable, Equatable {
             case .hostEnded: return "host_ended"
             case .taskStarted: return "task_started"
             case .taskEnded: return "task_ended"
+            case .batchStarted: return "batch_started"
             case .routed: return "routed"
             case .runEnded: return "run_ended"
             }
@@ -228,6 +231,23 @@ extension RunEvent {
     }
 }
 
+extension RunEvent {
+    /// Batch `batch` of `batches` of rolling block `task` starts, on `hosts`.
+    public struct BatchStarted: Codable, Sendable, Equatable {
+        public var task: Int
+        public var batch: Int
+        public var batches: Int
+        public var hosts: [String]
+
+        public init(task: Int, batch: Int, batches: Int, hosts: [String]) {
+            self.task = task
+            self.batch = batch
+            self.batches = batches
+            self.hosts = hosts
+        }
+    }
+}
+
 // MARK: Coding
 
 extension RunEvent: Codable {
@@ -248,6 +268,7 @@ extension RunEvent: Codable {
         case .hostEnded(let payload): try payload.encode(to: encoder)
         case .taskStarted(let payload): try payload.encode(to: encoder)
         case .taskEnded(let payload): try payload.encode(to: encoder)
+        case .batchStarted(let payload): try payload.encode(to: encoder)
         case .routed(let payload): try payload.encode(to: encoder)
         case .runEnded(let payload): try payload.encode(to: encoder)
         }
@@ -268,6 +289,7 @@ extension RunEvent: Codable {
         case "host_ended": kind = .hostEnded(try HostRecord(from: decoder))
         case "task_started": kind = .taskStarted(try TaskStarted(from: decoder))
         case "task_ended": kind = .taskEnded(try TaskEnded(from: decoder))
+        case "batch_started": kind = .batchStarted(try BatchStarted(from: decoder))
         case "routed": kind = .routed(try Routed(from: decoder))
         case "run_ended": kind = .runEnded(try RunSummary(from: decoder))
         default:

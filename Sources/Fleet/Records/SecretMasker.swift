@@ -64,7 +64,7 @@ extension RunEvent {
             record.stderr.text = masker.mask(record.stderr.text)
             record.error = record.error.map(masker.mask)
             event.kind = .hostEnded(record)
-        case .hostConnecting, .hostConnected, .commandEnded, .transferProgress, .taskStarted, .taskEnded, .routed, .runEnded:
+        case .hostConnecting, .hostConnected, .commandEnded, .transferProgress, .taskStarted, .taskEnded, .batchStarted, .routed, .runEnded:
             break
         }
         return event

@@ -68,6 +68,7 @@ extension WorkflowEngine {
             start += size
             log.info("Task \(id): batch \(index + 1)/\(batches.count): \(batch.joined(separator: ", "))")
             tracker.startBatch(size: size)
+            options.events?.emit(.batchStarted(.init(task: id, batch: index + 1, batches: batches.count, hosts: batch)))
             for host in batch {
                 guard let done = completed[host] else { continue }
                 records[host] = done
@@ -91,6 +92,11 @@ extension WorkflowEngine {
         let finished = hosts.map { host in
             records[host] ?? HostTaskResult(host: host, exitCode: -1, stdout: "", stderr: "not started: the rollout stopped first",
                                             success: false, status: Task.isCancelled ? .cancelled : .held, attempts: 0)
+        }
+        // Each host's outcome of the block (the report's column for it; held hosts have no other event).
+        for record in finished {
+            taskEnded(id, "\(id)", host: record.host, attempt: 0, status: record.status.rawValue, exitCode: record.exitCode,
+                      success: record.success)
         }
         let (successes, failures) = (finished.filter(\.success).count, finished.filter { !$0.success }.count)
         let stopped = tracker.stopReason ?? (Task.isCancelled ? "interrupted" : nil)
