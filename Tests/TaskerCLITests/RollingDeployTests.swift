@@ -194,4 +194,75 @@ final class RollingDeployTests: XCTestCase {
         XCTAssertTrue(dry.stdout.contains("Task 10: [DRY RUN] batch 3: node004, node005"), dry.stdout)
         XCTAssertTrue(dry.stdout.contains("[DRY RUN] Would execute: deploy"), dry.stdout)
     }
+
+    private func journalEvents(_ path: String) throws -> [[String: Any]] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    func testBatchesOfTwentyFourHostsAndABudgetThatStopsLaunchingAtTheSecondFailure() throws {
+        let flow = directory.path + "/budget.txt"
+        let journal = directory.path + "/budget.ndjson"
+        try """
+        task=10
+        type=rolling
+        hosts=fleet[0:23]
+        tasks=11
+        serial=1,25%,100%
+        max_parallel=4
+        success=max_failed=1
+
+        task=11
+        exec=ssh_shell
+        command=case @inventory_hostname@ in node00[2-9]|node01*|node02*) sleep 0.$(( $(echo @inventory_hostname@ | tr -dc 0-9) % 10 )); exit 1;; esac
+        """.write(toFile: flow, atomically: true, encoding: .utf8)
+        let result = try ProcessRunner.run(TestFleet.taskerExecutable, ["-r", flow, "--journal", journal, "-F", fleet.sshConfig,
+                                                                        "-i", fleet.inventory, "-l", directory.path + "/logs"], timeout: 120)
+        XCTAssertEqual(result.status, 10, result.stdout + result.stderr)
+        let events = try journalEvents(journal)
+        let batches = events.filter { $0["type"] as? String == "batch_started" }
+        XCTAssertEqual(batches.map { ($0["hosts"] as? [String])?.count }, [1, 6], "batches of 1, 6 (and 17, never started)")
+        // The canary passes; in the second batch four hosts start, the first failure is within the budget
+        // and a fifth starts; the second failure spends it: no sixth host starts.
+        let started = Set(events.filter { $0["type"] as? String == "task_started" && $0["task"] as? Int == 11 }.compactMap { $0["host"] as? String })
+        XCTAssertEqual(started.count, 1 + 5, "\(started.sorted())")
+        XCTAssertTrue(result.stdout.contains("18 held"), result.stdout)
+    }
+
+    func testAbortRunningKillsTheRunningHostsRemoteCommandsAndAnUnreachableHostCounts() throws {
+        let sleep = "9\(Int.random(in: 100...999)).5"
+        let inventory = directory.path + "/inventory.ini"
+        var text = try String(contentsOfFile: fleet.inventory, encoding: .utf8)
+        text += "\n[canaryfirst]\nghost ansible_host=127.0.\(TestFleet.baseOctet).250 ansible_port=\(TestFleet.port)\nnode010\nnode011\nnode012\n"
+        try text.write(toFile: inventory, atomically: true, encoding: .utf8)
+        let flow = directory.path + "/abort.txt"
+        try """
+        task=10
+        type=rolling
+        hosts=canaryfirst
+        tasks=11
+        max_parallel=4
+        abort_running=true
+
+        task=11
+        exec=ssh_shell
+        command=sleep \(sleep)
+        """.write(toFile: flow, atomically: true, encoding: .utf8)
+        let journal = directory.path + "/abort.ndjson"
+        let started = Date()
+        let result = try ProcessRunner.run(TestFleet.taskerExecutable, ["-r", flow, "--journal", journal, "--connect-timeout", "5", "-F",
+                                                                        fleet.sshConfig, "-i", inventory, "-l", directory.path + "/logs"],
+                                           timeout: 120)
+        XCTAssertEqual(result.status, 10, result.stdout + result.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 30, "the sleeps were cut short")
+        XCTAssertEqual(try ProcessTable.count("^sleep \(sleep)"), 0, "the running hosts' remote commands were killed")
+        // Each host's outcome of the block: its task_ended for task 10.
+        var outcome: [String: String] = [:]
+        for event in try journalEvents(journal) where event["type"] as? String == "task_ended" && event["task"] as? Int == 10 {
+            if let host = event["host"] as? String { outcome[host] = event["status"] as? String }
+        }
+        XCTAssertEqual(outcome["ghost"], "unreachable", "an unreachable host spends the all_success budget")
+        for host in ["node010", "node011", "node012"] { XCTAssertEqual(outcome[host], "cancelled", host) }
+    }
 }
