@@ -51,6 +51,26 @@ class Fleet:
         return total / TICKS
 
 
+def ansible_env(fleet, control, forks=None):
+    """Ansible at its fastest over the fleet: pipelining, ControlPersist in `control`, the fleet's key and ssh_config."""
+    env = {
+        "ANSIBLE_PIPELINING": "True",
+        "ANSIBLE_SSH_ARGS": f"-F {fleet.ssh_config} -o ControlMaster=auto -o ControlPersist=60s",
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": control,
+        "ANSIBLE_HOST_KEY_CHECKING": "False",
+        "ANSIBLE_REMOTE_USER": "root",
+        "ANSIBLE_PRIVATE_KEY_FILE": fleet.key,
+        "ANSIBLE_LOCALHOST_WARNING": "False",
+    }
+    if forks:
+        env["ANSIBLE_FORKS"] = str(forks)
+    return env
+
+
+def close_control_masters(control):
+    os.system(f"for s in {control}/*; do [ -S \"$s\" ] && ssh -o ControlPath=\"$s\" -O exit x 2>/dev/null; done")
+
+
 def measure(fleet, argv, env=None, shell=False):
     """Runs one client; returns wall seconds, client CPU seconds, peak RSS KiB, sshd CPU seconds, status."""
     sshd_before = fleet.sshd_cpu_seconds()

@@ -18,7 +18,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench import Fleet, best_of, measure, report  # noqa: E402
+from bench import Fleet, ansible_env, best_of, close_control_masters, measure, report  # noqa: E402
 
 STEPS = 5
 
@@ -76,19 +76,10 @@ def main():
 
         def run():
             control = tempfile.mkdtemp(prefix="cp-", dir=work)
-            env = {
-                "ANSIBLE_PIPELINING": "True",
-                "ANSIBLE_SSH_ARGS": f"-F {fleet.ssh_config} -o ControlMaster=auto -o ControlPersist=60s",
-                "ANSIBLE_SSH_CONTROL_PATH_DIR": control,
-                "ANSIBLE_HOST_KEY_CHECKING": "False",
-                "ANSIBLE_REMOTE_USER": "root",
-                "ANSIBLE_PRIVATE_KEY_FILE": fleet.key,
-                "ANSIBLE_FORKS": str(count),
-            }
             try:
-                return measure(fleet, ["ansible-playbook", "-i", inventory, playbook], env=env)
+                return measure(fleet, ["ansible-playbook", "-i", inventory, playbook], env=ansible_env(fleet, control, forks=count))
             finally:
-                os.system(f"for s in {control}/*; do [ -S \"$s\" ] && ssh -o ControlPath=\"$s\" -O exit x 2>/dev/null; done")
+                close_control_masters(control)
         return run
 
     rows = {}

@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench import Fleet, best_of, measure, report  # noqa: E402
+from bench import Fleet, ansible_env, best_of, close_control_masters, measure, report  # noqa: E402
 
 STEPS = [f"echo step {i} $(cat /proc/loadavg)" for i in range(1, 11)]
 
@@ -47,20 +47,11 @@ def main():
 
     def ansible():
         control = tempfile.mkdtemp(prefix="cp-", dir=work)
-        env = {
-            "ANSIBLE_PIPELINING": "True",
-            "ANSIBLE_SSH_ARGS": f"-F {fleet.ssh_config} -o ControlMaster=auto -o ControlPersist=60s",
-            "ANSIBLE_SSH_CONTROL_PATH_DIR": control,
-            "ANSIBLE_HOST_KEY_CHECKING": "False",
-            "ANSIBLE_REMOTE_USER": "root",
-            "ANSIBLE_PRIVATE_KEY_FILE": fleet.key,
-            "ANSIBLE_LOCALHOST_WARNING": "False",
-        }
         steps = " && ".join(f"ansible '{pattern}' -i {inventory} -f {count} -m raw -a {quote(command)}" for command in STEPS)
         try:
-            return measure(fleet, steps, env=env, shell=True)
+            return measure(fleet, steps, env=ansible_env(fleet, control), shell=True)
         finally:
-            os.system(f"for s in {control}/*; do [ -S \"$s\" ] && ssh -o ControlPath=\"$s\" -O exit x 2>/dev/null; done")
+            close_control_masters(control)
 
     def pdsh():
         env = {"PDSH_SSH_ARGS_APPEND": f"-F {fleet.ssh_config}", "PDSH_RCMD_TYPE": "ssh"}

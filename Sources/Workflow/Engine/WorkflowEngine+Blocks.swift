@@ -99,16 +99,22 @@ extension WorkflowEngine {
     }
 
     private func subtaskList(_ text: String?, block: Int) -> [TaskDefinition]? {
+        taskList(text, block: block, naming: "subtask")?.map { stripRouting($0, block: block) }
+    }
+
+    /// The tasks a block lists (`tasks=`, `if_true_tasks=`, …); nil, with the error logged,
+    /// when an entry is not a defined task or the list is empty.
+    func taskList(_ text: String?, block: Int, naming what: String) -> [TaskDefinition]? {
         guard let text else { return nil }
-        var subtasks: [TaskDefinition] = []
+        var tasks: [TaskDefinition] = []
         for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
-            guard let id = PythonSemantics.int(item), let subtask = file.task(id) else {
-                log.error("Task \(block): subtask '\(item)' is not a valid task")
+            guard let id = PythonSemantics.int(item), let task = file.task(id) else {
+                log.error("Task \(block): \(what) '\(item)' is not a valid task")
                 return nil
             }
-            subtasks.append(stripRouting(subtask, block: block))
+            tasks.append(task)
         }
-        return subtasks.isEmpty ? nil : subtasks
+        return tasks.isEmpty ? nil : tasks
     }
 
     private func stripRouting(_ task: TaskDefinition, block: Int) -> TaskDefinition {

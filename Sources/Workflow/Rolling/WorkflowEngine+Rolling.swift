@@ -134,17 +134,13 @@ extension WorkflowEngine {
         return next
     }
 
+    /// The steps of `tasks=`, which keep their routing (a step's `on_failure` names its rollback step).
     private func pipelineSteps(_ text: String?, block: Int) -> [TaskDefinition]? {
-        var steps: [TaskDefinition] = []
-        for item in (text ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
-            guard let stepID = PythonSemantics.int(item), let step = file.task(stepID) else {
-                log.error("Task \(block): step '\(item)' is not a valid task")
-                return nil
-            }
-            steps.append(step)
+        guard let steps = taskList(text, block: block, naming: "step") else {
+            if text == nil { log.error("Task \(block): a rolling block needs tasks= (its steps)") }
+            return nil
         }
-        if steps.isEmpty { log.error("Task \(block): a rolling block needs tasks= (its steps)") }
-        return steps.isEmpty ? nil : steps
+        return steps
     }
 
     /// One step of every host's pipeline: what its hosts share.
