@@ -30,6 +30,8 @@ struct InventoryCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Print one host's variables as JSON.", valueName: "name"))
     var host: String?
 
+    @OptionGroup var shard: ShardOptions
+
     @Argument(help: "A host pattern (e.g. 'web:&eu', 'all:!db').")
     var pattern: String?
 
@@ -38,6 +40,7 @@ struct InventoryCommand: ParsableCommand {
         let modes = [list, graph, host != nil].filter { $0 }.count
         if modes > 1 { throw ValidationError("choose one of --list, --graph and --host") }
         if modes == 0, pattern == nil { throw ValidationError("give --list, --graph, --host NAME or a host pattern") }
+        if shard.shard != nil, list || graph || host != nil { throw ValidationError("--shard goes with a host pattern") }
         if let hostsPerGroup {
             guard graph else { throw ValidationError("--hosts-per-group goes with --graph") }
             if hostsPerGroup < 0 { throw ValidationError("--hosts-per-group must not be negative") }
@@ -56,9 +59,11 @@ struct InventoryCommand: ParsableCommand {
         } else if let host {
             do { ConsoleWriter.shared.write(try InventoryReport.host(loaded, host) + "\n") } catch { throw UsageError("\(error)") }
         } else if let pattern {
-            let hosts = try inventory.select(pattern, in: loaded)
+            let selected = try inventory.select(pattern, in: loaded)
+            if selected.isEmpty { throw UsageError("pattern '\(pattern)' matches no hosts") }
+            // With --shard: the slice of them this shard works on (possibly none).
+            let hosts = try shard.resolved().map { shard in selected.filter(shard.contains) } ?? selected
             ConsoleWriter.shared.write(hosts.map { $0 + "\n" }.joined())
-            if hosts.isEmpty { throw UsageError("pattern '\(pattern)' matches no hosts") }
             // Done: the process ends without taking a large inventory apart first.
             withExtendedLifetime(loaded) {
                 ConsoleWriter.shared.flush()

@@ -104,9 +104,9 @@ struct SSHOptions: ParsableArguments {
 
     /// The session of a run: `oneShot` runs (`tasker exec`) remember failures and close each host's
     /// connection when its work is done; workflows keep connections for later steps.
-    func makeSession(resolver: ConnectionResolver, inventory: Inventory? = nil, limit: String? = nil,
+    func makeSession(resolver: ConnectionResolver, inventory: Inventory? = nil, limit: String? = nil, shard: Shard? = nil,
                      lifetime: FleetSession.Lifetime, budget: FileDescriptorBudget) -> FleetSession {
-        FleetSession(settings: .init(resolver: resolver, inventory: inventory, limit: limit, lifetime: lifetime, budget: budget,
+        FleetSession(settings: .init(resolver: resolver, inventory: inventory, limit: limit, shard: shard, lifetime: lifetime, budget: budget,
                                      maxConcurrentHandshakes: maxHandshakes ?? 50, tunnelsPerJumpHostConnection: tunnelsPerJumpConnection ?? 16,
                                      connectionsPerJumpHost: maxJumpConnections ?? 8))
     }

@@ -15,6 +15,8 @@ struct TargetOptions: ParsableArguments {
     @Flag(name: .long, help: "With -i, an inventory pattern that matches no hosts is not an error.")
     var allowEmpty = false
 
+    @OptionGroup var shard: ShardOptions
+
     @Option(name: .long, help: ArgumentHelp("After the run, write the hosts that did not succeed to FILE, one per line (rerun them with --limit @FILE).", valueName: "file"))
     var retryFile: String?
 
@@ -45,6 +47,14 @@ struct TargetOptions: ParsableArguments {
                 let (inventorySpecs, warnings) = try InventoryTargets(inventory: loaded).specs(for: selected, resolver: resolver)
                 for warning in warnings { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
                 resolved += inventorySpecs
+            }
+            if let shard = try self.shard.resolved() {
+                let all = resolved.count
+                resolved = resolved.filter { shard.contains($0.name) }
+                if resolved.isEmpty, all > 0 {
+                    ConsoleWriter.shared.write("tasker: shard \(shard) holds none of the \(all) targets\n", to: .stderr)
+                    return nil
+                }
             }
             specs = resolved
         } catch let error as FleetError {

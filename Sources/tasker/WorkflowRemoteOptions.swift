@@ -27,6 +27,8 @@ struct WorkflowRemoteOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("After the run, write the hosts that failed in any hosts= task to FILE, one per line (rerun them with --limit @FILE).", valueName: "file"))
     var retryFile: String?
 
+    @OptionGroup var shard: ShardOptions
+
     func validate() throws {
         if let sshUser, sshUser.isEmpty { throw ValidationError("--ssh-user needs a user name") }
         if let forks, forks < 1 { throw ValidationError("--forks must be at least 1") }
@@ -46,7 +48,7 @@ struct WorkflowRemoteOptions: ParsableArguments {
         if let warning = budget.warning { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
         let session = ssh.makeSession(resolver: try ssh.makeResolver(user: sshUser),
                                       inventory: inventory.inventories.isEmpty ? nil : try inventory.load(), limit: inventory.limit,
-                                      lifetime: .workflow, budget: budget)
+                                      shard: try shard.resolved(), lifetime: .workflow, budget: budget)
         return SSHTaskRunner(session: session, settings: .init(forks: budget.forks, outputDirectory: outputDir,
                                                                fanOutKeepBytes: keepBytes ?? 32 << 10))
     }

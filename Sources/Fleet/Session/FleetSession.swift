@@ -24,18 +24,21 @@ public final class FleetSession: Sendable {
         public var inventory: Inventory?
         /// `--limit`: narrows every pattern's selection.
         public var limit: String?
+        /// `--shard`: this controller's slice of every pattern's selection.
+        public var shard: Shard?
         public var lifetime: Lifetime
         public var budget: FileDescriptorBudget
         public var maxConcurrentHandshakes: Int
         public var tunnelsPerJumpHostConnection: Int
         public var connectionsPerJumpHost: Int
 
-        public init(resolver: ConnectionResolver, inventory: Inventory? = nil, limit: String? = nil, lifetime: Lifetime,
+        public init(resolver: ConnectionResolver, inventory: Inventory? = nil, limit: String? = nil, shard: Shard? = nil, lifetime: Lifetime,
                     budget: FileDescriptorBudget = FileDescriptorBudget(forks: 64, maxOpenConnections: .max),
                     maxConcurrentHandshakes: Int = 50, tunnelsPerJumpHostConnection: Int = 16, connectionsPerJumpHost: Int = 8) {
             self.resolver = resolver
             self.inventory = inventory
             self.limit = limit
+            self.shard = shard
             self.lifetime = lifetime
             self.budget = budget
             self.maxConcurrentHandshakes = maxConcurrentHandshakes
@@ -68,11 +71,11 @@ public final class FleetSession: Sendable {
     public var resolver: ConnectionResolver { settings.resolver }
     public var inventory: Inventory? { settings.inventory }
 
-    /// The inventory hosts `pattern` selects (narrowed by `--limit`), with Ansible-style warnings.
+    /// The inventory hosts `pattern` selects (narrowed by `--limit` and `--shard`), with Ansible-style warnings.
     public func hosts(matching pattern: String) throws -> (hosts: [String], warnings: [String]) {
         guard let inventory = settings.inventory else { throw FleetError.badInput("\(pattern) needs an inventory (-i INVENTORY)") }
         let selection = try HostPatternMatcher(inventory: inventory).select(pattern, limit: settings.limit)
-        return (selection.hosts, selection.warnings)
+        return (settings.shard.map { shard in selection.hosts.filter(shard.contains) } ?? selection.hosts, selection.warnings)
     }
 
     /// How `host` is reached: its inventory entry when it has one, else `[user@]host[:port]`
