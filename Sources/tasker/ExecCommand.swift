@@ -70,7 +70,7 @@ struct ExecCommand: AsyncParsableCommand {
         let resolver = try connection.makeResolver()
         guard let specs = try targets.resolve(pattern: pattern, resolver: resolver) else { return }
         let commandList = commands.isEmpty ? [words.joined(separator: " ")] : commands
-        let capture = output.capture
+        let capture = output.capture(shard: try targets.shard.resolved())
         let input = try CommandStandardInput.open(stdin)
         try await FleetCommandRun("exec", resolver: resolver, subject: commandList.joined(separator: "\n"), connection: connection, targets: targets, records: records,
                                   forks: forks, hosts: specs.count, json: output.json, fold: output.fold,

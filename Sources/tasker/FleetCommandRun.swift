@@ -14,6 +14,8 @@ struct FleetCommandRun {
     let mode: ExecReporter.Mode
     /// `--retry-file`: where the hosts that did not succeed are written.
     let retryFile: String?
+    /// `--shard`: `{shard}` in the record, retry and output paths is its index; `run_started` names it.
+    let shard: Shard?
     let records: RunRecordOptions
     let run: FleetRun
     let progress: ProgressLine?
@@ -24,12 +26,15 @@ struct FleetCommandRun {
          forks: Int, hosts: Int, json: Bool, fold: Bool = false, progress: ProgressLine?) {
         self.progress = progress
         self.resolver = resolver
-        run = FleetRun(operation: operation, subject: subject, targets: hosts)
+        // Validated with the command's options: a bad --shard never gets this far.
+        let shard = try? targets.shard.resolved()
+        self.shard = shard
+        run = FleetRun(operation: operation, subject: subject, targets: hosts, shard: shard)
         self.connection = connection
         self.records = records
         self.forks = forks
         self.hosts = hosts
-        retryFile = targets.retryFile
+        retryFile = targets.retryFile.map { shard?.expand($0) ?? $0 }
         mode = json ? .json : fold ? .fold : .live
     }
 
@@ -45,7 +50,7 @@ struct FleetCommandRun {
             throw UsageError(error.description)
         }
         if let warning = budget.warning { ConsoleWriter.shared.write("tasker: warning: \(warning)\n", to: .stderr) }
-        let records = try self.records.open()
+        let records = try self.records.open(shard: shard)
         let unsuccessful = UnsuccessfulHosts()
         let session = connection.ssh.makeSession(resolver: resolver, lifetime: .oneShot, budget: budget)
         let interrupts = InterruptHandler()

@@ -20,9 +20,10 @@ struct OutputOptions: ParsableArguments {
         if json, fold { throw ValidationError("--json and --fold cannot be combined") }
     }
 
-    /// Lines go to the console as they arrive unless the output is JSON or folded.
-    var capture: CaptureOptions {
-        CaptureOptions(headBytes: keepBytes, tailBytes: keepBytes, outputDirectory: outputDir,
+    /// Lines go to the console as they arrive unless the output is JSON or folded; with a shard,
+    /// `{shard}` in `--output-dir` is its index.
+    func capture(shard: Shard?) -> CaptureOptions {
+        CaptureOptions(headBytes: keepBytes, tailBytes: keepBytes, outputDirectory: outputDir.map { shard?.expand($0) ?? $0 },
                        live: json || fold ? nil : .console)
     }
 

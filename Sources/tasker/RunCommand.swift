@@ -174,7 +174,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let alert = alertOnFailure.flatMap { AlertScript.prepare($0, log: log) }
         var interaction = interaction()
-        let records = try self.records.open(masker: log.masker)
+        let records = try self.records.open(masker: log.masker, shard: try remote.shard.resolved())
         defer { records.finish() }
         interaction.eventSubscribers = records.subscribers
         let workflow = WorkflowRun(file: file, settings: settings(logFile: logFile?.path, timestamp: runTimestamp), log: log,
@@ -217,6 +217,7 @@ struct RunCommand: AsyncParsableCommand {
         settings.instanceCheck = instanceCheck
         settings.forceInstance = forceInstance
         settings.showPlan = showPlan
+        settings.shard = (try? remote.shard.resolved())?.description
         return settings
     }
 

@@ -11,10 +11,12 @@ struct RunRecordOptions: ParsableArguments {
     var report: String?
 
     /// The run's record subscribers, their files created; a file that cannot be written is a usage error.
-    func open(masker: SecretMasker = SecretMasker()) throws -> RunRecords {
+    /// With a shard, `{shard}` in the paths is its index.
+    func open(masker: SecretMasker = SecretMasker(), shard: Shard? = nil) throws -> RunRecords {
+        func path(_ path: String) -> String { shard?.expand(path) ?? path }
         do {
-            return RunRecords(journal: try journal.map { try RunJournal(path: $0, masker: masker) },
-                              report: try report.map { try RunReportWriter(path: $0, masker: masker) })
+            return RunRecords(journal: try journal.map { try RunJournal(path: path($0), masker: masker) },
+                              report: try report.map { try RunReportWriter(path: path($0), masker: masker) })
         } catch let error as FleetError {
             throw UsageError(error.description)
         }

@@ -66,7 +66,7 @@ struct ScriptCommand: AsyncParsableCommand {
         } catch let error as FleetError {
             throw UsageError(error.description)
         }
-        let capture = output.capture
+        let capture = output.capture(shard: try targets.shard.resolved())
         try await FleetCommandRun("script", resolver: resolver, subject: ([script[0]] + scriptArguments).joined(separator: " "), connection: connection, targets: targets,
                                   records: records, forks: forks, hosts: specs.count, json: output.json, fold: output.fold,
                                   progress: progress.line("script", json: output.json, hosts: specs.count, minimumHosts: 9))

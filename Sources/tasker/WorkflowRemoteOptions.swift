@@ -49,14 +49,16 @@ struct WorkflowRemoteOptions: ParsableArguments {
         let session = ssh.makeSession(resolver: try ssh.makeResolver(user: sshUser),
                                       inventory: inventory.inventories.isEmpty ? nil : try inventory.load(), limit: inventory.limit,
                                       shard: try shard.resolved(), lifetime: .workflow, budget: budget)
-        return SSHTaskRunner(session: session, settings: .init(forks: budget.forks, outputDirectory: outputDir,
+        let shard = try self.shard.resolved()
+        return SSHTaskRunner(session: session, settings: .init(forks: budget.forks, outputDirectory: outputDir.map { shard?.expand($0) ?? $0 },
                                                                fanOutKeepBytes: keepBytes ?? 32 << 10))
     }
 
     /// Writes `--retry-file`: each host that failed in some fan-out task, once, in
     /// the order of the tasks' IDs; empty when none failed.
     func writeRetryFile(from results: [Int: TaskResult]) {
-        guard let retryFile else { return }
+        guard let written = retryFile else { return }
+        let retryFile = (try? shard.resolved())??.expand(written) ?? written
         var hosts: [String] = []
         for id in results.keys.sorted() {
             for host in results[id]?.hosts ?? [] where !host.success && !hosts.contains(host.host) { hosts.append(host.host) }

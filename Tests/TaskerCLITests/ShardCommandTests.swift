@@ -54,4 +54,17 @@ final class ShardCommandTests: XCTestCase {
         XCTAssertEqual(kubernetes.status, 2)
         XCTAssertTrue(kubernetes.stderr.contains("--shard-count N or TASKER_SHARD_COUNT"), kubernetes.stderr)
     }
+
+    func testShardTokensNameEachSlicesFilesAndTheJournalSaysWhichSliceItIs() throws {
+        for index in 0..<2 {
+            let result = try tasker(["exec", "-F", fleet.sshConfig, "-i", fleet.inventory, "fleet[0:9]", "--shard", "\(index)/2",
+                                     "--journal", directory.path + "/run-{shard}.ndjson", "--retry-file", directory.path + "/retry-{shard}",
+                                     "--", "true"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let events = try NDJSON.objects(inFile: directory.path + "/run-\(index).ndjson")
+            XCTAssertEqual(events.first?["type"] as? String, "run_started")
+            XCTAssertEqual(events.first?["shard"] as? String, "\(index)/2")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: directory.path + "/retry-\(index)"))
+        }
+    }
 }

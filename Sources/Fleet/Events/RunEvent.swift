@@ -77,9 +77,12 @@ extension RunEvent {
         /// A workflow's `hosts=` tasks, by ID (absent for other runs): the columns of
         /// the hosts × tasks matrix, including tasks the run never reached.
         public var fanOutTasks: [Int]?
+        /// `I/N` when the run is slice I of N of one logical run (`--shard`).
+        public var shard: String?
 
         public init(version: String = TaskerVersion.current, operation: String, commandLine: [String], subject: String, targets: Int,
-                    startedAt: String, fanOutTasks: [Int]? = nil) {
+                    startedAt: String, fanOutTasks: [Int]? = nil, shard: String? = nil) {
+            self.shard = shard
             self.version = version
             self.operation = operation
             self.commandLine = commandLine
@@ -92,6 +95,7 @@ extension RunEvent {
         enum CodingKeys: String, CodingKey {
             case version, operation, commandLine = "command_line", subject, targets, startedAt = "started_at"
             case fanOutTasks = "fan_out_tasks"
+            case shard
         }
     }
 

@@ -11,8 +11,11 @@ public struct FleetRun: Sendable {
     /// Hosts the run targets.
     public var targets: Int
     public var commandLine: [String]
+    /// This run's slice, when it is one of several (`--shard`).
+    public var shard: Shard?
 
-    public init(operation: String, subject: String, targets: Int, commandLine: [String] = CommandLine.arguments) {
+    public init(operation: String, subject: String, targets: Int, shard: Shard? = nil, commandLine: [String] = CommandLine.arguments) {
+        self.shard = shard
         self.operation = operation
         self.subject = subject
         self.targets = targets
@@ -36,7 +39,7 @@ public struct FleetRun: Sendable {
         var options = options
         options.events = events
         events.emit(.runStarted(.init(operation: operation, commandLine: commandLine, subject: subject, targets: targets,
-                                      startedAt: clock.wallStartText)))
+                                      startedAt: clock.wallStartText, shard: shard?.description)))
         let pool = session.pool
         let task = Task { [options] in await work(pool, options) }
         interrupt { task.cancel() }

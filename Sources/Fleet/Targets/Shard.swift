@@ -85,6 +85,9 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 
     public func contains(_ host: String) -> Bool { Self.owner(of: host, count: count) == index }
 
+    /// `path` with its `{shard}` tokens replaced by this shard's index (`--journal run-{shard}.ndjson`).
+    public func expand(_ path: String) -> String { path.replacingOccurrences(of: "{shard}", with: String(index)) }
+
     private static func mix(_ value: UInt64) -> UInt64 {
         var z = value &+ 0x9e37_79b9_7f4a_7c15
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9

@@ -41,6 +41,8 @@ public struct WorkflowRun: Sendable {
         public var instanceCheck = false
         public var forceInstance = false
         public var showPlan = false
+        /// `I/N` when the run is one slice of several (`--shard`), for `run_started`.
+        public var shard: String?
 
         public init(taskFilePath: String, logDirectory: String, timestamp: String) {
             self.taskFilePath = taskFilePath
@@ -112,7 +114,7 @@ public struct WorkflowRun: Sendable {
         let events = interaction.eventSubscribers.isEmpty ? nil : RunEventSink(subscribers: interaction.eventSubscribers + [hosts])
         events?.emit(.runStarted(.init(operation: "workflow", commandLine: CommandLine.arguments.map(log.mask),
                                        subject: settings.taskFilePath, targets: 0, startedAt: events?.clock.wallStartText ?? "",
-                                       fanOutTasks: file.tasks.filter { $0.hosts != nil }.map(\.id).sorted())))
+                                       fanOutTasks: file.tasks.filter { $0.hosts != nil }.map(\.id).sorted(), shard: settings.shard)))
         let connections = Locked<ConnectionPool.Statistics?>(nil)
         func ended(_ exitCode: Int32) async {
             guard let events else { return }
