@@ -67,6 +67,8 @@ extension RunCommand {
         .valued("remote.outputDir", \.remote.outputDir),
         .valued("remote.keepBytes", \.remote.keepBytes),
         .valued("remote.retryFile", \.remote.retryFile),
+        .valued("remote.shard.shard", \.remote.shard.shard),
+        .valued("remote.shard.shardCount", \.remote.shard.shardCount),
         .valued("records.journal", \.records.journal),
         .valued("records.report", \.records.report),
         .flag("fireAndForget", \.fireAndForget),
