@@ -41,11 +41,11 @@ public final class SSHTaskRunner: TaskTransport {
 
     /// The inventory hosts `pattern` selects (narrowed by `--limit`), with Ansible-style warnings.
     public func hosts(matching pattern: String) throws -> (hosts: [String], warnings: [String]) {
-        guard session.inventory != nil else {
-            throw TaskFileError(exitCode: 20, "hosts=\(pattern) needs an inventory (-i INVENTORY)")
-        }
         do {
             return try session.hosts(matching: pattern)
+        } catch let error as FleetError {
+            // The session's own reason: "PATTERN needs an inventory (-i INVENTORY)".
+            throw TaskFileError(exitCode: 20, "hosts=\(error)")
         } catch let error as InventoryError {
             throw TaskFileError(exitCode: 20, "hosts=\(pattern): \(error)")
         }

@@ -25,8 +25,6 @@ final class RolloutTracker: Sendable {
     /// Why the rollout stopped early, once it did.
     var stopReason: String? { state.withLock { $0.stopReason } }
 
-    var counts: (successes: Int, failures: Int) { state.withLock { ($0.successes, $0.failures) } }
-
     func startBatch(size: Int) {
         state.withLock { state in
             state.batchSize = size

@@ -53,7 +53,7 @@ extension WorkflowEngine {
         if !options.execute {
             for line in RolloutPreview.lines(task, rolling, file: file, transport: transport) { log.info("Task \(id): [DRY RUN] \(line)") }
         }
-        let pipeline = await preparePipeline(steps, block: id, resolver: resolver)
+        let pipeline = preparePipeline(steps, block: id, resolver: resolver)
         // A resumed run (--auto-recovery) keeps the hosts that completed every step; the others run again.
         let completed = Dictionary((options.restoredResults[id]?.hosts ?? []).filter(\.success).map { ($0.host, $0) },
                                    uniquingKeysWith: { first, _ in first })
@@ -150,7 +150,7 @@ extension WorkflowEngine {
         var onFailure: Int?
     }
 
-    private func preparePipeline(_ steps: [TaskDefinition], block: Int, resolver: PlaceholderResolver) async -> [PipelineStep] {
+    private func preparePipeline(_ steps: [TaskDefinition], block: Int, resolver: PlaceholderResolver) -> [PipelineStep] {
         let ids = Set(steps.map(\.id))
         var pipeline: [PipelineStep] = []
         for step in steps {
